@@ -1,0 +1,102 @@
+# Build everything with GNU make.
+#   make            core library + every chapter program   -> build/release/
+#   make test       the Catch2 suite; last line "N passed, N failed"
+#   make debug      chapters and tests at -O0 -g3           -> build/debug/
+#   make asan       the suite under Address+UB sanitizers  -> build/asan/
+#   make clean
+# One folder per flavour, so flags never mix. CXX=clang++ works too.
+
+CXX      ?= g++
+BUILD    ?= release
+OUT      := build/$(BUILD)
+
+# -ffp-contract=off: no silent fused multiply-adds, so g++ and clang++ round
+# the same way and the PyTorch-compatible generator is bit exact (SPEC §0).
+WARN     := -Wall -Wextra
+CXXFLAGS_COMMON := -std=c++20 $(WARN) -pthread -ffp-contract=off -MMD -MP -Icore
+ifeq ($(BUILD),release)
+  OPT := -O3 -march=native -g
+else ifeq ($(BUILD),debug)
+  OPT := -O0 -g3 -D_GLIBCXX_ASSERTIONS
+else ifeq ($(BUILD),asan)
+  OPT := -O1 -g -march=native -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+else
+  $(error BUILD must be release, debug or asan, not '$(BUILD)')
+endif
+CXXFLAGS ?=
+ALL_CXXFLAGS := $(CXXFLAGS_COMMON) $(OPT) $(CXXFLAGS)
+LDFLAGS  ?=
+ALL_LDFLAGS := -pthread $(filter -fsanitize=%,$(OPT)) $(LDFLAGS)
+
+# The hot loop stays fast in the debug build so stepping through a chapter is pleasant.
+ifeq ($(BUILD),debug)
+$(OUT)/core/matmul.o: OPT := -O2 -g3 -march=native
+endif
+
+CORE_SRC  := $(sort $(wildcard core/*.cpp))
+CORE_OBJ  := $(CORE_SRC:%.cpp=$(OUT)/%.o)
+CORE_LIB  := $(OUT)/libllm.a
+
+CHAPTERS  := $(notdir $(patsubst %/,%,$(dir $(wildcard chapters/*/main.cpp))))
+CHAPTER_BINS := $(CHAPTERS:%=$(OUT)/%)
+
+TEST_SRC  := $(sort $(wildcard tests/test_*.cpp))
+TEST_OBJ  := $(TEST_SRC:%.cpp=$(OUT)/%.o)
+TEST_MAIN := $(OUT)/tests/catch_main.o
+TEST_BIN  := $(OUT)/run_tests
+
+# Catch2 v2 (Debian 12) is header only; v3 is a library. CATCH2 is set by `make test`.
+CATCH2 ?= 2
+ifeq ($(CATCH2),3)
+  TEST_CXXFLAGS := -DLLM_CATCH2_V3
+  TEST_LIBS     := -lCatch2
+else
+  TEST_CXXFLAGS :=
+  TEST_LIBS     :=
+endif
+
+.PHONY: all test test-run debug asan clean tests-bin
+.DEFAULT_GOAL := all
+
+all: $(CORE_LIB) $(CHAPTER_BINS)
+
+$(OUT)/%.o: %.cpp
+	@mkdir -p $(dir $@)
+	$(CXX) $(ALL_CXXFLAGS) -c $< -o $@
+
+$(OUT)/tests/%.o: tests/%.cpp
+	@mkdir -p $(dir $@)
+	$(CXX) $(ALL_CXXFLAGS) $(TEST_CXXFLAGS) -Itests -Ichapters -c $< -o $@
+
+$(CORE_LIB): $(CORE_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(OUT)/%: $(OUT)/chapters/%/main.o $(CORE_LIB)
+	$(CXX) $< $(CORE_LIB) $(ALL_LDFLAGS) -o $@
+
+$(TEST_BIN): $(TEST_MAIN) $(TEST_OBJ) $(CORE_LIB)
+	$(CXX) $(TEST_MAIN) $(TEST_OBJ) $(CORE_LIB) $(ALL_LDFLAGS) $(TEST_LIBS) -o $@
+
+tests-bin: $(TEST_BIN) $(CHAPTER_BINS)
+
+# `make test` first makes sure Catch2 is there (installing Debian's package when it can),
+# then builds and runs the suite. TESTS='[tensor]' runs one tag group.
+TESTS ?=
+test:
+	@v=$$(sh tests/ensure_catch2.sh) && $(MAKE) --no-print-directory CATCH2=$$v BUILD=$(BUILD) test-run
+
+test-run: tests-bin
+	@cd $(CURDIR) && LLM_BUILD_DIR=$(OUT) $(TEST_BIN) $(TESTS)
+
+debug:
+	@v=$$(sh tests/ensure_catch2.sh) && $(MAKE) --no-print-directory CATCH2=$$v BUILD=debug all tests-bin
+
+asan:
+	@v=$$(sh tests/ensure_catch2.sh) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  $(MAKE) --no-print-directory CATCH2=$$v BUILD=asan test-run
+
+clean:
+	rm -rf build
+
+-include $(CORE_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(TEST_MAIN:.o=.d) $(CHAPTERS:%=$(OUT)/chapters/%/main.d)
