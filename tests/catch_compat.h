@@ -5,6 +5,10 @@
 #include <catch2/catch_test_macros.hpp>
 #include <catch2/matchers/catch_matchers_string.hpp>
 using Catch::Approx;  // in v2 Approx is already in the global namespace
+namespace Catch::Matchers {
+// v2's name for the substring matcher; v3 calls it ContainsSubstring.
+inline auto Contains(const std::string& text) { return ContainsSubstring(text); }
+}  // namespace Catch::Matchers
 #else
 #include <catch2/catch.hpp>
 #endif

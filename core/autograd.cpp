@@ -1,0 +1,133 @@
+// Autograd: recording nodes and running backward (see autograd.h).
+#include "autograd.h"
+
+#include "ops.h"
+
+#include <functional>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace llm {
+
+namespace {
+thread_local bool grad_enabled = true;
+}
+
+bool is_grad_enabled() { return grad_enabled; }
+void set_grad_enabled(bool enabled) { grad_enabled = enabled; }
+
+bool needs_grad(std::initializer_list<const Tensor*> inputs) {
+    if (!grad_enabled) return false;
+    for (const Tensor* t : inputs)
+        if (t->defined() && t->requires_grad()) return true;
+    return false;
+}
+
+bool needs_grad(const std::vector<Tensor>& inputs) {
+    if (!grad_enabled) return false;
+    for (const Tensor& t : inputs)
+        if (t.defined() && t.requires_grad()) return true;
+    return false;
+}
+
+Node& attach_node(Tensor& output, const char* name, BackwardFunction backward,
+                  std::vector<Tensor> inputs) {
+    auto node = std::make_shared<Node>();
+    node->name = name;
+    node->backward = backward;
+    node->inputs = std::move(inputs);
+    node->output_shape = output.shape();
+    output.impl()->grad_fn = node;
+    output.impl()->requires_grad = true;
+    return *node;
+}
+
+// Depth-first search: a node is appended after all the nodes it reads from.
+static void visit(Node* node, std::unordered_set<Node*>& seen, std::vector<Node*>& order) {
+    if (!seen.insert(node).second) return;
+    for (const Tensor& input : node->inputs)
+        if (input.defined() && input.grad_fn() != nullptr) visit(input.grad_fn(), seen, order);
+    order.push_back(node);
+}
+
+std::vector<Node*> topological_order(Node* root) {
+    std::vector<Node*> order;
+    std::unordered_set<Node*> seen;
+    if (root != nullptr) visit(root, seen, order);
+    return order;
+}
+
+// A leaf keeps the sum of every gradient that reaches it, across calls too.
+static void accumulate_into_leaf(const Tensor& leaf, const Tensor& grad) {
+    Tensor current = leaf.grad();
+    if (!current.defined()) {
+        Tensor own = grad.detach().clone();  // never alias a buffer another node may hold
+        leaf.impl()->grad = own.impl_ptr();
+    } else {
+        float* g = current.data();
+        const float* add = grad.data();
+        for (int64_t i = 0; i < current.numel(); i++) g[i] += add[i];
+    }
+}
+
+static void check_grad_shape(const Node& node, size_t i, const Tensor& input, const Tensor& grad) {
+    if (grad.shape() != input.shape())
+        throw Error(node.name + " returned a gradient of shape " + shape_to_string(grad.shape()) +
+                    " for input " + std::to_string(i) + " of shape " +
+                    shape_to_string(input.shape()));
+}
+
+// Send one node's input gradients on: into the producing node's pending gradient,
+// or into the leaf's .grad.
+static void pass_gradients(const Node& node, const std::vector<Tensor>& input_grads,
+                           std::unordered_map<Node*, Tensor>& pending) {
+    for (size_t i = 0; i < node.inputs.size() && i < input_grads.size(); i++) {
+        const Tensor& input = node.inputs[i];
+        const Tensor& grad = input_grads[i];
+        if (!grad.defined() || !input.defined() || !input.requires_grad()) continue;
+        check_grad_shape(node, i, input, grad);
+        if (Node* producer = input.grad_fn()) {
+            Tensor& slot = pending[producer];
+            slot = slot.defined() ? add(slot, grad) : grad;
+        } else {
+            accumulate_into_leaf(input, grad);
+        }
+    }
+}
+
+void run_backward(const Tensor& root, const Tensor& grad_output, bool retain_graph) {
+    if (!root.requires_grad())
+        throw Error("element 0 of tensors does not require grad and does not have a grad_fn");
+    if (grad_output.shape() != root.shape())
+        throw Error("backward: grad_output has shape " + shape_to_string(grad_output.shape()) +
+                    " but the tensor has shape " + shape_to_string(root.shape()));
+    NoGradGuard no_grad;  // backward functions compute with ops, without recording them
+    if (root.is_leaf()) {
+        accumulate_into_leaf(root, grad_output);
+        return;
+    }
+    std::vector<Node*> order = topological_order(root.grad_fn());
+    std::unordered_map<Node*, Tensor> pending;  // dL/d(output) of each node, summed over its users
+    pending[root.grad_fn()] = grad_output;
+    for (auto it = order.rbegin(); it != order.rend(); ++it) {
+        Node* node = *it;
+        if (node->freed)
+            throw Error("Trying to backward through the graph a second time (or directly access "
+                        "saved tensors after they have already been freed). Saved intermediate "
+                        "values of the graph are freed when you call backward(). Specify "
+                        "retain_graph=true if you need to backward through the graph a second "
+                        "time.");
+        auto found = pending.find(node);
+        if (found == pending.end()) continue;  // no gradient flows through this node
+        Tensor grad = found->second;
+        pending.erase(found);
+        std::vector<Tensor> input_grads = node->backward(*node, grad);
+        pass_gradients(*node, input_grads, pending);
+        if (!retain_graph) {
+            node->saved.clear();
+            node->freed = true;
+        }
+    }
+}
+
+}  // namespace llm

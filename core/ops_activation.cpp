@@ -1,0 +1,91 @@
+// Activation functions: tanh, sigmoid, ReLU and the book's GELU.
+#include "ops_internal.h"
+
+#include <cmath>
+
+namespace llm {
+
+// --- tanh ---------------------------------------------------------------------
+
+Tensor tanh_forward(const Tensor& a) {
+    return map_unary(a, [](float x) { return std::tanh(x); });
+}
+
+// d(tanh a)/da = 1 - tanh²(a)
+std::vector<Tensor> tanh_backward(const Node& node, const Tensor& grad) {
+    return {map_binary(grad, node.saved[0], "tanh", [](float g, float y) { return g * (1.0f - y * y); })};
+}
+
+Tensor tanh(const Tensor& a) {
+    Tensor out = tanh_forward(a);
+    if (needs_grad({&a})) attach_node(out, "TanhBackward0", tanh_backward, {a}).saved = {out.detach()};
+    return out;
+}
+
+// --- sigmoid: 1 / (1 + e^-x) -------------------------------------------------------
+
+Tensor sigmoid_forward(const Tensor& a) {
+    return map_unary(a, [](float x) { return 1.0f / (1.0f + std::exp(-x)); });
+}
+
+// dσ/da = σ (1 - σ)
+std::vector<Tensor> sigmoid_backward(const Node& node, const Tensor& grad) {
+    return {map_binary(grad, node.saved[0], "sigmoid", [](float g, float y) { return g * y * (1.0f - y); })};
+}
+
+Tensor sigmoid(const Tensor& a) {
+    Tensor out = sigmoid_forward(a);
+    if (needs_grad({&a})) attach_node(out, "SigmoidBackward0", sigmoid_backward, {a}).saved = {out.detach()};
+    return out;
+}
+
+// --- ReLU: max(0, x) --------------------------------------------------------------
+
+Tensor relu_forward(const Tensor& a) {
+    return map_unary(a, [](float x) { return x > 0.0f ? x : 0.0f; });
+}
+
+// d relu(a)/da = 1 where a > 0, else 0
+std::vector<Tensor> relu_backward(const Node& node, const Tensor& grad) {
+    return {map_binary(grad, node.saved[0], "relu", [](float g, float y) { return y > 0.0f ? g : 0.0f; })};
+}
+
+Tensor relu(const Tensor& a) {
+    Tensor out = relu_forward(a);
+    if (needs_grad({&a})) attach_node(out, "ReluBackward0", relu_backward, {a}).saved = {out.detach()};
+    return out;
+}
+
+// --- GELU, tanh approximation (book section 4.3) ----------------------------------
+// gelu(x) = 0.5 · x · (1 + tanh(√(2/π) · (x + 0.044715 · x³)))
+
+// √(2/π) rounded to float, as the book's torch.sqrt(torch.tensor(2.0 / torch.pi)) is.
+static const float kSqrt2OverPi = std::sqrt(static_cast<float>(2.0 / 3.14159265358979323846));
+
+static float gelu_value(float x) {
+    float inner = kSqrt2OverPi * (x + 0.044715f * (x * x * x));
+    return 0.5f * x * (1.0f + std::tanh(inner));
+}
+
+// With u = √(2/π)(x + 0.044715x³) and t = tanh u:
+// d gelu/dx = 0.5(1 + t) + 0.5 x (1 - t²) √(2/π)(1 + 3 · 0.044715 x²)
+static float gelu_derivative(float x) {
+    float t = std::tanh(kSqrt2OverPi * (x + 0.044715f * (x * x * x)));
+    float du_dx = kSqrt2OverPi * (1.0f + 3.0f * 0.044715f * x * x);
+    return 0.5f * (1.0f + t) + 0.5f * x * (1.0f - t * t) * du_dx;
+}
+
+Tensor gelu_forward(const Tensor& a) { return map_unary(a, gelu_value); }
+
+// d gelu(a)/da as above
+std::vector<Tensor> gelu_backward(const Node& node, const Tensor& grad) {
+    return {map_binary(grad, node.inputs[0], "gelu", [](float g, float x) { return g * gelu_derivative(x); })};
+}
+
+Tensor gelu(const Tensor& a) {
+    Tensor out = gelu_forward(a);
+    if (needs_grad({&a})) attach_node(out, "GeluBackward0", gelu_backward, {a});
+    return out;
+}
+
+}  // namespace llm

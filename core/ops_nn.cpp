@@ -1,0 +1,246 @@
+// Neural-network functions: softmax, log_softmax, layer_norm, embedding, dropout.
+#include "ops_internal.h"
+#include "random.h"
+
+#include <cmath>
+#include <limits>
+
+namespace llm {
+
+// --- softmax along a dim:  y_i = exp(x_i - max) / Σ_j exp(x_j - max) ------------
+// Subtracting the max changes nothing mathematically and keeps exp from overflowing.
+
+Tensor softmax_forward(const Tensor& a, int64_t dim) {
+    DimSplit s = split_at(a.shape(), dim);
+    Tensor out = zeros(a.shape());
+    const float* x = a.data();
+    float* y = out.data();
+    for (int64_t i = 0; i < s.outer; i++)
+        for (int64_t k = 0; k < s.inner; k++) {
+            const float* row = x + i * s.n * s.inner + k;  // entry j is row[j * inner]
+            float* out_row = y + i * s.n * s.inner + k;
+            float m = -std::numeric_limits<float>::infinity();
+            for (int64_t j = 0; j < s.n; j++) m = std::max(m, row[j * s.inner]);
+            double total = 0.0;
+            for (int64_t j = 0; j < s.n; j++) {
+                out_row[j * s.inner] = std::exp(row[j * s.inner] - m);
+                total += out_row[j * s.inner];
+            }
+            for (int64_t j = 0; j < s.n; j++) out_row[j * s.inner] = static_cast<float>(out_row[j * s.inner] / total);
+        }
+    return out;
+}
+
+// dL/dx_i = y_i · (dL/dy_i - Σ_j dL/dy_j · y_j)
+std::vector<Tensor> softmax_backward(const Node& node, const Tensor& grad) {
+    const Tensor& y = node.saved[0];
+    DimSplit s = split_at(y.shape(), node.ints[0]);
+    Tensor dx = zeros(y.shape());
+    for (int64_t i = 0; i < s.outer; i++)
+        for (int64_t k = 0; k < s.inner; k++) {
+            int64_t base = i * s.n * s.inner + k;
+            double dot = 0.0;
+            for (int64_t j = 0; j < s.n; j++) dot += grad.data()[base + j * s.inner] * y.data()[base + j * s.inner];
+            for (int64_t j = 0; j < s.n; j++) {
+                int64_t at = base + j * s.inner;
+                dx.data()[at] = y.data()[at] * (grad.data()[at] - static_cast<float>(dot));
+            }
+        }
+    return {dx};
+}
+
+Tensor softmax(const Tensor& a, int64_t dim) {
+    check_float(a, "softmax");
+    int64_t d = normalize_dim(dim, a.dim(), "softmax");
+    Tensor out = softmax_forward(a, d);
+    if (needs_grad({&a})) {
+        Node& node = attach_node(out, "SoftmaxBackward0", softmax_backward, {a});
+        node.saved = {out.detach()};
+        node.ints = {d};
+    }
+    return out;
+}
+
+// --- log_softmax:  y_i = x_i - max - log Σ_j exp(x_j - max) -------------------------
+
+Tensor log_softmax_forward(const Tensor& a, int64_t dim) {
+    DimSplit s = split_at(a.shape(), dim);
+    Tensor out = zeros(a.shape());
+    for (int64_t i = 0; i < s.outer; i++)
+        for (int64_t k = 0; k < s.inner; k++) {
+            int64_t base = i * s.n * s.inner + k;
+            float m = -std::numeric_limits<float>::infinity();
+            for (int64_t j = 0; j < s.n; j++) m = std::max(m, a.data()[base + j * s.inner]);
+            double total = 0.0;
+            for (int64_t j = 0; j < s.n; j++) total += std::exp(static_cast<double>(a.data()[base + j * s.inner] - m));
+            float log_total = static_cast<float>(std::log(total));
+            for (int64_t j = 0; j < s.n; j++) out.data()[base + j * s.inner] = a.data()[base + j * s.inner] - m - log_total;
+        }
+    return out;
+}
+
+// dL/dx_i = dL/dy_i - softmax_i · Σ_j dL/dy_j
+std::vector<Tensor> log_softmax_backward(const Node& node, const Tensor& grad) {
+    const Tensor& y = node.saved[0];
+    DimSplit s = split_at(y.shape(), node.ints[0]);
+    Tensor dx = zeros(y.shape());
+    for (int64_t i = 0; i < s.outer; i++)
+        for (int64_t k = 0; k < s.inner; k++) {
+            int64_t base = i * s.n * s.inner + k;
+            double total = 0.0;
+            for (int64_t j = 0; j < s.n; j++) total += grad.data()[base + j * s.inner];
+            for (int64_t j = 0; j < s.n; j++) {
+                int64_t at = base + j * s.inner;
+                dx.data()[at] = grad.data()[at] - std::exp(y.data()[at]) * static_cast<float>(total);
+            }
+        }
+    return {dx};
+}
+
+Tensor log_softmax(const Tensor& a, int64_t dim) {
+    check_float(a, "log_softmax");
+    int64_t d = normalize_dim(dim, a.dim(), "log_softmax");
+    Tensor out = log_softmax_forward(a, d);
+    if (needs_grad({&a})) {
+        Node& node = attach_node(out, "LogSoftmaxBackward0", log_softmax_backward, {a});
+        node.saved = {out.detach()};
+        node.ints = {d};
+    }
+    return out;
+}
+
+// --- layer_norm over the last dim (book section 4.2) ----------------------------------
+// y = scale · (x - mean) / sqrt(var + eps) + shift, with the biased variance (÷ n).
+
+// Per row: the mean and 1/sqrt(var + eps), saved for backward.
+Tensor layer_norm_forward(const Tensor& x, const Tensor& scale, const Tensor& shift, float eps,
+                          Tensor& mean_out, Tensor& rstd_out) {
+    int64_t n = x.size(-1), rows = x.numel() / std::max<int64_t>(n, 1);
+    Tensor y = zeros(x.shape());
+    mean_out = zeros({rows});
+    rstd_out = zeros({rows});
+    for (int64_t r = 0; r < rows; r++) {
+        const float* row = x.data() + r * n;
+        double total = 0.0, squares = 0.0;
+        for (int64_t j = 0; j < n; j++) total += row[j];
+        double m = total / static_cast<double>(n);
+        for (int64_t j = 0; j < n; j++) squares += (row[j] - m) * (row[j] - m);
+        float rstd = static_cast<float>(1.0 / std::sqrt(squares / static_cast<double>(n) + eps));
+        float mf = static_cast<float>(m);
+        for (int64_t j = 0; j < n; j++)
+            y.data()[r * n + j] = scale.data()[j] * ((row[j] - mf) * rstd) + shift.data()[j];
+        mean_out.data()[r] = mf;
+        rstd_out.data()[r] = rstd;
+    }
+    return y;
+}
+
+// With x̂ = (x - mean)·rstd and dx̂ = dy·scale:
+// dx = rstd · (dx̂ - mean(dx̂) - x̂ · mean(dx̂ · x̂)),  dscale = Σ_rows dy·x̂,  dshift = Σ_rows dy
+std::vector<Tensor> layer_norm_backward(const Node& node, const Tensor& grad) {
+    const Tensor& x = node.inputs[0];
+    const Tensor& scale = node.inputs[1];
+    const Tensor& mean = node.saved[0];
+    const Tensor& rstd = node.saved[1];
+    int64_t n = x.size(-1), rows = x.numel() / std::max<int64_t>(n, 1);
+    Tensor dx = zeros(x.shape()), dscale = zeros(scale.shape()), dshift = zeros(scale.shape());
+    for (int64_t r = 0; r < rows; r++) {
+        const float* xr = x.data() + r * n;
+        const float* gr = grad.data() + r * n;
+        double mean_dxhat = 0.0, mean_dxhat_xhat = 0.0;
+        for (int64_t j = 0; j < n; j++) {
+            float xhat = (xr[j] - mean.data()[r]) * rstd.data()[r];
+            float dxhat = gr[j] * scale.data()[j];
+            mean_dxhat += dxhat;
+            mean_dxhat_xhat += dxhat * xhat;
+            dscale.data()[j] += gr[j] * xhat;
+            dshift.data()[j] += gr[j];
+        }
+        mean_dxhat /= static_cast<double>(n);
+        mean_dxhat_xhat /= static_cast<double>(n);
+        for (int64_t j = 0; j < n; j++) {
+            float xhat = (xr[j] - mean.data()[r]) * rstd.data()[r];
+            float dxhat = gr[j] * scale.data()[j];
+            dx.data()[r * n + j] = rstd.data()[r] * (dxhat - static_cast<float>(mean_dxhat) -
+                                                     xhat * static_cast<float>(mean_dxhat_xhat));
+        }
+    }
+    return {dx, dscale, dshift};
+}
+
+Tensor layer_norm(const Tensor& x, const Tensor& scale, const Tensor& shift, float eps) {
+    check_float(x, "layer_norm");
+    if (x.dim() == 0 || scale.shape() != Shape{x.size(-1)} || shift.shape() != Shape{x.size(-1)})
+        throw Error("layer_norm: scale " + shape_to_string(scale.shape()) + " and shift " +
+                    shape_to_string(shift.shape()) + " must both be [" + (x.dim() ? std::to_string(x.size(-1)) : "?") +
+                    "], the last dim of the input " + shape_to_string(x.shape()));
+    Tensor mean, rstd;
+    Tensor y = layer_norm_forward(x, scale, shift, eps, mean, rstd);
+    if (needs_grad({&x, &scale, &shift}))
+        attach_node(y, "NativeLayerNormBackward0", layer_norm_backward, {x, scale, shift}).saved = {mean, rstd};
+    return y;
+}
+
+// --- embedding: look up one row of the weight per id ----------------------------------
+
+Tensor embedding_forward(const Tensor& weight, const Tensor& ids) {
+    int64_t rows = weight.size(0), dim = weight.size(1);
+    Shape shape = ids.shape();
+    shape.push_back(dim);
+    Tensor out = zeros(shape);
+    for (int64_t i = 0; i < ids.numel(); i++) {
+        float id = ids.data()[i];
+        if (!(id >= 0 && id < static_cast<float>(rows)))
+            throw Error("embedding: index " + std::to_string(static_cast<int64_t>(id)) +
+                        " is out of range for a table of " + std::to_string(rows) + " rows (index out of range in self)");
+        const float* from = weight.data() + static_cast<int64_t>(id) * dim;
+        for (int64_t j = 0; j < dim; j++) out.data()[i * dim + j] = from[j];
+    }
+    return out;
+}
+
+// Each looked-up row's gradient is added to that row of dL/dweight
+std::vector<Tensor> embedding_backward(const Node& node, const Tensor& grad) {
+    const Tensor& weight = node.inputs[0];
+    const Tensor& ids = node.saved[0];
+    int64_t dim = weight.size(1);
+    Tensor dweight = zeros(weight.shape());
+    for (int64_t i = 0; i < ids.numel(); i++) {
+        float* row = dweight.data() + static_cast<int64_t>(ids.data()[i]) * dim;
+        for (int64_t j = 0; j < dim; j++) row[j] += grad.data()[i * dim + j];
+    }
+    return {dweight};
+}
+
+Tensor embedding(const Tensor& weight, const Tensor& ids) {
+    if (weight.dim() != 2) throw Error("embedding: weight must be 2-D, got " + shape_to_string(weight.shape()));
+    if (ids.dtype() != Dtype::int64)
+        throw Error("embedding: Expected tensor for argument #1 'indices' to have one of the following scalar "
+                    "types: Long, Int; but got a float tensor of shape " + shape_to_string(ids.shape()));
+    Tensor out = embedding_forward(weight, ids);
+    if (needs_grad({&weight})) attach_node(out, "EmbeddingBackward0", embedding_backward, {weight}).saved = {ids.detach()};
+    return out;
+}
+
+// --- dropout (book section 3.5.2) --------------------------------------------------------
+// In training, each element is kept with probability 1-p and then scaled by 1/(1-p),
+// so the expected value is unchanged; in eval mode (or p = 0) it is the identity.
+// The mask is drawn in one place, dropout_mask in random.cpp, exactly as PyTorch draws it.
+
+// d(x · mask)/dx = mask
+std::vector<Tensor> dropout_backward(const Node& node, const Tensor& grad) {
+    return {mul(grad, node.saved[0])};
+}
+
+Tensor dropout(const Tensor& a, float p, bool training) {
+    if (p < 0.0f || p > 1.0f)
+        throw Error("dropout probability has to be between 0 and 1, but got " + std::to_string(p));
+    if (!training || p == 0.0f || a.numel() == 0) return a;
+    Tensor mask = zeros(a.shape());                           // p = 1 drops everything, drawing nothing
+    if (p < 1.0f) dropout_mask(mask.data(), mask.numel(), p);
+    Tensor out = map_binary(a, mask, "dropout", [](float x, float m) { return x * m; });
+    if (needs_grad({&a})) attach_node(out, "MulBackward0", dropout_backward, {a}).saved = {mask};
+    return out;
+}
+
+}  // namespace llm

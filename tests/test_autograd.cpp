@@ -1,0 +1,116 @@
+// Autograd semantics: backward from a scalar or with a given gradient,
+// accumulation, zero_grad, detach, no-grad, and the errors PyTorch raises.
+#include "catch_compat.h"
+
+#include "autograd.h"
+#include "ops.h"
+
+using namespace llm;
+
+TEST_CASE("backward from a scalar fills the leaves' grad", "[autograd]") {
+    Tensor x = tensor({1.0f, 2.0f, 3.0f}).requires_grad_();
+    Tensor y = sum(x * x);  // dy/dx = 2x
+    y.backward();
+    REQUIRE(x.grad().values() == std::vector<float>{2.0f, 4.0f, 6.0f});
+    CHECK(y.grad_fn_name() == "SumBackward0");
+    CHECK_FALSE(x.grad().requires_grad());
+}
+
+TEST_CASE("backward with an explicit output gradient", "[autograd]") {
+    Tensor x = tensor({{1.0f, 2.0f}, {3.0f, 4.0f}}).requires_grad_();
+    Tensor y = x * 3.0f;
+    y.backward(tensor({{1.0f, 0.0f}, {0.5f, 2.0f}}));
+    REQUIRE(x.grad().values() == std::vector<float>{3.0f, 0.0f, 1.5f, 6.0f});
+}
+
+TEST_CASE("gradients accumulate across calls until zero_grad", "[autograd]") {
+    Tensor w = tensor({2.0f}).requires_grad_();
+    for (int i = 0; i < 3; i++) sum(w * 5.0f).backward();
+    REQUIRE(w.grad().item() == 15.0f);
+    w.zero_grad();
+    CHECK_FALSE(w.grad().defined());
+    sum(w * 5.0f).backward();
+    REQUIRE(w.grad().item() == 5.0f);
+}
+
+TEST_CASE("a tensor used twice gets both contributions", "[autograd]") {
+    Tensor a = tensor({3.0f}).requires_grad_();
+    Tensor b = a * 2.0f;      // b used by two ops below
+    Tensor c = b * b + b;     // dc/da = (2b + 1) · 2 = 26 at a = 3
+    sum(c).backward();
+    REQUIRE(a.grad().item() == 26.0f);
+}
+
+TEST_CASE("non-leaf tensors keep no grad, like PyTorch", "[autograd]") {
+    Tensor a = tensor({1.0f, 2.0f}).requires_grad_();
+    Tensor b = exp(a);
+    sum(b).backward();
+    CHECK_FALSE(b.grad().defined());
+    CHECK_FALSE(b.is_leaf());
+    CHECK(a.is_leaf());
+}
+
+TEST_CASE("detach shares values and cuts history", "[autograd]") {
+    Tensor a = tensor({1.0f, 2.0f}).requires_grad_();
+    Tensor b = a * 2.0f;
+    Tensor d = b.detach();
+    CHECK_FALSE(d.requires_grad());
+    CHECK(d.grad_fn() == nullptr);
+    d.data()[0] = 10.0f;  // shared storage, as in PyTorch
+    CHECK(b.data()[0] == 10.0f);
+}
+
+TEST_CASE("no-grad guard records nothing and restores the mode", "[autograd]") {
+    Tensor a = tensor({1.0f}).requires_grad_();
+    {
+        NoGradGuard guard;
+        Tensor b = a * 2.0f;
+        CHECK_FALSE(b.requires_grad());
+        CHECK(b.grad_fn() == nullptr);
+        CHECK_FALSE(is_grad_enabled());
+    }
+    CHECK(is_grad_enabled());
+    CHECK((a * 2.0f).requires_grad());
+}
+
+TEST_CASE("backward errors name the problem", "[autograd][errors]") {
+    Tensor x = tensor({1.0f, 2.0f}).requires_grad_();
+    Tensor y = x * 2.0f;
+    SECTION("non-scalar without a gradient") {
+        REQUIRE_THROWS_WITH(y.backward(), Catch::Matchers::Contains("grad can be implicitly created only for scalar outputs"));
+    }
+    SECTION("a tensor that does not require grad") {
+        Tensor c = tensor({1.0f});
+        REQUIRE_THROWS_WITH(c.backward(), Catch::Matchers::Contains("does not require grad"));
+    }
+    SECTION("a graph already freed") {
+        Tensor loss = sum(exp(x));
+        loss.backward();
+        REQUIRE_THROWS_WITH(loss.backward(), Catch::Matchers::Contains("backward through the graph a second time"));
+    }
+    SECTION("retain_graph keeps the graph") {
+        Tensor loss = sum(exp(x));
+        loss.backward(true);
+        loss.backward();
+        CHECK(x.grad().data()[0] == Approx(2 * std::exp(1.0f)));
+    }
+    SECTION("a gradient of the wrong shape") {
+        REQUIRE_THROWS_WITH(y.backward(ones({3})), Catch::Matchers::Contains("grad_output has shape [3]"));
+    }
+    SECTION("integer tensors cannot require grad") {
+        REQUIRE_THROWS_WITH(tensor_int64({1, 2}).requires_grad_(), Catch::Matchers::Contains("floating point"));
+    }
+}
+
+TEST_CASE("backward order is topological: each node runs once, after all its users", "[autograd]") {
+    Tensor a = tensor({1.0f, 2.0f}).requires_grad_();
+    Tensor b = a * 2.0f, c = b + 1.0f, d = b * c;
+    Tensor loss = sum(d);
+    std::vector<Node*> order = topological_order(loss.grad_fn());
+    REQUIRE(order.size() == 4);
+    CHECK(order.front() == b.grad_fn());  // inputs come first
+    CHECK(order.back() == loss.grad_fn());
+    loss.backward();
+    // d = 2a (2a + 1): dd/da = 8a + 2
+    CHECK(a.grad().values() == std::vector<float>{10.0f, 18.0f});
+}
