@@ -78,9 +78,9 @@ static void check_grad_shape(const Node& node, size_t i, const Tensor& input, co
 }
 
 // Send one node's input gradients on: into the producing node's pending gradient,
-// or into the leaf's .grad.
+// or into the leaf's .grad (or the captured map, for grad()).
 static void pass_gradients(const Node& node, const std::vector<Tensor>& input_grads,
-                           std::unordered_map<Node*, Tensor>& pending) {
+                           std::unordered_map<Node*, Tensor>& pending, GradMap* captured) {
     for (size_t i = 0; i < node.inputs.size() && i < input_grads.size(); i++) {
         const Tensor& input = node.inputs[i];
         const Tensor& grad = input_grads[i];
@@ -89,13 +89,15 @@ static void pass_gradients(const Node& node, const std::vector<Tensor>& input_gr
         if (Node* producer = input.grad_fn()) {
             Tensor& slot = pending[producer];
             slot = slot.defined() ? add(slot, grad) : grad;
-        } else {
+        } else if (captured == nullptr) {
             accumulate_into_leaf(input, grad);
+        } else if (auto slot = captured->find(input.impl()); slot != captured->end()) {
+            slot->second = slot->second.defined() ? add(slot->second, grad) : grad;
         }
     }
 }
 
-void run_backward(const Tensor& root, const Tensor& grad_output, bool retain_graph) {
+void run_backward(const Tensor& root, const Tensor& grad_output, bool retain_graph, GradMap* captured) {
     if (!root.requires_grad())
         throw Error("element 0 of tensors does not require grad and does not have a grad_fn");
     if (grad_output.shape() != root.shape())
@@ -103,7 +105,8 @@ void run_backward(const Tensor& root, const Tensor& grad_output, bool retain_gra
                     " but the tensor has shape " + shape_to_string(root.shape()));
     NoGradGuard no_grad;  // backward functions compute with ops, without recording them
     if (root.is_leaf()) {
-        accumulate_into_leaf(root, grad_output);
+        if (captured == nullptr) accumulate_into_leaf(root, grad_output);
+        else if (captured->count(root.impl())) (*captured)[root.impl()] = grad_output;
         return;
     }
     std::vector<Node*> order = topological_order(root.grad_fn());
@@ -122,12 +125,32 @@ void run_backward(const Tensor& root, const Tensor& grad_output, bool retain_gra
         Tensor grad = found->second;
         pending.erase(found);
         std::vector<Tensor> input_grads = node->backward(*node, grad);
-        pass_gradients(*node, input_grads, pending);
+        pass_gradients(*node, input_grads, pending, captured);
         if (!retain_graph) {
             node->saved.clear();
             node->freed = true;
         }
     }
+}
+
+std::vector<Tensor> grad(const Tensor& output, const std::vector<Tensor>& inputs, bool retain_graph) {
+    if (output.numel() != 1)
+        throw Error("grad can be implicitly created only for scalar outputs (shape " +
+                    shape_to_string(output.shape()) + ")");
+    GradMap captured;
+    for (const Tensor& input : inputs) {
+        if (!input.is_leaf()) throw Error("grad(): only leaf tensors (made by you, not by an op) are supported");
+        captured[input.impl()] = Tensor();
+    }
+    run_backward(output, ones_like(output), retain_graph, &captured);
+    std::vector<Tensor> grads;
+    for (const Tensor& input : inputs) {
+        Tensor g = captured[input.impl()];
+        if (!g.defined())
+            throw Error("One of the differentiated Tensors appears to not have been used in the graph.");
+        grads.push_back(g.detach().clone());
+    }
+    return grads;
 }
 
 }  // namespace llm

@@ -11,6 +11,7 @@
 #include "tensor.h"
 
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace llm {
@@ -40,8 +41,16 @@ bool needs_grad(const std::vector<Tensor>& inputs);
 Node& attach_node(Tensor& output, const char* name, BackwardFunction backward,
                   std::vector<Tensor> inputs);
 
-// Run backpropagation from `root` (see Tensor::backward).
-void run_backward(const Tensor& root, const Tensor& grad_output, bool retain_graph);
+// Run backpropagation from `root` (see Tensor::backward). When `captured` is
+// given, gradients reaching its leaves are summed there instead of into .grad.
+using GradMap = std::unordered_map<const TensorData*, Tensor>;
+void run_backward(const Tensor& root, const Tensor& grad_output, bool retain_graph,
+                  GradMap* captured = nullptr);
+
+// torch.autograd.grad(output, inputs): d(output)/d(input) for each leaf input,
+// returned rather than added into .grad. `output` must hold one value.
+std::vector<Tensor> grad(const Tensor& output, const std::vector<Tensor>& inputs,
+                         bool retain_graph = false);
 
 // The nodes reachable from `root`, in topological order (inputs before users).
 // backward() walks this list from the end; printed by the debugging walkthrough.

@@ -31,6 +31,7 @@ Tensor log(const Tensor& a);
 Tensor sqrt(const Tensor& a);
 Tensor pow(const Tensor& a, float exponent);
 Tensor abs(const Tensor& a);
+Tensor eq(const Tensor& a, const Tensor& b);   // a == b elementwise -> bool tensor (no gradient)
 
 Tensor operator+(const Tensor& a, const Tensor& b);
 Tensor operator-(const Tensor& a, const Tensor& b);

@@ -253,6 +253,12 @@ Tensor abs(const Tensor& a) {
     return out;
 }
 
+// --- comparison (not differentiable) ----------------------------------------------
+
+Tensor eq(const Tensor& a, const Tensor& b) {
+    return map_binary(a, b, "eq", [](float x, float y) { return x == y ? 1.0f : 0.0f; }).to_bool();
+}
+
 // --- operators: Python's a + b, a * 2, 1 - a, ... ---------------------------------
 
 Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }

@@ -99,9 +99,8 @@ static const char* matmul_name(int64_t a_dim, int64_t b_dim) {
 }
 
 Tensor matmul(const Tensor& a, const Tensor& b) {
-    check_float(a, "matmul");
-    check_float(b, "matmul");
     Tensor out = matmul_forward(a, b);
+    if (a.dtype() == Dtype::int64 && b.dtype() == Dtype::int64) out = out.to_int64();  // like torch
     if (needs_grad({&a, &b})) attach_node(out, matmul_name(a.dim(), b.dim()), matmul_backward, {a, b});
     return out;
 }

@@ -49,6 +49,7 @@ std::vector<Tensor> sum_backward(const Node& node, const Tensor& grad) {
 
 Tensor sum(const Tensor& a) {
     Tensor out = sum_forward(a);
+    if (a.dtype() != Dtype::float32) return out.to_int64();  // counting ids or bools, like torch
     if (needs_grad({&a})) attach_node(out, "SumBackward0", sum_backward, {a});
     return out;
 }

@@ -12,6 +12,15 @@ namespace llm {
 
 // --- shape helpers ------------------------------------------------------------
 
+std::string dtype_name(Dtype dtype) {
+    switch (dtype) {
+        case Dtype::float32: return "torch.float32";
+        case Dtype::int64: return "torch.int64";
+        case Dtype::boolean: return "torch.bool";
+    }
+    return "?";
+}
+
 int64_t numel_of(const Shape& shape) {
     int64_t n = 1;
     for (int64_t s : shape) n *= s;

@@ -140,6 +140,7 @@ Tensor tril(const Tensor& t, int64_t diagonal = 0);  // keep i - j >= -diagonal,
 Tensor triu(const Tensor& t, int64_t diagonal = 0);  // keep j - i >= diagonal
 
 // --- shape helpers ----------------------------------------------------------
+std::string dtype_name(Dtype dtype);               // "torch.float32", as PyTorch prints x.dtype
 int64_t numel_of(const Shape& shape);
 std::string shape_to_string(const Shape& shape);   // "[2, 6, 2]"
 int64_t normalize_dim(int64_t dim, int64_t ndim, const char* op);  // -1 -> ndim-1, checked

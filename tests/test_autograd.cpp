@@ -114,3 +114,19 @@ TEST_CASE("backward order is topological: each node runs once, after all its use
     // d = 2a (2a + 1): dd/da = 8a + 2
     CHECK(a.grad().values() == std::vector<float>{10.0f, 18.0f});
 }
+
+TEST_CASE("grad() returns gradients without touching .grad (appendix A.4)", "[autograd][appendix_a]") {
+    // Book appendix A.4: logistic regression, grad(loss, w1) = (tensor([-0.0898]),)
+    // and grad(loss, b) = (tensor([-0.0817]),)
+    Tensor y = tensor({1.0f}), x1 = tensor({1.1f});
+    Tensor w1 = tensor({2.2f}).requires_grad_(), b = tensor({0.0f}).requires_grad_();
+    Tensor a = sigmoid(x1 * w1 + b);
+    Tensor loss = binary_cross_entropy(a, y);
+    std::vector<Tensor> g = grad(loss, {w1, b}, true);
+    CHECK(g[0].item() == Approx(-0.0898f).margin(5e-5));
+    CHECK(g[1].item() == Approx(-0.0817f).margin(5e-5));
+    CHECK_FALSE(w1.grad().defined());
+    loss.backward();
+    CHECK(w1.grad().item() == g[0].item());
+    CHECK(b.grad().item() == g[1].item());
+}
