@@ -1,0 +1,145 @@
+// Chapter 3's attention modules, from the simplest to multi-head attention.
+#include "nn.h"
+
+#include "ops.h"
+#include "random.h"
+
+#include <cmath>
+#include <limits>
+
+namespace llm {
+
+// softmax(scores / √d_k) over the last dim: the scaled attention weights.
+static Tensor scaled_softmax(const Tensor& scores, int64_t d_k) {
+    return softmax(scores / static_cast<float>(std::sqrt(static_cast<double>(d_k))), -1);
+}
+
+// --- SelfAttention_v1 (3.4.2) ----------------------------------------------------
+
+static Tensor rand_parameter(int64_t rows, int64_t cols) {
+    Tensor t = zeros({rows, cols});
+    uniform_(t.data(), t.numel(), 0.0, 1.0);  // torch.rand(rows, cols)
+    return t;
+}
+
+SelfAttentionV1::SelfAttentionV1(int64_t d_in, int64_t d_out) {
+    W_query = register_parameter("W_query", rand_parameter(d_in, d_out));
+    W_key = register_parameter("W_key", rand_parameter(d_in, d_out));
+    W_value = register_parameter("W_value", rand_parameter(d_in, d_out));
+}
+
+Tensor SelfAttentionV1::forward(const Tensor& x) const {
+    Tensor keys = matmul(x, W_key);
+    Tensor queries = matmul(x, W_query);
+    Tensor values = matmul(x, W_value);
+    Tensor attn_scores = matmul(queries, keys.T());  // omega
+    Tensor attn_weights = scaled_softmax(attn_scores, keys.size(-1));
+    return matmul(attn_weights, values);
+}
+
+// --- SelfAttention_v2 (3.4.2) ----------------------------------------------------
+
+SelfAttentionV2::SelfAttentionV2(int64_t d_in, int64_t d_out, bool qkv_bias)
+    : W_query(d_in, d_out, qkv_bias), W_key(d_in, d_out, qkv_bias), W_value(d_in, d_out, qkv_bias) {
+    register_module("W_query", W_query);
+    register_module("W_key", W_key);
+    register_module("W_value", W_value);
+}
+
+Tensor SelfAttentionV2::forward(const Tensor& x) const {
+    Tensor keys = W_key.forward(x);
+    Tensor queries = W_query.forward(x);
+    Tensor values = W_value.forward(x);
+    Tensor attn_scores = matmul(queries, keys.T());
+    Tensor attn_weights = scaled_softmax(attn_scores, keys.size(-1));
+    return matmul(attn_weights, values);
+}
+
+// --- CausalAttention (3.5.3) ---------------------------------------------------------
+
+// The mask buffer: 1 above the diagonal, where a token would see the future.
+static Tensor causal_mask(int64_t context_length) {
+    return triu(ones({context_length, context_length}), 1);
+}
+
+// Mask the scores of future tokens with -inf (so softmax gives them weight 0).
+// scores: (..., T, T); mask: (context_length, context_length)
+static Tensor mask_future(const Tensor& scores, const Tensor& mask) {
+    int64_t num_tokens = scores.size(-1);
+    if (num_tokens > mask.size(0))
+        throw Error("attention: " + std::to_string(num_tokens) + " tokens do not fit the context length of " +
+                    std::to_string(mask.size(0)));
+    Tensor mask_bool = slice(slice(mask, 0, 0, num_tokens), 1, 0, num_tokens).to_bool();
+    return masked_fill(scores, mask_bool, -std::numeric_limits<float>::infinity());
+}
+
+CausalAttention::CausalAttention(int64_t d_in, int64_t d_out, int64_t context_length, float dropout_p, bool qkv_bias)
+    : W_query(d_in, d_out, qkv_bias), W_key(d_in, d_out, qkv_bias), W_value(d_in, d_out, qkv_bias),
+      dropout(dropout_p), mask(causal_mask(context_length)) {
+    register_module("W_query", W_query);
+    register_module("W_key", W_key);
+    register_module("W_value", W_value);
+    register_module("dropout", dropout);
+}
+
+Tensor CausalAttention::forward(const Tensor& x) const {
+    Tensor keys = W_key.forward(x);
+    Tensor queries = W_query.forward(x);
+    Tensor values = W_value.forward(x);
+    Tensor attn_scores = matmul(queries, keys.transpose(1, 2));
+    attn_scores = mask_future(attn_scores, mask);
+    Tensor attn_weights = scaled_softmax(attn_scores, keys.size(-1));
+    attn_weights = dropout.forward(attn_weights);
+    return matmul(attn_weights, values);
+}
+
+// --- MultiHeadAttentionWrapper (3.6.1) ------------------------------------------------
+
+MultiHeadAttentionWrapper::MultiHeadAttentionWrapper(int64_t d_in, int64_t d_out, int64_t context_length,
+                                                     float dropout, int64_t num_heads, bool qkv_bias) {
+    for (int64_t h = 0; h < num_heads; h++) {
+        heads.push_back(std::make_unique<CausalAttention>(d_in, d_out, context_length, dropout, qkv_bias));
+        register_module("heads." + std::to_string(h), *heads.back());
+    }
+}
+
+Tensor MultiHeadAttentionWrapper::forward(const Tensor& x) const {
+    std::vector<Tensor> outputs;
+    for (const auto& head : heads) outputs.push_back(head->forward(x));
+    return cat(outputs, -1);
+}
+
+// --- MultiHeadAttention (3.6.2) -----------------------------------------------------------
+
+MultiHeadAttention::MultiHeadAttention(int64_t d_in, int64_t d_out_, int64_t context_length, float dropout_p,
+                                       int64_t num_heads_, bool qkv_bias)
+    : d_out(d_out_), num_heads(num_heads_), head_dim(num_heads_ > 0 ? d_out_ / num_heads_ : 0),
+      W_query(d_in, d_out_, qkv_bias), W_key(d_in, d_out_, qkv_bias), W_value(d_in, d_out_, qkv_bias),
+      out_proj(d_out_, d_out_), dropout(dropout_p), mask(causal_mask(context_length)) {
+    if (num_heads <= 0 || d_out % num_heads != 0)
+        throw Error("MultiHeadAttention: d_out must be divisible by num_heads (got d_out " + std::to_string(d_out) +
+                    ", num_heads " + std::to_string(num_heads) + ")");
+    register_module("W_query", W_query);
+    register_module("W_key", W_key);
+    register_module("W_value", W_value);
+    register_module("out_proj", out_proj);
+    register_module("dropout", dropout);
+}
+
+Tensor MultiHeadAttention::forward(const Tensor& x) const {
+    int64_t b = x.size(0), num_tokens = x.size(1);
+    // (b, T, d_out) -> (b, T, num_heads, head_dim) -> (b, num_heads, T, head_dim)
+    Tensor keys = W_key.forward(x).view({b, num_tokens, num_heads, head_dim}).transpose(1, 2);
+    Tensor queries = W_query.forward(x).view({b, num_tokens, num_heads, head_dim}).transpose(1, 2);
+    Tensor values = W_value.forward(x).view({b, num_tokens, num_heads, head_dim}).transpose(1, 2);
+    Tensor attn_scores = matmul(queries, keys.transpose(2, 3));  // (b, H, T, T)
+    attn_scores = mask_future(attn_scores, mask);
+    Tensor attn_weights = scaled_softmax(attn_scores, head_dim);
+    attn_weights = dropout.forward(attn_weights);
+    // (b, H, T, head_dim) -> (b, T, H, head_dim) -> (b, T, d_out)
+    Tensor context_vec = matmul(attn_weights, values).transpose(1, 2);
+    context_vec = context_vec.contiguous().view({b, num_tokens, d_out});
+    return out_proj.forward(context_vec);
+}
+
+}  // namespace llm
