@@ -1,0 +1,44 @@
+// Small helpers shared by the chapter programs: section headings, Python-style
+// printing, and the book's example input. Header-only, so each chapter stays one file.
+#pragma once
+
+#include "ops.h"
+#include "print.h"
+
+#include <filesystem>
+#include <iostream>
+#include <string>
+#include <vector>
+
+namespace chapter {
+
+// One line per book section, e.g. "3.3.1 A simple self-attention mechanism without trainable weights".
+inline void heading(const std::string& title) { std::cout << "\n=== " << title << " ===\n"; }
+
+// Python's print("label", value): the two joined by a space.
+inline void print(const std::string& label, const llm::Tensor& value) { std::cout << label << " " << value << "\n"; }
+inline void print(const llm::Tensor& value) { std::cout << value << "\n"; }
+
+// The book's chapter 3 input, "Your journey starts with one step": one 3-d embedding per token.
+inline llm::Tensor your_journey_inputs() {
+    return llm::tensor({{0.43f, 0.15f, 0.89f},   // Your     (x^1)
+                        {0.55f, 0.87f, 0.66f},   // journey  (x^2)
+                        {0.57f, 0.85f, 0.64f},   // starts   (x^3)
+                        {0.22f, 0.58f, 0.33f},   // with     (x^4)
+                        {0.77f, 0.25f, 0.10f},   // one      (x^5)
+                        {0.05f, 0.80f, 0.55f}}); // step     (x^6)
+}
+
+inline const std::vector<std::string>& your_journey_words() {
+    static const std::vector<std::string> words = {"Your", "journey", "starts", "with", "one", "step"};
+    return words;
+}
+
+// Where the SVG pictures go: the first argument, or the current folder.
+inline std::string output_dir(int argc, char** argv) {
+    std::string dir = argc > 1 ? argv[1] : ".";
+    std::filesystem::create_directories(dir);
+    return dir;
+}
+
+}  // namespace chapter
