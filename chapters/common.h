@@ -34,6 +34,13 @@ inline const std::vector<std::string>& your_journey_words() {
     return words;
 }
 
+// Python's printing of a list of ints: [15496, 11, 314, 716]
+inline std::string python_list(const std::vector<int64_t>& values) {
+    std::string s = "[";
+    for (size_t i = 0; i < values.size(); i++) s += (i ? ", " : "") + std::to_string(values[i]);
+    return s + "]";
+}
+
 // Where the SVG pictures go: the first argument, or the current folder.
 inline std::string output_dir(int argc, char** argv) {
     std::string dir = argc > 1 ? argv[1] : ".";
