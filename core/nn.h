@@ -82,9 +82,9 @@ public:
 
 class Dropout : public Module {
 public:
-    explicit Dropout(float p) : p(p) {}
+    explicit Dropout(double p) : p(p) {}
     Tensor forward(const Tensor& x) const;  // identity in eval mode
-    float p;
+    double p;  // a double, as in Python: keep = 1 - p is compared in double (SPEC §8.1)
 };
 
 // The book's configuration dictionary, e.g. GPT_CONFIG_124M.
@@ -94,7 +94,7 @@ struct GPTConfig {
     int64_t emb_dim = 768;
     int64_t n_heads = 12;
     int64_t n_layers = 12;
-    float drop_rate = 0.1f;
+    double drop_rate = 0.1;
     bool qkv_bias = false;
 };
 GPTConfig gpt_config_124m();
@@ -130,7 +130,7 @@ public:
 // 3.5.3: causal mask and dropout on the attention weights, batched input.
 class CausalAttention : public Module {
 public:
-    CausalAttention(int64_t d_in, int64_t d_out, int64_t context_length, float dropout, bool qkv_bias = false);
+    CausalAttention(int64_t d_in, int64_t d_out, int64_t context_length, double dropout, bool qkv_bias = false);
     Tensor forward(const Tensor& x) const;  // x: (b, num_tokens, d_in) -> (b, num_tokens, d_out)
     Linear W_query, W_key, W_value;
     Dropout dropout;
@@ -140,7 +140,7 @@ public:
 // 3.6.1: num_heads CausalAttention heads side by side, outputs concatenated.
 class MultiHeadAttentionWrapper : public Module {
 public:
-    MultiHeadAttentionWrapper(int64_t d_in, int64_t d_out, int64_t context_length, float dropout,
+    MultiHeadAttentionWrapper(int64_t d_in, int64_t d_out, int64_t context_length, double dropout,
                               int64_t num_heads, bool qkv_bias = false);
     Tensor forward(const Tensor& x) const;  // (b, T, d_in) -> (b, T, num_heads · d_out)
     std::vector<std::unique_ptr<CausalAttention>> heads;
@@ -149,7 +149,7 @@ public:
 // 3.6.2: one set of projections split into heads, plus an output projection.
 class MultiHeadAttention : public Module {
 public:
-    MultiHeadAttention(int64_t d_in, int64_t d_out, int64_t context_length, float dropout,
+    MultiHeadAttention(int64_t d_in, int64_t d_out, int64_t context_length, double dropout,
                        int64_t num_heads, bool qkv_bias = false);
     Tensor forward(const Tensor& x) const;  // (b, T, d_in) -> (b, T, d_out)
     int64_t d_out, num_heads, head_dim;

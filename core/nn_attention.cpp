@@ -73,7 +73,7 @@ static Tensor mask_future(const Tensor& scores, const Tensor& mask) {
     return masked_fill(scores, mask_bool, -std::numeric_limits<float>::infinity());
 }
 
-CausalAttention::CausalAttention(int64_t d_in, int64_t d_out, int64_t context_length, float dropout_p, bool qkv_bias)
+CausalAttention::CausalAttention(int64_t d_in, int64_t d_out, int64_t context_length, double dropout_p, bool qkv_bias)
     : W_query(d_in, d_out, qkv_bias), W_key(d_in, d_out, qkv_bias), W_value(d_in, d_out, qkv_bias),
       dropout(dropout_p), mask(causal_mask(context_length)) {
     register_module("W_query", W_query);
@@ -96,7 +96,7 @@ Tensor CausalAttention::forward(const Tensor& x) const {
 // --- MultiHeadAttentionWrapper (3.6.1) ------------------------------------------------
 
 MultiHeadAttentionWrapper::MultiHeadAttentionWrapper(int64_t d_in, int64_t d_out, int64_t context_length,
-                                                     float dropout, int64_t num_heads, bool qkv_bias) {
+                                                     double dropout, int64_t num_heads, bool qkv_bias) {
     for (int64_t h = 0; h < num_heads; h++) {
         heads.push_back(std::make_unique<CausalAttention>(d_in, d_out, context_length, dropout, qkv_bias));
         register_module("heads." + std::to_string(h), *heads.back());
@@ -111,7 +111,7 @@ Tensor MultiHeadAttentionWrapper::forward(const Tensor& x) const {
 
 // --- MultiHeadAttention (3.6.2) -----------------------------------------------------------
 
-MultiHeadAttention::MultiHeadAttention(int64_t d_in, int64_t d_out_, int64_t context_length, float dropout_p,
+MultiHeadAttention::MultiHeadAttention(int64_t d_in, int64_t d_out_, int64_t context_length, double dropout_p,
                                        int64_t num_heads_, bool qkv_bias)
     : d_out(d_out_), num_heads(num_heads_), head_dim(num_heads_ > 0 ? d_out_ / num_heads_ : 0),
       W_query(d_in, d_out_, qkv_bias), W_key(d_in, d_out_, qkv_bias), W_value(d_in, d_out_, qkv_bias),

@@ -39,7 +39,7 @@ static void check_config(const GPTConfig& cfg) {
     if (cfg.emb_dim % cfg.n_heads != 0)
         throw Error("GPTConfig: emb_dim (" + std::to_string(cfg.emb_dim) + ") must be divisible by n_heads (" +
                     std::to_string(cfg.n_heads) + ")");
-    if (cfg.drop_rate < 0.0f || cfg.drop_rate >= 1.0f)
+    if (cfg.drop_rate < 0.0 || cfg.drop_rate >= 1.0)
         throw Error("GPTConfig: drop_rate must be in [0, 1), got " + std::to_string(cfg.drop_rate));
 }
 

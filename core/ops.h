@@ -98,7 +98,7 @@ Tensor softmax(const Tensor& a, int64_t dim);
 Tensor log_softmax(const Tensor& a, int64_t dim);
 Tensor layer_norm(const Tensor& x, const Tensor& scale, const Tensor& shift, float eps = 1e-5f);
 Tensor embedding(const Tensor& weight, const Tensor& ids);  // rows of weight, shaped like ids + [dim]
-Tensor dropout(const Tensor& a, float p, bool training);
+Tensor dropout(const Tensor& a, double p, bool training);
 Tensor cross_entropy(const Tensor& logits, const Tensor& targets, int64_t ignore_index = -100);
 Tensor mse_loss(const Tensor& input, const Tensor& target);
 Tensor binary_cross_entropy(const Tensor& probs, const Tensor& target);

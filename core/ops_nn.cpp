@@ -232,12 +232,12 @@ std::vector<Tensor> dropout_backward(const Node& node, const Tensor& grad) {
     return {mul(grad, node.saved[0])};
 }
 
-Tensor dropout(const Tensor& a, float p, bool training) {
-    if (p < 0.0f || p > 1.0f)
+Tensor dropout(const Tensor& a, double p, bool training) {
+    if (p < 0.0 || p > 1.0)
         throw Error("dropout probability has to be between 0 and 1, but got " + std::to_string(p));
-    if (!training || p == 0.0f || a.numel() == 0) return a;
+    if (!training || p == 0.0 || a.numel() == 0) return a;
     Tensor mask = zeros(a.shape());                           // p = 1 drops everything, drawing nothing
-    if (p < 1.0f) dropout_mask(mask.data(), mask.numel(), p);
+    if (p < 1.0) dropout_mask(mask.data(), mask.numel(), p);
     Tensor out = map_binary(a, mask, "dropout", [](float x, float m) { return x * m; });
     if (needs_grad({&a})) attach_node(out, "MulBackward0", dropout_backward, {a}).saved = {mask};
     return out;

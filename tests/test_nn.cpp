@@ -14,7 +14,7 @@ static GPTConfig tiny_config() {
     cfg.emb_dim = 8;
     cfg.n_heads = 2;
     cfg.n_layers = 2;
-    cfg.drop_rate = 0.1f;
+    cfg.drop_rate = 0.1;
     return cfg;
 }
 
@@ -79,7 +79,7 @@ TEST_CASE("bad configurations are refused with the reason", "[nn][errors]") {
 TEST_CASE("a training step through the whole GPT reduces the loss", "[nn][ch04]") {
     manual_seed(123);
     GPTConfig cfg = tiny_config();
-    cfg.drop_rate = 0.0f;
+    cfg.drop_rate = 0.0;
     GPTModel model(cfg);
     Tensor ids = tensor_int64({{1, 2, 3, 4}, {5, 6, 7, 8}});
     Tensor targets = tensor_int64({2, 3, 4, 5, 6, 7, 8, 9});
