@@ -1,0 +1,81 @@
+// Finding the optional files the chapter programs use: GPT-2's vocabulary
+// (encoder.json + vocab.bpe) and the book's short story, the-verdict.txt.
+// None of them ships with the project; when one is missing the program says what
+// to download and where to put it, and runs the parts that need nothing.
+#pragma once
+
+#include "bpe.h"
+#include "tensor.h"
+
+#include <filesystem>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace chapter {
+
+inline const char* kGpt2Urls =
+    "  https://openaipublic.blob.core.windows.net/gpt-2/models/124M/encoder.json\n"
+    "  https://openaipublic.blob.core.windows.net/gpt-2/models/124M/vocab.bpe\n";
+inline const char* kVerdictUrl =
+    "  https://raw.githubusercontent.com/rasbt/LLMs-from-scratch/main/ch02/01_main-chapter-code/the-verdict.txt\n";
+
+// The given path if there is one, else the first of the default places that exists.
+inline std::optional<std::string> find_path(const std::string& given, const std::vector<std::string>& defaults) {
+    if (!given.empty()) return std::filesystem::exists(given) ? std::optional<std::string>(given) : std::nullopt;
+    for (const std::string& candidate : defaults)
+        if (std::filesystem::exists(candidate)) return candidate;
+    return std::nullopt;
+}
+
+// The folder holding encoder.json and vocab.bpe: `given`, else data/gpt2, else ../shared/data/gpt2.
+inline std::optional<std::string> find_gpt2_folder(const std::string& given) {
+    std::optional<std::string> folder = find_path(given, {"data/gpt2", "../shared/data/gpt2"});
+    if (folder && std::filesystem::exists(*folder + "/encoder.json") && std::filesystem::exists(*folder + "/vocab.bpe"))
+        return folder;
+    std::cout << "GPT-2's vocabulary was not found in " << (given.empty() ? "data/gpt2" : given) << ".\n"
+              << "Download these two files into data/gpt2/ (or pass their folder as an argument):\n"
+              << kGpt2Urls << "Meanwhile the parts that need them show the book's token ids.\n";
+    return std::nullopt;
+}
+
+// the-verdict.txt: `given`, else data/the-verdict.txt, else ../shared/data/the-verdict.txt.
+inline std::optional<std::string> find_verdict(const std::string& given) {
+    std::optional<std::string> path = find_path(given, {"data/the-verdict.txt", "../shared/data/the-verdict.txt"});
+    if (!path)
+        std::cout << "The book's text was not found at " << (given.empty() ? "data/the-verdict.txt" : given) << ".\n"
+                  << "Download it into data/ (or pass its path as an argument):\n" << kVerdictUrl
+                  << "Meanwhile the sections that need it are skipped.\n";
+    return path;
+}
+
+// GPT-2's tokenizer when its files are there; otherwise the book's ids stand in.
+class Gpt2Vocabulary {
+public:
+    explicit Gpt2Vocabulary(const std::string& folder_arg) {
+        if (std::optional<std::string> folder = find_gpt2_folder(folder_arg))
+            tokenizer_.emplace(llm::BpeTokenizer::load_gpt2(*folder + "/encoder.json", *folder + "/vocab.bpe"));
+    }
+    bool loaded() const { return tokenizer_.has_value(); }
+    const llm::BpeTokenizer& tokenizer() const { return *tokenizer_; }
+
+    // tiktoken's encode, or `book_ids` (what the book prints for this text) without the files.
+    std::vector<int64_t> encode(const std::string& text, const std::vector<int64_t>& book_ids) const {
+        return tokenizer_ ? tokenizer_->encode(text) : book_ids;
+    }
+    // The text of a 1-D tensor of ids, or the ids themselves without the files.
+    std::string decode(const llm::Tensor& ids) const {
+        std::vector<int64_t> list;
+        for (int64_t i = 0; i < ids.numel(); i++) list.push_back(static_cast<int64_t>(ids.data()[i]));
+        if (tokenizer_) return tokenizer_->decode(list);
+        std::string s = "(no vocabulary to decode with) ids:";
+        for (int64_t id : list) s.append(" ").append(std::to_string(id));
+        return s;
+    }
+
+private:
+    std::optional<llm::BpeTokenizer> tokenizer_;
+};
+
+}  // namespace chapter
