@@ -41,6 +41,28 @@ inline std::string python_list(const std::vector<int64_t>& values) {
     return s + "]";
 }
 
+// Python's repr of a string: 'word', or "it's" when it holds a single quote and no double one.
+inline std::string python_repr(const std::string& text) {
+    bool has_single = text.find('\'') != std::string::npos, has_double = text.find('"') != std::string::npos;
+    char quote = has_single && !has_double ? '"' : '\'';
+    std::string s(1, quote);
+    for (char c : text) {
+        if (c == '\\') s += "\\\\";
+        else if (c == '\n') s += "\\n";
+        else if (c == '\t') s += "\\t";
+        else if (c == quote) s.append("\\").append(1, c);
+        else s += c;
+    }
+    return s + quote;
+}
+
+// Python's printing of a list of strings: ['Hello', ',', 'world']
+inline std::string python_list(const std::vector<std::string>& values) {
+    std::string s = "[";
+    for (size_t i = 0; i < values.size(); i++) s.append(i ? ", " : "").append(python_repr(values[i]));
+    return s + "]";
+}
+
 // Where the SVG pictures go: the first argument, or the current folder.
 inline std::string output_dir(int argc, char** argv) {
     std::string dir = argc > 1 ? argv[1] : ".";

@@ -1,0 +1,186 @@
+// Generator of core/unicode_table.cpp: the code-point ranges of Unicode letters
+// (General_Category L*), numbers (N*) and white space (the White_Space property),
+// which GPT-2's pre-tokenisation pattern calls \p{L}, \p{N} and \s.
+//
+// Not built by `make`. To regenerate the table (e.g. for a newer Unicode version):
+//
+//   apt-get install -y unicode-data        # Debian: files land in /usr/share/unicode/
+//   g++ -std=c++20 -O2 core/unicode/gen_unicode_table.cpp -o /tmp/gen
+//   /tmp/gen /usr/share/unicode/UnicodeData.txt /usr/share/unicode/PropList.txt > core/unicode_table.cpp
+//
+// The Unicode version is read from PropList.txt's first line ("# PropList-15.0.0.txt")
+// and written into the generated file's header comment.
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+struct Range {
+    char32_t first;
+    char32_t last;
+};
+
+// Append [first, last] to `ranges`, merging it with the previous range when they touch.
+// The input files list code points in increasing order, so this keeps `ranges` sorted.
+void add_range(std::vector<Range>& ranges, char32_t first, char32_t last) {
+    if (!ranges.empty() && ranges.back().last + 1 == first) {
+        ranges.back().last = last;
+        return;
+    }
+    ranges.push_back({first, last});
+}
+
+std::vector<std::string> split_fields(const std::string& line, char separator) {
+    std::vector<std::string> fields;
+    std::string field;
+    std::istringstream in(line);
+    while (std::getline(in, field, separator)) fields.push_back(field);
+    return fields;
+}
+
+std::string trim(const std::string& s) {
+    size_t begin = s.find_first_not_of(" \t");
+    size_t end = s.find_last_not_of(" \t\r");
+    return begin == std::string::npos ? "" : s.substr(begin, end - begin + 1);
+}
+
+// UnicodeData.txt: "0041;LATIN CAPITAL LETTER A;Lu;...". Large blocks (CJK, Hangul)
+// appear as two lines "<Name, First>" and "<Name, Last>" that stand for the whole range.
+void read_unicode_data(const std::string& path, std::vector<Range>& letters,
+                       std::vector<Range>& numbers) {
+    std::ifstream in(path);
+    if (!in) throw std::runtime_error("cannot read " + path);
+    std::string line;
+    char32_t range_first = 0;
+    while (std::getline(in, line)) {
+        std::vector<std::string> f = split_fields(line, ';');
+        if (f.size() < 3) continue;
+        char32_t cp = static_cast<char32_t>(std::stoul(f[0], nullptr, 16));
+        const std::string& name = f[1];
+        const std::string& category = f[2];
+        if (name.find(", First>") != std::string::npos) {
+            range_first = cp;  // the matching "Last" line follows
+            continue;
+        }
+        char32_t first = name.find(", Last>") != std::string::npos ? range_first : cp;
+        if (category[0] == 'L') add_range(letters, first, cp);
+        if (category[0] == 'N') add_range(numbers, first, cp);
+    }
+}
+
+// PropList.txt: "2000..200A    ; White_Space # Zs  [11] EN QUAD..HAIR SPACE".
+// Returns the Unicode version from the first line, e.g. "15.0.0".
+std::string read_white_space(const std::string& path, std::vector<Range>& spaces) {
+    std::ifstream in(path);
+    if (!in) throw std::runtime_error("cannot read " + path);
+    std::string line;
+    std::string version = "unknown";
+    if (std::getline(in, line)) {
+        size_t dash = line.find("PropList-");
+        size_t dot_txt = line.find(".txt");
+        if (dash != std::string::npos && dot_txt != std::string::npos)
+            version = line.substr(dash + 9, dot_txt - dash - 9);
+    }
+    while (std::getline(in, line)) {
+        std::string data = line.substr(0, line.find('#'));
+        std::vector<std::string> f = split_fields(data, ';');
+        if (f.size() < 2 || trim(f[1]) != "White_Space") continue;
+        std::string codes = trim(f[0]);
+        size_t dots = codes.find("..");
+        char32_t first = static_cast<char32_t>(std::stoul(codes.substr(0, dots), nullptr, 16));
+        char32_t last = dots == std::string::npos
+                            ? first
+                            : static_cast<char32_t>(std::stoul(codes.substr(dots + 2), nullptr, 16));
+        add_range(spaces, first, last);
+    }
+    return version;
+}
+
+void print_table(const char* name, const std::vector<Range>& ranges) {
+    std::printf("\n// %zu ranges.\nconst CodepointRange %s[] = {\n", ranges.size(), name);
+    for (size_t i = 0; i < ranges.size(); i++) {
+        if (i % 4 == 0) std::printf("   ");
+        std::printf(" {0x%04X, 0x%04X},", static_cast<unsigned>(ranges[i].first),
+                    static_cast<unsigned>(ranges[i].last));
+        if (i % 4 == 3 || i + 1 == ranges.size()) std::printf("\n");
+    }
+    std::printf("};\n");
+}
+
+void print_file(const std::string& version, const std::vector<Range>& letters,
+                const std::vector<Range>& numbers, const std::vector<Range>& spaces) {
+    std::printf(
+        "// GENERATED by core/unicode/gen_unicode_table.cpp from the Unicode Character\n"
+        "// Database, version %s (UnicodeData.txt, PropList.txt). Do not edit by hand:\n"
+        "// see core/unicode/README.md to regenerate.\n"
+        "//\n"
+        "// Sorted, non-overlapping code-point ranges; a lookup is a binary search.\n"
+        "//   letter:     General_Category L* (Lu Ll Lt Lm Lo)   = regex \\p{L}\n"
+        "//   number:     General_Category N* (Nd Nl No)         = regex \\p{N}\n"
+        "//   whitespace: property White_Space                   = regex \\s\n"
+        "#include \"unicode_table.h\"\n"
+        "\n"
+        "#include <algorithm>\n"
+        "#include <iterator>\n"
+        "\n"
+        "namespace llm {\n"
+        "namespace {\n"
+        "\n"
+        "struct CodepointRange {\n"
+        "    char32_t first;\n"
+        "    char32_t last;  // inclusive\n"
+        "};\n",
+        version.c_str());
+    print_table("kLetterRanges", letters);
+    print_table("kNumberRanges", numbers);
+    print_table("kWhitespaceRanges", spaces);
+    std::printf(
+        "\n"
+        "bool range_ends_before(const CodepointRange& range, char32_t c) { return range.last < c; }\n"
+        "\n"
+        "// Binary search in [begin, end): the first range that does not end before c\n"
+        "// contains c exactly when it starts at or before c.\n"
+        "bool in_ranges(const CodepointRange* begin, const CodepointRange* end, char32_t c) {\n"
+        "    const CodepointRange* it = std::lower_bound(begin, end, c, range_ends_before);\n"
+        "    return it != end && it->first <= c;\n"
+        "}\n"
+        "\n"
+        "}  // namespace\n"
+        "\n"
+        "bool is_letter(char32_t c) {\n"
+        "    return in_ranges(std::begin(kLetterRanges), std::end(kLetterRanges), c);\n"
+        "}\n"
+        "bool is_number(char32_t c) {\n"
+        "    return in_ranges(std::begin(kNumberRanges), std::end(kNumberRanges), c);\n"
+        "}\n"
+        "bool is_whitespace(char32_t c) {\n"
+        "    return in_ranges(std::begin(kWhitespaceRanges), std::end(kWhitespaceRanges), c);\n"
+        "}\n"
+        "const char* unicode_version() { return \"%s\"; }\n"
+        "\n"
+        "}  // namespace llm\n",
+        version.c_str());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc != 3) {
+        std::cerr << "usage: " << argv[0] << " UnicodeData.txt PropList.txt > unicode_table.cpp\n";
+        return 2;
+    }
+    try {
+        std::vector<Range> letters, numbers, spaces;
+        read_unicode_data(argv[1], letters, numbers);
+        std::string version = read_white_space(argv[2], spaces);
+        print_file(version, letters, numbers, spaces);
+    } catch (const std::exception& e) {
+        std::cerr << "error: " << e.what() << "\n";
+        return 1;
+    }
+    return 0;
+}
