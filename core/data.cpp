@@ -35,6 +35,20 @@ int64_t DataLoader::size() const {
 
 DataLoaderIter DataLoader::iter() const { return DataLoaderIter(*this); }
 
+DataLoaderIter DataLoader::resume(std::vector<int64_t> order, int64_t position) const {
+    return DataLoaderIter(*this, std::move(order), position);
+}
+
+DataLoaderIter::DataLoaderIter(const DataLoader& loader, std::vector<int64_t> order, int64_t position)
+    : loader_(&loader), order_(std::move(order)), position_(position), started_(true) {
+    int64_t n = loader.dataset().size();
+    bool valid = static_cast<int64_t>(order_.size()) == n && position >= 0 && position <= n;
+    for (int64_t i : order_) valid = valid && i >= 0 && i < n;
+    if (!valid)
+        throw Error("DataLoader: the saved position does not fit this data set (" + std::to_string(n) +
+                    " windows); was the checkpoint made with another text or context length?");
+}
+
 DataLoaderIter::DataLoaderIter(const DataLoader& loader) : loader_(&loader) {
     dataloader_base_seed();  // drawn by every iter(), shuffled or not, even with 0 workers
 }

@@ -36,9 +36,15 @@ class DataLoader;
 class DataLoaderIter {
 public:
     bool next(Batch& batch);  // false at the end of the pass
+    // Where this pass is, for checkpoints: the order of the pass and how far it got.
+    const std::vector<int64_t>& order() const { return order_; }
+    int64_t position() const { return position_; }
+    bool started() const { return started_; }
+
 private:
     friend class DataLoader;
     explicit DataLoaderIter(const DataLoader& loader);
+    DataLoaderIter(const DataLoader& loader, std::vector<int64_t> order, int64_t position);
     const DataLoader* loader_;
     std::vector<int64_t> order_;  // dataset indices in the order of this pass
     int64_t position_ = 0;
@@ -49,6 +55,8 @@ class DataLoader {
 public:
     DataLoader(const GPTDatasetV1& dataset, int64_t batch_size, bool shuffle, bool drop_last);
     DataLoaderIter iter() const;   // draws one int64 from the generator, as PyTorch's iter() does
+    // A pass restored from a checkpoint (order and position as saved); draws nothing.
+    DataLoaderIter resume(std::vector<int64_t> order, int64_t position) const;
     int64_t size() const;          // len(loader): number of batches per pass
     const GPTDatasetV1& dataset() const { return *dataset_; }
     int64_t batch_size() const { return batch_size_; }
