@@ -63,7 +63,7 @@ else
   TEST_LIBS     :=
 endif
 
-.PHONY: all test test-run debug asan clean tests-bin
+.PHONY: all test test-run debug asan clean tests-bin train
 # Keep the chapter objects (make would delete them as intermediate files and relink every time).
 .SECONDARY:
 .DEFAULT_GOAL := all
@@ -105,6 +105,19 @@ debug:
 asan:
 	@v=$$(sh tests/ensure_catch2.sh) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  $(MAKE) --no-print-directory CATCH2=$$v BUILD=asan test-run
+
+# Train a small GPT on data/stories.txt (a few minutes on 2 cores), then sample from it.
+# A second `make train` continues the run in $(RUN) (delete the folder to start over).
+RUN ?= runs/stories
+TRAIN_FLAGS ?=
+train: $(OUT)/ch05_pretraining
+	@if [ -e $(RUN)/model.safetensors ]; then \
+	  echo "$(RUN) already holds a run: continuing it (delete the folder to start over)"; \
+	  $(OUT)/ch05_pretraining train --resume $(RUN); \
+	else \
+	  $(OUT)/ch05_pretraining train --data data/stories.txt --out $(RUN) $(TRAIN_FLAGS); \
+	fi
+	$(OUT)/ch05_pretraining generate --run $(RUN) --prompt "One day" --tokens 60
 
 clean:
 	rm -rf build

@@ -1,0 +1,115 @@
+// Chapter 5: pretraining on unlabeled data.
+//
+//   build/release/ch05_pretraining                    5.1 and 5.3.1-5.3.2 (a minute or so)
+//   build/release/ch05_pretraining book-train [--max-steps N]
+//                                                     5.2 the book's training run, 5.3.3, 5.4
+//   build/release/ch05_pretraining train --data FILE --out DIR [flags]   train on any text
+//   build/release/ch05_pretraining generate --run DIR --prompt TEXT [flags]
+//
+// The book's sections need the-verdict.txt and GPT-2's encoder.json + vocab.bpe
+// (in data/, see data/README.md); `train` and `generate` need neither.
+#include "book.h"
+#include "trainer.h"
+
+#include <cstring>
+
+using namespace llm;
+
+namespace {
+
+struct BookFiles {
+    std::optional<std::string> verdict;
+    std::optional<chapter::Gpt2Vocabulary> vocab;
+};
+
+bool find_book_files(BookFiles& files) {
+    files.verdict = chapter::find_verdict("");
+    files.vocab.emplace("");
+    return files.verdict && files.vocab->loaded();
+}
+
+// 5.1: an untrained GPT-2 (context 256, seed 123) in eval mode.
+void evaluating_generative_models(const BpeTokenizer& tokenizer, const std::string& text) {
+    manual_seed(123);
+    GPTModel model(ch05::book_config());
+    model.eval();  // no dropout during inference
+    ch05::untrained_generation(model, tokenizer);
+    ch05::text_generation_loss(model, tokenizer);
+    ch05::BookData data(text, tokenizer, model.cfg.context_length);
+    ch05::loader_losses(model, data, tokenizer);
+}
+
+// 5.3.3: generate() with temperature and top-k from the trained model.
+void sample_with_temperature_and_top_k(const GPTModel& model, const BpeTokenizer& tokenizer) {
+    chapter::heading("5.3.3 Modifying the text generation function");
+    manual_seed(123);
+    Tensor token_ids = generate(model, ch05::text_to_token_ids("Every effort moves you", tokenizer), 15,
+                                model.cfg.context_length, 1.4, 25);
+    std::cout << "Output text:\n " << ch05::token_ids_to_text(token_ids, tokenizer) << "\n";
+}
+
+// 5.4: save the model and optimizer, load them into fresh objects, check they agree.
+void saving_and_loading(GPTModel& model, AdamW& optimizer) {
+    chapter::heading("5.4 Loading and saving model weights in PyTorch");
+    std::string dir = "runs/ch05_book";
+    std::filesystem::create_directories(dir);
+    save_model(dir + "/model.safetensors", model);
+    save_optimizer(dir + "/optimizer.safetensors", optimizer, model, {});
+    GPTModel loaded(ch05::book_config());
+    load_model(dir + "/model.safetensors", loaded);
+    loaded.eval();
+    AdamW new_optimizer(loaded.parameters(), 0.0005f, 0.1f);
+    load_optimizer(dir + "/optimizer.safetensors", new_optimizer, loaded);
+    loaded.train();
+    std::cout << "Saved " << dir << "/model.safetensors and optimizer.safetensors, loaded them back: "
+              << (loaded.parameters()[0].values() == model.parameters()[0].values() ? "same weights" : "DIFFERENT")
+              << "\n";
+}
+
+int run_book(int argc, char** argv, bool with_training) {
+    int64_t max_steps = -1;
+    for (int i = 0; i < argc; i++) {
+        if (std::strcmp(argv[i], "--max-steps") == 0 && i + 1 < argc) max_steps = parse_int_flag("--max-steps", argv[++i], 1);
+        else throw Error(std::string("book-train: unknown argument '") + argv[i] + "' (expected --max-steps N)");
+    }
+    BookFiles files;
+    bool have_files = find_book_files(files);
+    if (!with_training) {
+        if (have_files) evaluating_generative_models(files.vocab->tokenizer(), read_file(*files.verdict));
+        ch05::decoding_strategies();
+        std::cout << "\nThe book's training run (5.2), 5.3.3 and 5.4: " << "ch05_pretraining book-train\n";
+        return 0;
+    }
+    if (!have_files) throw Error("book-train needs data/the-verdict.txt and data/gpt2/ (see the messages above)");
+    const BpeTokenizer& tokenizer = files.vocab->tokenizer();
+    ch05::BookData data(read_file(*files.verdict), tokenizer, ch05::book_config().context_length);
+    chapter::heading("5.2 Training an LLM");
+    manual_seed(123);
+    GPTModel model(ch05::book_config());
+    AdamW optimizer(model.parameters(), 0.0004f, 0.1f);
+    ch05::train_model_simple(model, data.train_loader, data.val_loader, optimizer, 10, 5, 5,
+                             "Every effort moves you", tokenizer, max_steps);
+    sample_with_temperature_and_top_k(model, tokenizer);
+    saving_and_loading(model, optimizer);
+    return 0;
+}
+
+int run(int argc, char** argv) {
+    std::string command = argc > 1 ? argv[1] : "";
+    if (command.empty() || command == "book") return run_book(0, nullptr, false);
+    if (command == "book-train") return run_book(argc - 2, argv + 2, true);
+    if (command == "train") return train_command(argc - 2, argv + 2);
+    if (command == "generate") return generate_command(argc - 2, argv + 2);
+    throw Error("unknown command '" + command + "' (expected book, book-train, train or generate; see --help)");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    try {
+        return run(argc, argv);
+    } catch (const std::exception& e) {
+        std::cerr << "error: " << e.what() << "\n";
+        return 1;
+    }
+}

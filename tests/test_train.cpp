@@ -1,0 +1,148 @@
+// Chapter 5 training: the loss goes down, a resumed run equals an uninterrupted one bit
+// for bit, and bad input gets a clear error that names the problem.
+#include "catch_compat.h"
+
+#include "io.h"
+#include "optim.h"
+#include "random.h"
+#include "train.h"
+#include "trainer.h"
+
+#include <filesystem>
+#include <iostream>
+#include <sstream>
+
+using namespace llm;
+using Catch::Matchers::Contains;
+
+namespace {
+
+// A folder under /tmp for one test, removed at the end.
+struct TempDir {
+    std::string path;
+    explicit TempDir(const std::string& name)
+        : path((std::filesystem::temp_directory_path() / ("llm_test_train_" + name)).string()) {
+        std::filesystem::remove_all(path);
+        std::filesystem::create_directories(path);
+    }
+    ~TempDir() { std::filesystem::remove_all(path); }
+};
+
+// Keeps the training output out of the test log; `text()` has what was printed.
+struct CaptureOutput {
+    std::ostringstream buffer;
+    std::streambuf* old = std::cout.rdbuf(buffer.rdbuf());
+    ~CaptureOutput() { std::cout.rdbuf(old); }
+    std::string text() const { return buffer.str(); }
+};
+
+// A made-up text of simple sentences, different every line (deterministic).
+std::string small_text(int lines) {
+    const char* names[] = {"Ada", "Ben", "Cleo", "Dev", "Eli"};
+    const char* verbs[] = {"sees", "helps", "calls", "finds"};
+    const char* things[] = {"a red kite", "the old boat", "a small dog", "the green door", "a warm loaf"};
+    std::string text;
+    for (int i = 0; i < lines; i++)
+        text += std::string(names[i % 5]) + " " + verbs[(i / 5) % 4] + " " + things[(i / 3) % 5] + ".\n";
+    return text;
+}
+
+int train(const std::vector<std::string>& args) {
+    std::vector<char*> argv;
+    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    return train_command(static_cast<int>(argv.size()), argv.data());
+}
+
+std::vector<std::string> tiny_run(const std::string& data, const std::string& out) {
+    return {"--data", data, "--out", out, "--tokenizer", "bytes", "--context", "16", "--emb", "16", "--layers", "2",
+            "--heads", "2", "--batch-size", "4", "--epochs", "2", "--eval-interval", "3", "--eval-iters", "2",
+            "--checkpoint-interval", "4", "--sample-tokens", "8", "--warmup", "2"};
+}
+
+}  // namespace
+
+TEST_CASE("training on one batch drives its loss down", "[train]") {
+    manual_seed(123);
+    GPTConfig cfg;
+    cfg.vocab_size = 20, cfg.context_length = 8, cfg.emb_dim = 16, cfg.n_heads = 2, cfg.n_layers = 2, cfg.drop_rate = 0.0;
+    GPTModel model(cfg);
+    AdamW optimizer(model.parameters(), 1e-2f, 0.0f);
+    Tensor input = tensor_int64({{1, 2, 3, 4, 5, 6, 7, 8}, {9, 10, 11, 12, 13, 14, 15, 16}});
+    Tensor target = tensor_int64({{2, 3, 4, 5, 6, 7, 8, 9}, {10, 11, 12, 13, 14, 15, 16, 17}});
+    float first = 0, last = 0;
+    for (int step = 0; step < 60; step++) {
+        optimizer.zero_grad();
+        Tensor loss = calc_loss_batch(input, target, model);
+        if (step == 0) first = loss.item();
+        last = loss.item();
+        loss.backward();
+        optimizer.step();
+    }
+    CHECK(first > 2.5f);  // about log(20) = 3.0 for an untrained model
+    CHECK(last < 0.2f);
+}
+
+TEST_CASE("a resumed run ends exactly where the uninterrupted run ends", "[train]") {
+    TempDir dir("resume");
+    write_file_atomic(dir.path + "/text.txt", small_text(120));
+    CaptureOutput capture;
+    REQUIRE(train(tiny_run(dir.path + "/text.txt", dir.path + "/full")) == 0);
+    // The same run with Ctrl-C after step 5 (a checkpoint is saved there), then --resume.
+    TrainOptions options;
+    options.data = dir.path + "/text.txt", options.out = dir.path + "/cut", options.tokenizer = "bytes";
+    options.context_length = 16, options.emb_dim = 16, options.n_layers = 2, options.n_heads = 2;
+    options.batch_size = 4, options.epochs = 2, options.eval_interval = 3, options.eval_iters = 2;
+    options.checkpoint_interval = 4, options.sample_tokens = 8, options.warmup_steps = 2;
+    options.interrupt_after_step = 5;
+    REQUIRE(run_training(options) == 130);
+    REQUIRE(train({"--resume", dir.path + "/cut"}) == 0);
+    CHECK(read_file(dir.path + "/cut/losses.csv") == read_file(dir.path + "/full/losses.csv"));
+    CHECK(read_file(dir.path + "/cut/model.safetensors") == read_file(dir.path + "/full/model.safetensors"));
+    CHECK(read_file(dir.path + "/cut/optimizer.safetensors") == read_file(dir.path + "/full/optimizer.safetensors"));
+}
+
+TEST_CASE("train: bad files and flags get clear errors", "[train]") {
+    TempDir dir("bad");
+    std::string text = dir.path + "/text.txt", out = dir.path + "/run";
+    write_file_atomic(text, small_text(120));
+    write_file_atomic(dir.path + "/empty.txt", "");
+    write_file_atomic(dir.path + "/short.txt", "A short text.");
+    CaptureOutput capture;
+    auto with = [&](std::vector<std::string> args, const std::string& flag, const std::string& value) {
+        args.push_back(flag);
+        args.push_back(value);
+        return args;
+    };
+    std::vector<std::string> ok = tiny_run(text, out);
+    CHECK_THROWS_WITH(train(tiny_run(dir.path + "/missing.txt", out)), Contains("missing.txt"));
+    CHECK_THROWS_WITH(train(tiny_run(dir.path, out)), Contains(dir.path));
+    CHECK_THROWS_WITH(train(tiny_run(dir.path + "/empty.txt", out)), Contains("empty"));
+    CHECK_THROWS_WITH(train(tiny_run(dir.path + "/short.txt", out)), Contains("too short for --context 16"));
+    CHECK_THROWS_WITH(train(with(ok, "--colour", "red")), Contains("unknown flag '--colour'"));
+    CHECK_THROWS_WITH(train(with(ok, "--emb", "32")), Contains("--emb given twice"));
+    CHECK_THROWS_WITH(train({"--data", text, "--out", out, "--lr", "fast"}), Contains("--lr: expected a number"));
+    CHECK_THROWS_WITH(train({"--data", text, "--out", out, "--batch-size", "0"}), Contains("--batch-size: expected an integer"));
+    CHECK_THROWS_WITH(train({"--data", text, "--out", out, "--emb", "10", "--heads", "3"}),
+                      Contains("not divisible by --heads 3"));
+    CHECK_THROWS_WITH(train({"--data", text, "--out", out, "--tokenizer", "words"}), Contains("gpt2, bpe or bytes"));
+    CHECK_THROWS_WITH(train({"--data", text}), Contains("--out DIR is required"));
+    CHECK_THROWS_WITH(train({"--data", text, "--out", out, "--epochs"}), Contains("--epochs needs a value"));
+    CHECK_THROWS_WITH(train({"--resume", dir.path}), Contains("no checkpoint here"));
+    CHECK_FALSE(std::filesystem::exists(out + "/model.safetensors"));  // nothing was written by the failures
+}
+
+TEST_CASE("train: an existing run is never overwritten, a damaged one is refused", "[train]") {
+    TempDir dir("damaged");
+    std::string text = dir.path + "/text.txt", out = dir.path + "/run";
+    write_file_atomic(text, small_text(120));
+    CaptureOutput capture;
+    REQUIRE(train(tiny_run(text, out)) == 0);
+    std::string good = read_file(out + "/model.safetensors");
+    CHECK_THROWS_WITH(train(tiny_run(text, out)), Contains("already holds a run"));
+    CHECK(read_file(out + "/model.safetensors") == good);
+    write_file_atomic(out + "/model.safetensors", good.substr(0, good.size() / 2));  // truncated
+    CHECK_THROWS_WITH(train({"--resume", out}), Contains("model.safetensors"));
+    write_file_atomic(text, small_text(121));  // the text changed under the run
+    write_file_atomic(out + "/model.safetensors", good);
+    CHECK_THROWS_WITH(train({"--resume", out}), Contains("different text"));
+}
