@@ -7,6 +7,7 @@
 #include "tensor.h"  // llm::Error
 
 #include <limits>
+#include <queue>
 
 namespace llm {
 
@@ -14,6 +15,20 @@ namespace {
 
 const char* const kEndOfText = "<|endoftext|>";
 constexpr int32_t kNoRank = std::numeric_limits<int32_t>::max();
+constexpr size_t kLongWord = 256;  // bytes; longer words use byte_pair_merge_long
+
+// A candidate merge for byte_pair_merge_long: the part starting at byte `left` with the
+// part after it would make token `rank`; valid while the left part's version is unchanged.
+struct PairCandidate {
+    int32_t rank;
+    size_t left;
+    uint32_t version;
+};
+// Priority-queue order: the lowest rank on top, and on a tie the leftmost pair.
+bool merges_later(const PairCandidate& a, const PairCandidate& b) {
+    if (a.rank != b.rank) return a.rank > b.rank;
+    return a.left > b.left;
+}
 
 // encoder.json: {"!": 0, "\"": 1, ..., "Ġthe": 262, ..., "<|endoftext|>": 50256}.
 // Returns the tokens' bytes indexed by id; the ids must be exactly 0..n-1.
@@ -185,7 +200,14 @@ void BpeTokenizer::encode_ordinary(const std::string& text, size_t begin, size_t
 // first). rank[i] is the id of the token that parts i and i+1 would make together, or
 // kNoRank. Repeatedly merge the pair with the lowest rank (leftmost on a tie); after a
 // merge only the ranks of the merged part and of its left neighbour change.
+// Each merge scans all pairs, so this takes time ~ length^2: fine for words, too slow
+// for a piece of 100,000 bytes (a long run of digits or punctuation), which goes to
+// byte_pair_merge_long instead.
 void BpeTokenizer::byte_pair_merge(std::string_view word, std::vector<int32_t>& ids) const {
+    if (word.size() > kLongWord) {
+        byte_pair_merge_long(word, ids);
+        return;
+    }
     std::vector<size_t> start;  // start[i] = first byte of part i; start.back() = word.size()
     for (size_t i = 0; i <= word.size(); i++) start.push_back(i);
     auto pair_rank = [&](size_t i) {  // rank of parts i and i+1 merged
@@ -209,19 +231,67 @@ void BpeTokenizer::byte_pair_merge(std::string_view word, std::vector<int32_t>& 
         ids.push_back(rank_of(word.substr(start[i], start[i + 1] - start[i])));
 }
 
+// The same merges in the same order as byte_pair_merge, in time ~ length * log(length).
+// A part is named by the offset of its first byte, which stays the same when it absorbs
+// its right neighbour. next[p] is where the following part starts (word.size() for the
+// last part). The candidate pairs wait in a heap; a pair whose left part has changed
+// since it was pushed (version differs) or has been absorbed is stale and skipped.
+void BpeTokenizer::byte_pair_merge_long(std::string_view word, std::vector<int32_t>& ids) const {
+    const size_t n = word.size();
+    std::vector<size_t> next(n), prev(n);
+    std::vector<uint32_t> version(n, 0);
+    std::vector<bool> alive(n, true);
+    for (size_t p = 0; p < n; p++) {
+        next[p] = p + 1;
+        prev[p] = p - 1;  // wraps around to SIZE_MAX for the first part: "none"
+    }
+    std::priority_queue<PairCandidate, std::vector<PairCandidate>, decltype(&merges_later)> heap(merges_later);
+    auto push_pair = [&](size_t p) {  // the pair (p, next[p]), if it makes a token
+        if (next[p] >= n) return;
+        int32_t r = rank_of(word.substr(p, next[next[p]] - p));
+        if (r >= 0) heap.push({r, p, version[p]});
+    };
+    for (size_t p = 0; p < n; p++) push_pair(p);
+    while (!heap.empty()) {
+        PairCandidate best = heap.top();
+        heap.pop();
+        size_t p = best.left;
+        if (!alive[p] || version[p] != best.version) continue;  // stale
+        size_t q = next[p];  // p absorbs q
+        alive[q] = false;
+        next[p] = next[q];
+        if (next[q] < n) prev[next[q]] = p;
+        version[p]++;
+        push_pair(p);
+        if (prev[p] < n) {
+            version[prev[p]]++;  // its pair now ends further right
+            push_pair(prev[p]);
+        }
+    }
+    for (size_t p = 0; p < n; p = next[p]) ids.push_back(rank_of(word.substr(p, next[p] - p)));
+}
+
 // --- decoding --------------------------------------------------------------------
 
-std::string BpeTokenizer::token_bytes(int64_t id) const {
-    if (id < 0 || id >= vocab_size())
+namespace {
+
+void check_token_id(int64_t id, int64_t vocab_size) {
+    if (id < 0 || id >= vocab_size)
         throw Error("BpeTokenizer: token id " + std::to_string(id) + " is out of range (the vocabulary has " +
-                    std::to_string(vocab_size()) + " tokens, ids 0.." + std::to_string(vocab_size() - 1) + ")");
+                    std::to_string(vocab_size) + " tokens, ids 0.." + std::to_string(vocab_size - 1) + ")");
+}
+
+}  // namespace
+
+std::string BpeTokenizer::token_bytes(int64_t id) const {
+    check_token_id(id, vocab_size());
     return tokens_[id];
 }
 
 std::string BpeTokenizer::decode(const std::vector<int64_t>& ids) const {
     std::string text;
     for (int64_t id : ids) {
-        if (id < 0 || id >= vocab_size()) token_bytes(id);  // throws with the message
+        check_token_id(id, vocab_size());
         text += tokens_[id];
     }
     return text;

@@ -87,6 +87,7 @@ private:
                          std::vector<int64_t>& ids,
                          std::unordered_map<std::string, std::vector<int32_t>>& cache) const;
     void byte_pair_merge(std::string_view word, std::vector<int32_t>& ids) const;
+    void byte_pair_merge_long(std::string_view word, std::vector<int32_t>& ids) const;
     int32_t rank_of(std::string_view bytes) const;  // -1 when the bytes are not a token
 
     std::vector<std::string> tokens_;  // id -> bytes

@@ -16,9 +16,10 @@
 // Ties: among pairs with the same count, the one with the smaller left id wins, then the
 // smaller right id. Byte ids are in GPT-2's order, so this is fully deterministic.
 //
-// One subtlety: two different pairs can spell the same bytes ("a"+"bc" and "ab"+"c").
-// When the best pair spells an existing token, its occurrences are replaced by that
-// token and no new id is made (so every token's bytes are unique, as encoder.json needs).
+// A safety net: if the best pair ever spelled the bytes of an existing token (as "a"+"bc"
+// and "ab"+"c" both spell "abc"), its occurrences are replaced by that token and no new
+// id is made, so every token's bytes stay unique, as encoder.json needs. (Applying each
+// merge everywhere seems to rule this out; we have not seen it happen.)
 #include "bpe.h"
 
 #include "tensor.h"  // llm::Error

@@ -105,14 +105,18 @@ void check_names(const std::vector<NamedTensor>& tensors, const std::string& pat
 // {"format":"pt"}: the metadata object (values are strings).
 std::string metadata_json(const std::map<std::string, std::string>& metadata) {
     std::string s = "{";
-    for (const auto& [key, value] : metadata) s += (s.size() > 1 ? "," : "") + json_quote(key) + ":" + json_quote(value);
+    for (const auto& [key, value] : metadata) {
+        if (s.size() > 1) s += ",";
+        s.append(json_quote(key)).append(":").append(json_quote(value));
+    }
     return s + "}";
 }
 
 // {"dtype":"F32","shape":[2,3],"data_offsets":[0,24]}: one tensor's header entry.
 std::string entry_json(const std::string& dtype, const Shape& shape, uint64_t begin, uint64_t end) {
-    std::string s = "{\"dtype\":\"" + dtype + "\",\"shape\":[";
-    for (size_t i = 0; i < shape.size(); i++) s += (i ? "," : "") + std::to_string(shape[i]);
+    std::string s = "{\"dtype\":\"";
+    s.append(dtype).append("\",\"shape\":[");
+    for (size_t i = 0; i < shape.size(); i++) s.append(i ? "," : "").append(std::to_string(shape[i]));
     return s + "],\"data_offsets\":[" + std::to_string(begin) + "," + std::to_string(end) + "]}";
 }
 
@@ -125,7 +129,8 @@ std::string build_header(const std::vector<NamedTensor>& tensors, const std::map
     for (const NamedTensor& t : tensors) {
         std::string dtype = dtype_code(t);
         uint64_t end = data_bytes + static_cast<uint64_t>(t.tensor.numel()) * dtype_bytes(dtype);
-        header += (header.size() > 1 ? "," : "") + json_quote(t.name) + ":" + entry_json(dtype, t.tensor.shape(), data_bytes, end);
+        if (header.size() > 1) header += ",";
+        header.append(json_quote(t.name)).append(":").append(entry_json(dtype, t.tensor.shape(), data_bytes, end));
         data_bytes = end;
     }
     header += "}";

@@ -47,8 +47,11 @@ std::string remove_space_before(const std::string& text, const std::string& mark
             continue;
         }
         size_t run_end = pos;  // find the end of this run of white space
-        while (run_end < text.size() && is_python_space(decode_utf8(text, run_end)))
-            run_end += decode_utf8(text, run_end).length;
+        while (run_end < text.size()) {
+            Utf8Char next = decode_utf8(text, run_end);
+            if (!is_python_space(next)) break;
+            run_end += next.length;
+        }
         bool before_mark = run_end < text.size() && marks.find(text[run_end]) != std::string::npos;
         if (!before_mark) out.append(text, pos, run_end - pos);
         pos = run_end;

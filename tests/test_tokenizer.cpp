@@ -352,6 +352,21 @@ TEST_CASE("gpt2 BPE: non-Latin text and random bytes round-trip", "[tokenizer]")
     }
 }
 
+TEST_CASE("gpt2 BPE: very long pieces (the heap path)", "[tokenizer]") {
+    if (skip_without_gpt2()) return;
+    const BpeTokenizer& t = *gpt2();
+    std::mt19937 rng(5);
+    std::string letters;
+    for (int i = 0; i < 100000; i++) letters += static_cast<char>('a' + rng() % 26);
+    for (const std::string& piece : {std::string(100000, 'x'), std::string(100000, '7'),
+                                     std::string(100000, '='), letters}) {
+        REQUIRE(gpt2_pretokenize(piece).size() == 1);
+        Ids ids = t.encode(piece);
+        CHECK(ids.size() < piece.size());
+        CHECK(t.decode(ids) == piece);
+    }
+}
+
 TEST_CASE("BpeTokenizer: bad files are named in the error", "[tokenizer]") {
     std::string dir = temp_dir("bad_files");
     std::string enc = dir + "/encoder.json", bpe = dir + "/vocab.bpe";
