@@ -1,0 +1,137 @@
+// Appendix D: adding bells and whistles to the training loop — learning-rate warm-up,
+// cosine decay and gradient clipping.
+//
+//   build/release/appendix_d_training_loop [the-verdict.txt] [folder-with-encoder.json-and-vocab.bpe]
+//
+// D.1 and D.2 need only the number of batches per epoch (9 in the book); D.3's gradients
+// need the-verdict and GPT-2's vocabulary (default: data/).
+#include "../common.h"
+#include "../gpt2_files.h"
+
+#include "data.h"
+#include "io.h"
+#include "optim.h"
+#include "random.h"
+#include "train.h"
+
+#include <cmath>
+#include <cstdio>
+
+using namespace llm;
+using chapter::heading;
+
+// The book's data: the-verdict split 90/10 by characters, windows of 256 tokens, batch 2.
+struct VerdictLoaders {
+    GPTDatasetV1 train_set, val_set;
+    DataLoader train_loader, val_loader;
+    VerdictLoaders(const std::string& text, const BpeTokenizer& tokenizer)
+        : train_set(tokenizer.encode(text.substr(0, split(text))), 256, 256),
+          val_set(tokenizer.encode(text.substr(split(text))), 256, 256),
+          train_loader(train_set, 2, true, true), val_loader(val_set, 2, false, false) {}
+    static size_t split(const std::string& text) { return static_cast<size_t>(0.90 * static_cast<double>(text.size())); }
+};
+
+// One pass over the loader per epoch, as the book's loops make (each pass draws from the
+// generator); `batch` ends as the last batch of the last pass.
+static void run_passes(const DataLoader* loader, int64_t n_epochs, Batch& batch) {
+    if (!loader) return;
+    for (int64_t epoch = 0; epoch < n_epochs; epoch++)
+        for (DataLoaderIter it = loader->iter(); it.next(batch);) {
+        }
+}
+
+static void print_lrs(const std::vector<double>& lrs) {
+    for (size_t step = 0; step < lrs.size(); step += 9)
+        std::printf("step %3zu: lr %.6f\n", step, lrs[step]);
+    std::printf("step %3zu: lr %.6f\n", lrs.size() - 1, lrs.back());
+}
+
+// D.1: linear warm-up from initial_lr to peak_lr over the first 20 % of the steps.
+static std::vector<double> warmup(int64_t total_steps, int64_t warmup_steps, double initial_lr, double peak_lr) {
+    std::vector<double> lrs;
+    double lr_increment = (peak_lr - initial_lr) / static_cast<double>(warmup_steps);
+    for (int64_t global_step = 0; global_step < total_steps; global_step++)
+        lrs.push_back(global_step < warmup_steps ? initial_lr + static_cast<double>(global_step) * lr_increment : peak_lr);
+    return lrs;
+}
+
+// D.2: the same warm-up, then half a cosine down to min_lr.
+static std::vector<double> cosine(int64_t total_steps, int64_t warmup_steps, double initial_lr, double peak_lr,
+                                  double min_lr) {
+    std::vector<double> lrs;
+    double lr_increment = (peak_lr - initial_lr) / static_cast<double>(warmup_steps);
+    for (int64_t global_step = 0; global_step < total_steps; global_step++) {
+        if (global_step < warmup_steps) {
+            lrs.push_back(initial_lr + static_cast<double>(global_step) * lr_increment);
+            continue;
+        }
+        double progress = static_cast<double>(global_step - warmup_steps) / static_cast<double>(total_steps - warmup_steps);
+        lrs.push_back(min_lr + (peak_lr - min_lr) * 0.5 * (1.0 + std::cos(M_PI * progress)));
+    }
+    return lrs;
+}
+
+// D.3: the global L2 norm of all gradients, and the largest gradient before and after clipping.
+static float find_highest_gradient(const GPTModel& model) {
+    float max_grad = -INFINITY;
+    for (const Tensor& p : model.parameters())
+        if (p.grad().defined())
+            for (float g : p.grad().values()) max_grad = std::max(max_grad, g);
+    return max_grad;
+}
+
+static void gradient_clipping(const Batch* leftover) {
+    heading("D.3 Gradient clipping");
+    Tensor G = tensor({{1.0f, 2.0f}, {2.0f, 4.0f}});
+    G.requires_grad_();
+    Tensor loss = sum(G * G) * 0.5f;  // makes G.grad equal to G
+    loss.backward();
+    float norm = clip_grad_norm({G}, 1.0f);
+    std::cout << "||G||_2 = " << tensor(norm) << "; after clip_grad_norm(max_norm=1): " << G.grad() << "\n";
+    if (!leftover) return;
+    manual_seed(123);
+    GPTConfig cfg = gpt_config_124m();
+    cfg.context_length = 256;
+    GPTModel model(cfg);
+    calc_loss_batch(leftover->input, leftover->target, model).backward();
+    std::cout << tensor(find_highest_gradient(model)) << "\n";
+    clip_grad_norm(model.parameters(), 1.0f);
+    std::cout << tensor(find_highest_gradient(model)) << "\n";
+}
+
+static int run(int argc, char** argv) {
+    std::optional<std::string> verdict = chapter::find_verdict(argc > 1 ? argv[1] : "");
+    chapter::Gpt2Vocabulary vocab(argc > 2 ? argv[2] : "");
+    std::optional<VerdictLoaders> loaders;
+    if (verdict && vocab.loaded()) {
+        manual_seed(123);  // before the loaders, as in the notebook
+        loaders.emplace(read_file(*verdict), vocab.tokenizer());
+    }
+    const DataLoader* train_loader = loaders ? &loaders->train_loader : nullptr;
+    int64_t n_epochs = 15, batches = train_loader ? train_loader->size() : 9;  // 9 batches in the book
+    double initial_lr = 0.0001, peak_lr = 0.01;
+    int64_t total_steps = batches * n_epochs;
+    int64_t warmup_steps = static_cast<int64_t>(0.2 * static_cast<double>(total_steps));
+
+    heading("D.1 Learning rate warmup");
+    std::cout << warmup_steps << "\n";
+    Batch batch;
+    run_passes(train_loader, n_epochs, batch);  // the book's loop iterates the loader while it sets lr
+    print_lrs(warmup(total_steps, warmup_steps, initial_lr, peak_lr));
+
+    heading("D.2 Cosine decay");
+    run_passes(train_loader, n_epochs, batch);
+    print_lrs(cosine(total_steps, warmup_steps, initial_lr, peak_lr, 0.1 * initial_lr));
+
+    gradient_clipping(train_loader ? &batch : nullptr);  // the batch left over from D.2's loop
+    return 0;
+}
+
+int main(int argc, char** argv) {
+    try {
+        return run(argc, argv);
+    } catch (const std::exception& e) {
+        std::cerr << "error: " << e.what() << "\n";
+        return 1;
+    }
+}
