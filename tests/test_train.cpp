@@ -146,3 +146,19 @@ TEST_CASE("train: an existing run is never overwritten, a damaged one is refused
     write_file_atomic(out + "/model.safetensors", good);
     CHECK_THROWS_WITH(train({"--resume", out}), Contains("different text"));
 }
+
+TEST_CASE("train: any bytes train; an unwritable run folder is refused", "[train]") {
+    TempDir dir("bytes");
+    std::string binary;
+    for (int i = 0; i < 6000; i++) binary += static_cast<char>((i * 7919 + i / 13) % 256);  // invalid UTF-8 included
+    write_file_atomic(dir.path + "/binary.bin", binary);
+    CaptureOutput capture;
+    std::vector<std::string> args = tiny_run(dir.path + "/binary.bin", dir.path + "/run");
+    args.push_back("--max-steps");
+    args.push_back("2");
+    CHECK(train(args) == 0);
+    CHECK(std::filesystem::exists(dir.path + "/run/losses.csv"));
+    // A file where the folder should be: the run folder cannot be created.
+    CHECK_THROWS_WITH(train(tiny_run(dir.path + "/binary.bin", dir.path + "/binary.bin/run")),
+                      Contains("cannot create the run folder"));
+}
