@@ -1,0 +1,242 @@
+// The blocked matmul kernel against the three-loop reference matmul_naive, over
+// odd shapes, shapes on either side of the kernel's block sizes, every transpose
+// combination, accumulate on and off, and leading dimensions larger than needed.
+#include "catch_compat.h"
+
+#include "matmul.h"
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+using namespace llm;
+
+namespace {
+
+// Block sizes of core/matmul.cpp, copied here so the shapes below land on
+// either side of them (MR/NR differ per ISA; all the values in use are listed).
+constexpr int64_t MC = 96, KC = 768, NC = 2016;
+constexpr int64_t TILE_SIZES[] = {4, 6, 8, 24, 32};
+
+const float NaN = std::numeric_limits<float>::quiet_NaN();
+constexpr float OUTSIDE = 12345.0f;  // sentinel in C outside the M×N region
+
+// One call of the kernel: shape, transposes, accumulate, and how much wider than
+// needed each matrix's rows are (pad 0 means ld = the minimum).
+struct Case {
+    int64_t M, N, K;
+    bool trans_a, trans_b, accumulate;
+    int64_t pad = 0;
+
+    std::string describe() const {
+        std::ostringstream s;
+        s << "M=" << M << " N=" << N << " K=" << K << " trans_a=" << trans_a
+          << " trans_b=" << trans_b << " accumulate=" << accumulate << " pad=" << pad;
+        return s.str();
+    }
+};
+
+// A row-major rows×cols matrix stored with row stride ld >= cols; the padding
+// past cols is NaN, so a kernel that reads it poisons its result.
+struct Matrix {
+    int64_t rows, cols, ld;
+    std::vector<float> values;
+
+    Matrix(int64_t rows_, int64_t cols_, int64_t pad, float fill)
+        : rows(rows_), cols(cols_), ld(cols_ + pad),
+          values(static_cast<size_t>(rows_ * (cols_ + pad)), NaN) {
+        for (int64_t r = 0; r < rows; r++)
+            for (int64_t c = 0; c < cols; c++) at(r, c) = fill;
+    }
+    float& at(int64_t r, int64_t c) { return values[static_cast<size_t>(r * ld + c)]; }
+    void randomize(std::mt19937& rng) {
+        std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+        for (int64_t r = 0; r < rows; r++)
+            for (int64_t c = 0; c < cols; c++) at(r, c) = dist(rng);
+    }
+    Matrix abs() const {
+        Matrix m = *this;
+        for (float& v : m.values) v = std::fabs(v);
+        return m;
+    }
+};
+
+// A C buffer: M×N values (random when accumulating, NaN otherwise, which the
+// kernel must then not read) inside a wider M×ldc array of OUTSIDE sentinels.
+Matrix make_c(const Case& c, std::mt19937& rng) {
+    Matrix m(c.M, c.N, c.pad, NaN);
+    for (float& v : m.values) v = OUTSIDE;
+    if (c.accumulate) m.randomize(rng);
+    else
+        for (int64_t r = 0; r < c.M; r++)
+            for (int64_t j = 0; j < c.N; j++) m.at(r, j) = NaN;
+    return m;
+}
+
+// Runs matmul and matmul_naive on the same random inputs and returns "" if they
+// agree, else a description of the first bad element. Inside the M×N region the
+// two may differ by rounding: each is within K·ε·Σ|a||b| of the exact value
+// (plus ε·|C| for the final add), so they are within twice that of each other.
+// Outside it C must be untouched.
+std::string compare_with_naive(const Case& c, uint32_t seed) {
+    std::mt19937 rng(seed);
+    // Stored shapes: op(A) is M×K, so A is K×M when transposed; same for B.
+    Matrix A = c.trans_a ? Matrix(c.K, c.M, c.pad, 0) : Matrix(c.M, c.K, c.pad, 0);
+    Matrix B = c.trans_b ? Matrix(c.N, c.K, c.pad, 0) : Matrix(c.K, c.N, c.pad, 0);
+    A.randomize(rng);
+    B.randomize(rng);
+    Matrix fast = make_c(c, rng), reference = fast;
+    Matrix bound(c.M, c.N, 0, 0.0f);  // Σ_k |A(i,k)|·|B(k,j)|
+
+    matmul(c.M, c.N, c.K, A.values.data(), A.ld, c.trans_a, B.values.data(), B.ld, c.trans_b,
+           fast.values.data(), fast.ld, c.accumulate);
+    matmul_naive(c.M, c.N, c.K, A.values.data(), A.ld, c.trans_a, B.values.data(), B.ld,
+                 c.trans_b, reference.values.data(), reference.ld, c.accumulate);
+    Matrix A_abs = A.abs(), B_abs = B.abs();
+    matmul_naive(c.M, c.N, c.K, A_abs.values.data(), A.ld, c.trans_a, B_abs.values.data(), B.ld,
+                 c.trans_b, bound.values.data(), bound.ld, false);
+
+    const float eps = std::numeric_limits<float>::epsilon();
+    for (int64_t i = 0; i < c.M; i++) {
+        for (int64_t j = 0; j < fast.ld; j++) {
+            float got = fast.at(i, j), want = reference.at(i, j);
+            bool ok;
+            if (j >= c.N) {
+                ok = got == OUTSIDE;
+            } else {
+                float tol = 2.0f * eps * (float(c.K + 1) * bound.at(i, j) + std::fabs(want));
+                ok = std::fabs(got - want) <= tol;  // false for NaN
+            }
+            if (!ok) {
+                std::ostringstream s;
+                s << c.describe() << ": C(" << i << "," << j << ") = " << got << ", naive "
+                  << want;
+                return s.str();
+            }
+        }
+    }
+    return "";
+}
+
+// Checks `c` under every combination of transposes and accumulate.
+void check_all_variants(int64_t M, int64_t N, int64_t K, int64_t pad, uint32_t seed) {
+    for (int variant = 0; variant < 8; variant++) {
+        Case c{M, N, K, (variant & 1) != 0, (variant & 2) != 0, (variant & 4) != 0, pad};
+        std::string failure = compare_with_naive(c, seed + static_cast<uint32_t>(variant));
+        INFO(failure);
+        REQUIRE(failure.empty());
+    }
+}
+
+}  // namespace
+
+TEST_CASE("matmul of a tiny product gives the hand-computed values", "[matmul]") {
+    // [1 2 3]   [ 7  8]   [1·7+2·9+3·11  1·8+2·10+3·12]   [ 58  64]
+    // [4 5 6] · [ 9 10] = [4·7+5·9+6·11  4·8+5·10+6·12] = [139 154]
+    //           [11 12]
+    const float A[] = {1, 2, 3, 4, 5, 6};
+    const float B[] = {7, 8, 9, 10, 11, 12};
+    const float At[] = {1, 4, 2, 5, 3, 6};     // Aᵀ stored, read with trans_a
+    const float Bt[] = {7, 9, 11, 8, 10, 12};  // Bᵀ stored, read with trans_b
+    const std::vector<float> expected = {58, 64, 139, 154};
+
+    std::vector<float> C(4, NaN);
+    matmul(2, 2, 3, A, 3, false, B, 2, false, C.data(), 2, false);
+    CHECK(C == expected);
+    matmul(2, 2, 3, At, 2, true, Bt, 3, true, C.data(), 2, false);
+    CHECK(C == expected);
+    matmul(2, 2, 3, A, 3, false, Bt, 3, true, C.data(), 2, true);  // adds a second copy
+    CHECK(C == std::vector<float>{116, 128, 278, 308});
+}
+
+TEST_CASE("matmul of integer matrices large enough to be blocked is exact", "[matmul]") {
+    // A(i,k) = 1 and B(k,j) = j - 10, so C(i,j) = K·(j - 10): small integers,
+    // exact in float whatever the order of the additions.
+    const int64_t M = 150, N = 70, K = 300;
+    std::vector<float> A(M * K, 1.0f), B(K * N), C(M * N, NaN);
+    for (int64_t k = 0; k < K; k++)
+        for (int64_t j = 0; j < N; j++) B[k * N + j] = float(j - 10);
+    matmul(M, N, K, A.data(), K, false, B.data(), N, false, C.data(), N, false);
+    int64_t wrong = 0;
+    for (int64_t i = 0; i < M; i++)
+        for (int64_t j = 0; j < N; j++) wrong += C[i * N + j] != float(K * (j - 10));
+    REQUIRE(wrong == 0);
+}
+
+TEST_CASE("matmul matches matmul_naive on odd shapes", "[matmul]") {
+    const int64_t sizes[] = {1, 7, 17, 129};
+    uint32_t seed = 1;
+    for (int64_t M : sizes)
+        for (int64_t N : sizes)
+            for (int64_t K : sizes) check_all_variants(M, N, K, 0, seed += 8);
+}
+
+TEST_CASE("matmul matches matmul_naive on either side of the tile sizes", "[matmul]") {
+    uint32_t seed = 1000;
+    for (int64_t t : TILE_SIZES) {
+        for (int64_t d : {-1, 0, 1}) {
+            check_all_variants(t + d, 2 * t + d, 33, 0, seed += 8);  // M around MR
+            check_all_variants(19, t + d, 40, 0, seed += 8);         // N around NR
+            check_all_variants(t + d, 3 * t - d, 9, 2, seed += 8);
+        }
+    }
+}
+
+TEST_CASE("matmul matches matmul_naive on either side of the cache blocks", "[matmul]") {
+    uint32_t seed = 2000;
+    for (int64_t d : {-1, 0, 1}) {
+        check_all_variants(MC + d, 29, 20, 0, seed += 8);          // M around MC
+        check_all_variants(2 * MC + d, 5, 7, 1, seed += 8);
+        check_all_variants(9, 31, KC + d, 0, seed += 8);           // K around KC
+        check_all_variants(13, 10, 2 * KC + d, 3, seed += 8);
+        check_all_variants(5, NC + d, 6, 0, seed += 8);            // N around NC
+    }
+    check_all_variants(MC + 7, 50, KC + 5, 1, seed += 8);          // all three at once
+}
+
+TEST_CASE("matmul leaves C outside M×N alone when rows are padded", "[matmul]") {
+    // compare_with_naive fills the padding of A and B with NaN and of C with a
+    // sentinel, so reading past a row or writing past N both fail.
+    uint32_t seed = 3000;
+    for (int64_t pad : {1, 5, 64}) {
+        check_all_variants(7, 17, 129, pad, seed += 8);
+        check_all_variants(130, 45, 70, pad, seed += 8);
+    }
+}
+
+TEST_CASE("matmul with one row or one column matches matmul_naive", "[matmul]") {
+    uint32_t seed = 4000;
+    for (int64_t pad : {0, 3}) {
+        check_all_variants(1, 1, 1, pad, seed += 8);
+        check_all_variants(1, 300, 200, pad, seed += 8);  // a vector times a matrix
+        check_all_variants(1, 37, 1000, pad, seed += 8);
+        check_all_variants(300, 1, 200, pad, seed += 8);  // a matrix times a vector
+        check_all_variants(1, 1, 5000, pad, seed += 8);   // one long dot product
+    }
+}
+
+TEST_CASE("matmul with K = 0 writes zeros, or leaves C alone when accumulating", "[matmul]") {
+    const int64_t M = 20, N = 30, ldc = 33;
+    for (bool accumulate : {false, true}) {
+        std::vector<float> C(M * ldc, 7.0f);
+        // No element of A or B exists, so null pointers must not be touched.
+        matmul(M, N, 0, nullptr, 1, false, nullptr, N, false, C.data(), ldc, accumulate);
+        int64_t wrong = 0;
+        for (int64_t i = 0; i < M; i++)
+            for (int64_t j = 0; j < ldc; j++)
+                wrong += C[i * ldc + j] != (j < N && !accumulate ? 0.0f : 7.0f);
+        INFO("accumulate=" << accumulate);
+        REQUIRE(wrong == 0);
+    }
+}
+
+TEST_CASE("matmul with M = 0 or N = 0 does nothing", "[matmul]") {
+    std::vector<float> A(50, 1.0f), B(50, 1.0f), C(50, 7.0f);
+    matmul(0, 5, 5, A.data(), 5, false, B.data(), 5, false, C.data(), 5, false);
+    matmul(5, 0, 5, A.data(), 5, false, B.data(), 5, false, C.data(), 5, false);
+    REQUIRE(C == std::vector<float>(50, 7.0f));
+}
