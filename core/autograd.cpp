@@ -66,7 +66,7 @@ static void accumulate_into_leaf(const Tensor& leaf, const Tensor& grad) {
     } else {
         float* g = current.data();
         const float* add = grad.data();
-        for (int64_t i = 0; i < current.numel(); i++) g[i] += add[i];
+        for (int64_t i = 0, n = current.numel(); i < n; i++) g[i] += add[i];
     }
 }
 

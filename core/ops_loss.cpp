@@ -97,7 +97,7 @@ std::vector<Tensor> mse_loss_backward(const Node& node, const Tensor& grad) {
 Tensor mse_loss(const Tensor& input, const Tensor& target) {
     check_same_shape(input, target, "mse_loss");
     double total = 0.0;
-    for (int64_t i = 0; i < input.numel(); i++) {
+    for (int64_t i = 0, n = input.numel(); i < n; i++) {
         double d = static_cast<double>(input.data()[i]) - target.data()[i];
         total += d * d;
     }
@@ -122,7 +122,7 @@ std::vector<Tensor> binary_cross_entropy_backward(const Node& node, const Tensor
 Tensor binary_cross_entropy(const Tensor& probs, const Tensor& target) {
     check_same_shape(probs, target, "binary_cross_entropy");
     double total = 0.0;
-    for (int64_t i = 0; i < probs.numel(); i++) {
+    for (int64_t i = 0, n = probs.numel(); i < n; i++) {
         double p = probs.data()[i], y = target.data()[i];
         if (p < 0.0 || p > 1.0)
             throw Error("binary_cross_entropy: all elements of input should be between 0 and 1, got " + std::to_string(p));
@@ -148,7 +148,7 @@ std::vector<Tensor> bce_with_logits_backward(const Node& node, const Tensor& gra
 Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& target) {
     check_same_shape(logits, target, "binary_cross_entropy_with_logits");
     double total = 0.0;
-    for (int64_t i = 0; i < logits.numel(); i++) {
+    for (int64_t i = 0, n = logits.numel(); i < n; i++) {
         double z = logits.data()[i], y = target.data()[i];
         total += std::max(z, 0.0) - z * y + std::log1p(std::exp(-std::fabs(z)));
     }

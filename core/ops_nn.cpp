@@ -188,7 +188,7 @@ Tensor embedding_forward(const Tensor& weight, const Tensor& ids) {
     Shape shape = ids.shape();
     shape.push_back(dim);
     Tensor out = zeros(shape);
-    for (int64_t i = 0; i < ids.numel(); i++) {
+    for (int64_t i = 0, n = ids.numel(); i < n; i++) {
         float id = ids.data()[i];
         if (!(id >= 0 && id < static_cast<float>(rows)))
             throw Error("embedding: index " + std::to_string(static_cast<int64_t>(id)) +
@@ -205,7 +205,7 @@ std::vector<Tensor> embedding_backward(const Node& node, const Tensor& grad) {
     const Tensor& ids = node.saved[0];
     int64_t dim = weight.size(1);
     Tensor dweight = zeros(weight.shape());
-    for (int64_t i = 0; i < ids.numel(); i++) {
+    for (int64_t i = 0, n = ids.numel(); i < n; i++) {
         float* row = dweight.data() + static_cast<int64_t>(ids.data()[i]) * dim;
         for (int64_t j = 0; j < dim; j++) row[j] += grad.data()[i * dim + j];
     }

@@ -131,7 +131,7 @@ std::vector<Tensor> max_backward(const Node& node, const Tensor& grad) {
     int64_t ties = 0;
     for (float x : a.values()) ties += x == m;
     Tensor out = zeros(a.shape());
-    for (int64_t i = 0; i < a.numel(); i++)
+    for (int64_t i = 0, n = a.numel(); i < n; i++)
         if (a.data()[i] == m) out.data()[i] = grad.item() / static_cast<float>(ties);
     return {out};
 }
@@ -249,7 +249,7 @@ Tensor sum_to_shape(const Tensor& a, const Shape& shape) {
     std::vector<int64_t> index(ndim, 0);
     const float* x = a.data();
     float* y = out.data();
-    for (int64_t i = 0; i < a.numel(); i++) {
+    for (int64_t i = 0, n = a.numel(); i < n; i++) {
         int64_t offset = 0;
         for (int64_t d = 0; d < ndim; d++) offset += index[d] * strides[d];
         y[offset] += x[i];

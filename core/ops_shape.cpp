@@ -101,7 +101,7 @@ Tensor permute_forward(const Tensor& a, const std::vector<int64_t>& dims) {
     const float* x = a.data();
     float* y = out.data();
     int64_t offset = 0;
-    for (int64_t i = 0; i < out.numel(); i++) {
+    for (int64_t i = 0, n = out.numel(); i < n; i++) {
         y[i] = x[offset];
         for (int64_t d = ndim - 1; d >= 0; d--) {  // odometer, keeping offset in step
             offset += strides[d];
