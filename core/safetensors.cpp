@@ -347,4 +347,37 @@ std::map<std::string, std::string> read_safetensors_metadata(const std::string& 
     return parse_header(text, file_size - 8 - n, path).metadata;
 }
 
+SafetensorsHeader read_safetensors_header(std::ifstream& in, const std::string& path) {
+    if (!in) throw Error("cannot read '" + path + "'");
+    in.seekg(0, std::ios::end);
+    std::streamoff size = in.tellg();
+    in.seekg(0, std::ios::beg);
+    if (!in || size < 0) throw Error("cannot read '" + path + "': cannot find its size");
+    uint64_t file_size = static_cast<uint64_t>(size);
+    std::string first(8, '\0');
+    in.read(first.data(), 8);
+    first.resize(static_cast<size_t>(in.gcount()));
+    uint64_t n = header_length(first, file_size, path);
+    std::string text(n, '\0');
+    in.read(text.data(), static_cast<std::streamsize>(n));
+    if (static_cast<uint64_t>(in.gcount()) != n) throw Error("cannot read '" + path + "': read error");
+    Header parsed = parse_header(text, file_size - 8 - n, path);
+    SafetensorsHeader header{std::move(parsed.metadata), {}, 8 + n};
+    for (const TensorEntry& e : parsed.entries) header.entries.push_back({e.name, e.dtype, e.shape, e.begin, e.end});
+    return header;
+}
+
+Tensor read_safetensors_tensor(std::ifstream& in, const SafetensorsHeader& header, const SafetensorsEntry& entry,
+                               const std::string& path) {
+    uint64_t bytes = entry.end - entry.begin;
+    std::string buffer(bytes, '\0');
+    in.clear();
+    in.seekg(static_cast<std::streamoff>(header.data_start + entry.begin), std::ios::beg);
+    in.read(buffer.data(), static_cast<std::streamsize>(bytes));
+    if (!in || static_cast<uint64_t>(in.gcount()) != bytes)
+        throw Error("cannot read '" + path + "': tensor '" + entry.name + "' could not be read (is the file truncated?)");
+    TensorEntry e{entry.name, entry.dtype, entry.shape, 0, bytes};  // offsets into `buffer`
+    return decode_tensor(e, reinterpret_cast<const unsigned char*>(buffer.data()), path);
+}
+
 }  // namespace llm

@@ -20,6 +20,8 @@
 
 #include "nn.h"  // NamedTensor
 
+#include <cstdint>
+#include <fstream>
 #include <map>
 #include <string>
 #include <vector>
@@ -44,5 +46,31 @@ SafetensorsFile load_safetensors(const std::string& path);
 // Only the header's "__metadata__" (the header is checked; the data is not read, so
 // this is cheap even for a 500 MB checkpoint).
 std::map<std::string, std::string> read_safetensors_metadata(const std::string& path);
+
+// --- one tensor at a time -------------------------------------------------------------
+// For checkpoints too big to hold twice (GPT-2 XL is 6 GB): read and check the header,
+// then read the tensors one by one from the open file.
+
+// What the header says about one tensor: bytes [begin, end) of the data area.
+struct SafetensorsEntry {
+    std::string name;
+    std::string dtype;  // "F32" or "I64"
+    Shape shape;
+    uint64_t begin = 0, end = 0;
+};
+
+struct SafetensorsHeader {
+    std::map<std::string, std::string> metadata;
+    std::vector<SafetensorsEntry> entries;  // in header order
+    uint64_t data_start = 0;                // file offset of the data area (8 + header length)
+};
+
+// Read and check the header of the file `in` (opened in binary mode on `path`; the size
+// of the file is checked against the offsets, so a truncated file is refused here).
+SafetensorsHeader read_safetensors_header(std::ifstream& in, const std::string& path);
+
+// One tensor of the header `header` read from `in`: "F32" -> float32, "I64" -> int64-tagged.
+Tensor read_safetensors_tensor(std::ifstream& in, const SafetensorsHeader& header, const SafetensorsEntry& entry,
+                               const std::string& path);
 
 }  // namespace llm
