@@ -63,7 +63,7 @@ else
   TEST_LIBS     :=
 endif
 
-.PHONY: all test test-run debug asan clean tests-bin train
+.PHONY: all test test-run debug asan clean tests-bin train gdb
 # Keep the chapter objects (make would delete them as intermediate files and relink every time).
 .SECONDARY:
 .DEFAULT_GOAL := all
@@ -93,8 +93,13 @@ tests-bin: $(TEST_BIN) $(CHAPTER_BINS)
 # `make test` first makes sure Catch2 is there (installing Debian's package when it can),
 # then builds and runs the suite. TESTS='[tensor]' runs one tag group.
 TESTS ?=
+# When gdb is installed, the debugger tests need the debug builds of the three chapters
+# they step through; they are built first (a minute), otherwise those tests are skipped.
+GDB_CHAPTERS := $(addprefix build/debug/,ch03_1_simplified_self_attention ch03_2_trainable_self_attention appendix_a_tensors_autograd)
 test:
-	@v=$$(sh tests/ensure_catch2.sh) && $(MAKE) --no-print-directory CATCH2=$$v BUILD=$(BUILD) test-run
+	@v=$$(sh tests/ensure_catch2.sh) && \
+	  if command -v gdb >/dev/null 2>&1; then $(MAKE) --no-print-directory BUILD=debug $(GDB_CHAPTERS); fi && \
+	  $(MAKE) --no-print-directory CATCH2=$$v BUILD=$(BUILD) test-run
 
 test-run: tests-bin
 	@cd $(CURDIR) && LLM_BUILD_DIR=$(OUT) $(TEST_BIN) $(TESTS)
@@ -123,3 +128,10 @@ clean:
 	rm -rf build
 
 -include $(CORE_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(TEST_MAIN:.o=.d) $(CHAPTERS:%=$(OUT)/chapters/%/main.d)
+
+# Step through one chapter in gdb with the tensor printers loaded (see core/debug/):
+#   make gdb CH=ch03_1_simplified_self_attention
+CH ?= ch03_1_simplified_self_attention
+gdb:
+	@$(MAKE) --no-print-directory BUILD=debug build/debug/$(CH)
+	gdb -q -x core/debug/gdbinit build/debug/$(CH)

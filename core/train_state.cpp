@@ -51,7 +51,7 @@ void save_checkpoint(const TrainOptions& o, const GPTModel& model, const AdamW& 
     meta["run.epoch"] = encode_int64(p.epoch);
     meta["run.global_step"] = encode_int64(p.global_step);
     meta["run.tokens_seen"] = encode_int64(p.tokens_seen);
-    meta["run.in_epoch"] = p.in_epoch ? "1" : "0";
+    meta["run.in_epoch"] = encode_int64(p.in_epoch ? 1 : 0);
     meta["run.position"] = encode_int64(p.position);
     meta["run.order"] = encode_u32s(std::vector<uint32_t>(p.order.begin(), p.order.end()));
     meta["run.rng"] = encode_u32s(std::vector<uint32_t>(rng.mt.begin(), rng.mt.end()));

@@ -26,13 +26,13 @@ static void add_train_flags(FlagParser& flags, TrainOptions& o) {
     flags.add_int("--heads", &o.n_heads, 1, 256, "attention heads (must divide --emb)  [4]");
     flags.add_double("--dropout", &o.drop_rate, 0.0, 0.99, "dropout rate  [0.1]");
     flags.add_switch("--qkv-bias", &o.qkv_bias, "bias in the query/key/value projections");
-    flags.add_double("--lr", &o.lr, 0.0, 10.0, "peak learning rate  [1e-3]");
-    flags.add_double("--min-lr", &o.min_lr, 0.0, 10.0, "learning rate at the end of the cosine decay  [1e-4]");
+    flags.add_double("--lr", &o.lr, 0.0, 10.0, "peak learning rate  [3e-3]");
+    flags.add_double("--min-lr", &o.min_lr, 0.0, 10.0, "learning rate at the end of the cosine decay  [3e-4]");
     flags.add_int("--warmup", &o.warmup_steps, 0, INT64_MAX, "linear warm-up steps  [20]");
     flags.add_double("--weight-decay", &o.weight_decay, 0.0, 10.0, "AdamW weight decay  [0.1]");
     flags.add_double("--clip", &o.clip, 0.0, 1e9, "clip the gradient norm to this (0: off)  [1.0]");
     flags.add_int("--batch-size", &o.batch_size, 1, 65536, "sequences per step  [8]");
-    flags.add_int("--epochs", &o.epochs, 1, 100000, "passes over the training windows  [3]");
+    flags.add_int("--epochs", &o.epochs, 1, 100000, "passes over the training windows  [4]");
     flags.add_int("--max-steps", &o.max_steps, 0, INT64_MAX, "stop after this many steps (0: all epochs)  [0]");
     flags.add_int("--eval-interval", &o.eval_interval, 1, INT64_MAX, "steps between evaluations and samples  [50]");
     flags.add_int("--eval-iters", &o.eval_iters, 1, 100000, "batches per loss estimate  [5]");

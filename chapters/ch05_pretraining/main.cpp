@@ -5,10 +5,12 @@
 //                                                     5.2 the book's training run, 5.3.3, 5.4
 //   build/release/ch05_pretraining train --data FILE --out DIR [flags]   train on any text
 //   build/release/ch05_pretraining generate --run DIR --prompt TEXT [flags]
+//   build/release/ch05_pretraining gpt2 [--model FILE] [--eval-verdict FILE] [flags]   5.5 OpenAI's weights
 //
 // The book's sections need the-verdict.txt and GPT-2's encoder.json + vocab.bpe
 // (in data/, see data/README.md); `train` and `generate` need neither.
 #include "book.h"
+#include "gpt2_weights.h"
 #include "trainer.h"
 
 #include <cstring>
@@ -100,7 +102,8 @@ int run(int argc, char** argv) {
     if (command == "book-train") return run_book(argc - 2, argv + 2, true);
     if (command == "train") return train_command(argc - 2, argv + 2);
     if (command == "generate") return generate_command(argc - 2, argv + 2);
-    throw Error("unknown command '" + command + "' (expected book, book-train, train or generate; see --help)");
+    if (command == "gpt2") return gpt2_command(argc - 2, argv + 2);
+    throw Error("unknown command '" + command + "' (expected book, book-train, train, generate or gpt2)");
 }
 
 }  // namespace
