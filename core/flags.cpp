@@ -1,6 +1,7 @@
 // A small command-line parser; see flags.h.
 #include "flags.h"
 
+#include "parallel.h"
 #include "tensor.h"
 
 #include <cerrno>
@@ -41,6 +42,10 @@ void FlagParser::add_double(const std::string& name, double* target, double min,
 }
 void FlagParser::add_switch(const std::string& name, bool* target, const std::string& help) {
     flags_.push_back({name, help, Kind::on_off, target});
+}
+
+void FlagParser::add_threads() {
+    add_int("--threads", &threads_, 1, 1024, "threads (same numbers for any count)  [LLM_THREADS or all cores]");
 }
 
 FlagParser::Flag* FlagParser::find(const std::string& name) {
@@ -88,6 +93,7 @@ bool FlagParser::parse(int argc, char** argv) {
         if (equals == std::string::npos && i + 1 >= argc) throw Error(command_ + ": " + name + " needs a value");
         set(*flag, equals != std::string::npos ? arg.substr(equals + 1) : argv[++i]);
     }
+    if (threads_ > 0) set_num_threads(static_cast<int>(threads_));
     return true;
 }
 

@@ -16,6 +16,8 @@ public:
     void add_int(const std::string& name, int64_t* target, int64_t min, int64_t max, const std::string& help);
     void add_double(const std::string& name, double* target, double min, double max, const std::string& help);
     void add_switch(const std::string& name, bool* target, const std::string& help);  // no value
+    // --threads N: parse() then sets the thread count (see parallel.h).
+    void add_threads();
     // Fills the targets; returns false when --help was asked for (usage already printed).
     bool parse(int argc, char** argv);
     bool given(const std::string& name) const;  // was the flag on the command line?
@@ -35,6 +37,7 @@ private:
     void set(Flag& flag, const std::string& value);
     std::string command_;
     std::vector<Flag> flags_;
+    int64_t threads_ = 0;
 };
 
 // One integer flag value, checked: "--steps: expected an integer >= 1, got 'x'".

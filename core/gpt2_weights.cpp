@@ -365,6 +365,7 @@ int gpt2_command(int argc, char** argv) {
     flags.add_double("--temperature", &o.temperature, 0.0, 100.0, "0: greedy  [1.5]");
     flags.add_int("--top-k", &o.top_k, 0, 1000000, "sample among the k likeliest (0: all)  [50]");
     flags.add_int("--seed", &o.seed, 0, INT64_MAX, "random seed  [123]");
+    flags.add_threads();
     flags.add_string("--eval-verdict", &o.eval_verdict, "also print the losses on this text (data/the-verdict.txt: exercise 5.5)");
     if (!flags.parse(argc, argv)) return 0;
     o.model = default_or_shared(o.model, flags.given("--model"));

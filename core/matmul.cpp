@@ -21,6 +21,8 @@
 // micro-kernel is then one short loop the compiler turns into vector FMAs.
 #include "matmul.h"
 
+#include "parallel.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -219,8 +221,7 @@ void macro_kernel(int64_t mc, int64_t nc, int64_t kc, const float* a_packed,
 
 // The blocked product, loops 5, 4 and 3. The first KC block of K stores into C
 // (or adds, if `accumulate`); later KC blocks add to what the earlier ones left.
-// To use threads later, split the jc loop (each thread its own B panel) or the
-// ic loop (each thread its own A block, one shared B panel).
+// matmul_blocked_threads below runs one of these per thread on a slab of C.
 void matmul_blocked(int64_t M, int64_t N, int64_t K, const StridedMatrix& a,
                     const StridedMatrix& b, float* C, int64_t ldc, bool accumulate) {
     AlignedBuffer a_packed = alloc_aligned(round_up(std::min(M, MC), MR) * std::min(K, KC));
@@ -280,6 +281,45 @@ void row_times_matrix(int64_t N, int64_t K, const StridedMatrix& a, const Stride
     }
 }
 
+// ---------------------------------------------------------------------------
+// Threads. The output is cut into slabs of whole tiles, one per thread: columns of
+// C when N is the larger side, rows when M is. Each thread runs the single-threaded
+// kernel on its slab with its own packing buffers. Every element of C is still
+// computed by the same loops in the same order, so the result does not depend on
+// the number of threads.
+
+// Columns [j0, j1) of op(B), as a matrix of their own.
+StridedMatrix columns_from(const StridedMatrix& b, int64_t j0) {
+    return StridedMatrix{b.data + j0 * b.col_stride, b.row_stride, b.col_stride};
+}
+// Rows [i0, i1) of op(A).
+StridedMatrix rows_from(const StridedMatrix& a, int64_t i0) {
+    return StridedMatrix{a.data + i0 * a.row_stride, a.row_stride, a.col_stride};
+}
+
+void matmul_blocked_threads(int64_t M, int64_t N, int64_t K, const StridedMatrix& a,
+                            const StridedMatrix& b, float* C, int64_t ldc, bool accumulate) {
+    if (N >= M) {
+        parallel_for((N + NR - 1) / NR, 4, [&](int64_t t0, int64_t t1) {  // tiles of NR columns
+            int64_t j0 = t0 * NR, j1 = std::min(N, t1 * NR);
+            matmul_blocked(M, j1 - j0, K, a, columns_from(b, j0), C + j0, ldc, accumulate);
+        });
+    } else {
+        parallel_for((M + MR - 1) / MR, 4, [&](int64_t t0, int64_t t1) {  // tiles of MR rows
+            int64_t i0 = t0 * MR, i1 = std::min(M, t1 * MR);
+            matmul_blocked(i1 - i0, N, K, rows_from(a, i0), b, C + i0 * ldc, ldc, accumulate);
+        });
+    }
+}
+
+// The vector-matrix product, its columns split between the threads.
+void row_times_matrix_threads(int64_t N, int64_t K, const StridedMatrix& a, const StridedMatrix& b,
+                              float* c, bool accumulate) {
+    parallel_for(N, 512, [&](int64_t j0, int64_t j1) {
+        row_times_matrix(j1 - j0, K, a, columns_from(b, j0), c + j0, accumulate);
+    });
+}
+
 }  // namespace
 
 // Picks a path by shape; see the comment at the top of the file for the blocked one.
@@ -296,9 +336,9 @@ void matmul(int64_t M, int64_t N, int64_t K,
     if (M * N * K < SMALL_PRODUCT) {
         matmul_naive(M, N, K, A, lda, trans_a, B, ldb, trans_b, C, ldc, accumulate);
     } else if (M == 1) {
-        row_times_matrix(N, K, op(A, lda, trans_a), op(B, ldb, trans_b), C, accumulate);
+        row_times_matrix_threads(N, K, op(A, lda, trans_a), op(B, ldb, trans_b), C, accumulate);
     } else {
-        matmul_blocked(M, N, K, op(A, lda, trans_a), op(B, ldb, trans_b), C, ldc, accumulate);
+        matmul_blocked_threads(M, N, K, op(A, lda, trans_a), op(B, ldb, trans_b), C, ldc, accumulate);
     }
 }
 

@@ -4,6 +4,7 @@
 
 #include "autograd.h"
 #include "ops.h"
+#include "parallel.h"
 
 #include <string>
 #include <vector>
@@ -27,14 +28,19 @@ DimSplit split_at(const Shape& shape, int64_t dim);
 // The shape with `dim` set to 1 (keepdim) or removed.
 Shape reduced_shape(const Shape& shape, int64_t dim, bool keepdim);
 
+// Elementwise loops use threads only from this many elements on (below that, waking
+// the threads costs more than the work).
+inline constexpr int64_t kElementGrain = 32768;
+
 // out[i] = f(a[i]) for every element.
 template <typename F>
 Tensor map_unary(const Tensor& a, F f) {
     Tensor out = zeros(a.shape());
     const float* x = a.data();
     float* y = out.data();
-    int64_t n = a.numel();
-    for (int64_t i = 0; i < n; i++) y[i] = f(x[i]);
+    parallel_for(a.numel(), kElementGrain, [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; i++) y[i] = f(x[i]);
+    });
     return out;
 }
 
@@ -48,7 +54,9 @@ Tensor map_binary(const Tensor& a, const Tensor& b, const char* op, F f) {
     float* z = out.data();
     int64_t n = out.numel();
     if (a.shape() == b.shape()) {  // the common case: no broadcasting
-        for (int64_t i = 0; i < n; i++) z[i] = f(x[i], y[i]);
+        parallel_for(n, kElementGrain, [&](int64_t begin, int64_t end) {
+            for (int64_t i = begin; i < end; i++) z[i] = f(x[i], y[i]);
+        });
         return out;
     }
     if (n == 0) return out;

@@ -10,24 +10,28 @@ namespace llm {
 // --- softmax along a dim:  y_i = exp(x_i - max) / Σ_j exp(x_j - max) ------------
 // Subtracting the max changes nothing mathematically and keeps exp from overflowing.
 
+// One softmax: n entries `stride` apart.
+static void softmax_row(const float* row, float* out_row, int64_t n, int64_t stride) {
+    float m = -std::numeric_limits<float>::infinity();
+    for (int64_t j = 0; j < n; j++) m = std::max(m, row[j * stride]);
+    double total = 0.0;
+    for (int64_t j = 0; j < n; j++) {
+        out_row[j * stride] = std::exp(row[j * stride] - m);
+        total += out_row[j * stride];
+    }
+    for (int64_t j = 0; j < n; j++) out_row[j * stride] = static_cast<float>(out_row[j * stride] / total);
+}
+
 Tensor softmax_forward(const Tensor& a, int64_t dim) {
     DimSplit s = split_at(a.shape(), dim);
     Tensor out = zeros(a.shape());
     const float* x = a.data();
     float* y = out.data();
-    for (int64_t i = 0; i < s.outer; i++)
-        for (int64_t k = 0; k < s.inner; k++) {
-            const float* row = x + i * s.n * s.inner + k;  // entry j is row[j * inner]
-            float* out_row = y + i * s.n * s.inner + k;
-            float m = -std::numeric_limits<float>::infinity();
-            for (int64_t j = 0; j < s.n; j++) m = std::max(m, row[j * s.inner]);
-            double total = 0.0;
-            for (int64_t j = 0; j < s.n; j++) {
-                out_row[j * s.inner] = std::exp(row[j * s.inner] - m);
-                total += out_row[j * s.inner];
-            }
-            for (int64_t j = 0; j < s.n; j++) out_row[j * s.inner] = static_cast<float>(out_row[j * s.inner] / total);
-        }
+    parallel_for(s.outer, 1 + 4096 / std::max<int64_t>(1, s.n * s.inner), [&](int64_t i0, int64_t i1) {
+        for (int64_t i = i0; i < i1; i++)
+            for (int64_t k = 0; k < s.inner; k++)  // entry j of this softmax is at [j * inner]
+                softmax_row(x + i * s.n * s.inner + k, y + i * s.n * s.inner + k, s.n, s.inner);
+    });
     return out;
 }
 
@@ -36,16 +40,20 @@ std::vector<Tensor> softmax_backward(const Node& node, const Tensor& grad) {
     const Tensor& y = node.saved[0];
     DimSplit s = split_at(y.shape(), node.ints[0]);
     Tensor dx = zeros(y.shape());
-    for (int64_t i = 0; i < s.outer; i++)
-        for (int64_t k = 0; k < s.inner; k++) {
-            int64_t base = i * s.n * s.inner + k;
-            double dot = 0.0;
-            for (int64_t j = 0; j < s.n; j++) dot += grad.data()[base + j * s.inner] * y.data()[base + j * s.inner];
-            for (int64_t j = 0; j < s.n; j++) {
-                int64_t at = base + j * s.inner;
-                dx.data()[at] = y.data()[at] * (grad.data()[at] - static_cast<float>(dot));
+    const float *g = grad.data(), *yv = y.data();
+    float* d = dx.data();
+    parallel_for(s.outer, 1 + 4096 / std::max<int64_t>(1, s.n * s.inner), [&](int64_t i0, int64_t i1) {
+        for (int64_t i = i0; i < i1; i++)
+            for (int64_t k = 0; k < s.inner; k++) {
+                int64_t base = i * s.n * s.inner + k;
+                double dot = 0.0;
+                for (int64_t j = 0; j < s.n; j++) dot += g[base + j * s.inner] * yv[base + j * s.inner];
+                for (int64_t j = 0; j < s.n; j++) {
+                    int64_t at = base + j * s.inner;
+                    d[at] = yv[at] * (g[at] - static_cast<float>(dot));
+                }
             }
-        }
+    });
     return {dx};
 }
 
@@ -119,19 +127,22 @@ Tensor layer_norm_forward(const Tensor& x, const Tensor& scale, const Tensor& sh
     Tensor y = zeros(x.shape());
     mean_out = zeros({rows});
     rstd_out = zeros({rows});
-    for (int64_t r = 0; r < rows; r++) {
-        const float* row = x.data() + r * n;
-        double total = 0.0, squares = 0.0;
-        for (int64_t j = 0; j < n; j++) total += row[j];
-        double m = total / static_cast<double>(n);
-        for (int64_t j = 0; j < n; j++) squares += (row[j] - m) * (row[j] - m);
-        float rstd = static_cast<float>(1.0 / std::sqrt(squares / static_cast<double>(n) + eps));
-        float mf = static_cast<float>(m);
-        for (int64_t j = 0; j < n; j++)
-            y.data()[r * n + j] = scale.data()[j] * ((row[j] - mf) * rstd) + shift.data()[j];
-        mean_out.data()[r] = mf;
-        rstd_out.data()[r] = rstd;
-    }
+    const float *xv = x.data(), *sc = scale.data(), *sh = shift.data();
+    float *yv = y.data(), *mv = mean_out.data(), *rv = rstd_out.data();
+    parallel_for(rows, 1 + 4096 / std::max<int64_t>(1, n), [&](int64_t r0, int64_t r1) {
+        for (int64_t r = r0; r < r1; r++) {
+            const float* row = xv + r * n;
+            double total = 0.0, squares = 0.0;
+            for (int64_t j = 0; j < n; j++) total += row[j];
+            double m = total / static_cast<double>(n);
+            for (int64_t j = 0; j < n; j++) squares += (row[j] - m) * (row[j] - m);
+            float rstd = static_cast<float>(1.0 / std::sqrt(squares / static_cast<double>(n) + eps));
+            float mf = static_cast<float>(m);
+            for (int64_t j = 0; j < n; j++) yv[r * n + j] = sc[j] * ((row[j] - mf) * rstd) + sh[j];
+            mv[r] = mf;
+            rv[r] = rstd;
+        }
+    });
     return y;
 }
 

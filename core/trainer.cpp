@@ -43,6 +43,7 @@ static void add_train_flags(FlagParser& flags, TrainOptions& o) {
     flags.add_int("--top-k", &o.top_k, 0, 1000000, "sample among the k likeliest tokens (0: all)  [20]");
     flags.add_double("--temperature", &o.temperature, 0.0, 100.0, "sampling temperature (0: greedy)  [0.8]");
     flags.add_string("--prompt", &o.prompt, "start of each sample  [\"One day\"]");
+    flags.add_threads();
 }
 
 // Checks that need more than one flag.
@@ -63,8 +64,14 @@ int train_command(int argc, char** argv) {
     add_train_flags(flags, options);
     if (!flags.parse(argc, argv)) return 0;
     if (!options.resume.empty()) {
-        if (argc != 2 && !(argc == 1 && std::string(argv[0]).find('=') != std::string::npos))
-            throw Error("train: --resume DIR takes no other flags (the run continues with its saved options)");
+        for (int i = 0; i < argc; i++) {
+            std::string arg = argv[i];
+            bool allowed = arg.rfind("--resume", 0) == 0 || arg.rfind("--threads", 0) == 0 ||
+                           (i > 0 && (std::string(argv[i - 1]) == "--resume" || std::string(argv[i - 1]) == "--threads"));
+            if (!allowed)
+                throw Error("train: --resume DIR takes no other flags than --threads (the run continues with its "
+                            "saved options), got '" + arg + "'");
+        }
         return run_training(options);
     }
     check_options(options);
@@ -145,6 +152,7 @@ int generate_command(int argc, char** argv) {
     flags.add_double("--temperature", &temperature, 0.0, 100.0, "0: greedy  [0.8]");
     flags.add_int("--top-k", &top_k, 0, 1000000, "sample among the k likeliest (0: all)  [20]");
     flags.add_int("--seed", &seed, 0, INT64_MAX, "random seed  [123]");
+    flags.add_threads();
     if (!flags.parse(argc, argv)) return 0;
     if (run.empty()) throw Error("generate: --run DIR is required (a folder written by `train`)");
     BpeTokenizer tokenizer = BpeTokenizer::load(run + "/encoder.json", run + "/vocab.bpe");

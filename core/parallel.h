@@ -1,0 +1,24 @@
+// Threads: one small pool and one operation, parallel_for.
+//
+// parallel_for(n, grain, body) cuts [0, n) into one contiguous chunk per thread
+// (never smaller than `grain` items) and runs body(begin, end) on each, the calling
+// thread taking the first chunk. The cut depends only on n, grain and the thread
+// count, and every use in this library gives each output element to exactly one
+// chunk, so results are the same bit for bit on every run (and for any thread count).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+
+namespace llm {
+
+// The number of threads parallel_for uses: set_num_threads(n), else the environment
+// variable LLM_THREADS, else the machine's hardware threads.
+int num_threads();
+void set_num_threads(int n);
+
+// body(begin, end) over [0, n) in at most num_threads() chunks of at least `grain`
+// items. Called from inside a body, it runs serially (no nested parallelism).
+void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t begin, int64_t end)>& body);
+
+}  // namespace llm
