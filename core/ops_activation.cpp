@@ -62,17 +62,21 @@ Tensor relu(const Tensor& a) {
 // √(2/π) rounded to float, as the book's torch.sqrt(torch.tensor(2.0 / torch.pi)) is.
 static const float kSqrt2OverPi = std::sqrt(static_cast<float>(2.0 / 3.14159265358979323846));
 
-static float gelu_value(float x) {
-    float inner = kSqrt2OverPi * (x + 0.044715f * (x * x * x));
-    return 0.5f * x * (1.0f + std::tanh(inner));
+// Since 0.5 · (1 + tanh(u)) = 1 / (1 + e^(-2u)) (the logistic sigmoid of 2u), the same
+// function is x · σ(2u): one exp instead of tanh, which is several times slower.
+static float gelu_sigmoid(float x) {  // σ(2u)
+    float u = kSqrt2OverPi * (x + 0.044715f * (x * x * x));
+    return 1.0f / (1.0f + std::exp(-2.0f * u));
 }
 
-// With u = √(2/π)(x + 0.044715x³) and t = tanh u:
-// d gelu/dx = 0.5(1 + t) + 0.5 x (1 - t²) √(2/π)(1 + 3 · 0.044715 x²)
+static float gelu_value(float x) { return x * gelu_sigmoid(x); }
+
+// With u = √(2/π)(x + 0.044715x³) and s = σ(2u) (so 1 + tanh u = 2s, 1 - tanh²u = 4s(1 - s)):
+// d gelu/dx = s + 2 x s (1 - s) · du/dx,  du/dx = √(2/π)(1 + 3 · 0.044715 x²)
 static float gelu_derivative(float x) {
-    float t = std::tanh(kSqrt2OverPi * (x + 0.044715f * (x * x * x)));
+    float s = gelu_sigmoid(x);
     float du_dx = kSqrt2OverPi * (1.0f + 3.0f * 0.044715f * x * x);
-    return 0.5f * (1.0f + t) + 0.5f * x * (1.0f - t * t) * du_dx;
+    return s + 2.0f * x * s * (1.0f - s) * du_dx;
 }
 
 Tensor gelu_forward(const Tensor& a) { return map_unary(a, gelu_value); }
