@@ -29,8 +29,10 @@ struct TrainOptions {
     int64_t seed = 123, sample_tokens = 40, top_k = 20;
     double temperature = 0.8;
     std::string prompt = "One day";
-    // Not a flag: tests set it to act as if Ctrl-C came right after this step.
+    // Not flags: tests set them to act as if Ctrl-C came right after this step, or as
+    // if the loss of this step came out NaN.
     int64_t interrupt_after_step = 0;
+    int64_t nan_loss_at_step = 0;
 };
 
 // Reads the flags (or the saved options of --resume DIR) and trains. Returns the exit code.

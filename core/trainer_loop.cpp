@@ -124,6 +124,7 @@ static double train_step(Run& run, const Batch& batch) {
     run.optimizer->zero_grad();
     Tensor loss = calc_loss_batch(batch.input, batch.target, *run.model);
     double value = loss.item();
+    if (run.position.global_step + 1 == o.nan_loss_at_step) value = std::nan("");
     if (!std::isfinite(value))
         throw Error("the loss became " + std::to_string(value) + " at step " +
                     std::to_string(run.position.global_step + 1) + "; stopping. The last good checkpoint in " +

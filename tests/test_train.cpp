@@ -162,3 +162,19 @@ TEST_CASE("train: any bytes train; an unwritable run folder is refused", "[train
     CHECK_THROWS_WITH(train(tiny_run(dir.path + "/binary.bin", dir.path + "/binary.bin/run")),
                       Contains("cannot create the run folder"));
 }
+
+TEST_CASE("train: a NaN loss stops the run and keeps the last good checkpoint", "[train]") {
+    TempDir dir("nan");
+    write_file_atomic(dir.path + "/text.txt", small_text(120));
+    CaptureOutput capture;
+    TrainOptions options;
+    options.data = dir.path + "/text.txt", options.out = dir.path + "/run", options.tokenizer = "bytes";
+    options.context_length = 16, options.emb_dim = 16, options.n_layers = 2, options.n_heads = 2;
+    options.batch_size = 4, options.epochs = 2, options.eval_interval = 3, options.eval_iters = 2;
+    options.checkpoint_interval = 4, options.sample_tokens = 8, options.warmup_steps = 2;
+    options.nan_loss_at_step = 6;  // after the checkpoint of step 4
+    CHECK_THROWS_WITH(run_training(options), Contains("the loss became nan at step 6") &&
+                                                 Contains("last good checkpoint"));
+    // The checkpoint of step 4 is intact and resumable.
+    CHECK(train({"--resume", dir.path + "/run"}) == 0);
+}
