@@ -331,7 +331,7 @@ void print_generation(const GPTModel& model, const BpeTokenizer& tokenizer, cons
     manual_seed(static_cast<uint64_t>(o.seed));
     Tensor out = generate(model, tensor_int64(ids, {1, static_cast<int64_t>(ids.size())}), o.tokens,
                           model.cfg.context_length, o.temperature,
-                          o.top_k > 0 ? std::optional<int64_t>(o.top_k) : std::nullopt);
+                          o.top_k > 0 ? std::optional<int64_t>(o.top_k) : std::nullopt, std::nullopt, true);
     std::vector<int64_t> all;
     for (float v : out.values()) all.push_back(static_cast<int64_t>(v));
     std::cout << "Output text:\n " << tokenizer.decode(all) << "\n";

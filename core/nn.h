@@ -152,6 +152,10 @@ public:
     MultiHeadAttention(int64_t d_in, int64_t d_out, int64_t context_length, double dropout,
                        int64_t num_heads, bool qkv_bias = false);
     Tensor forward(const Tensor& x) const;  // (b, T, d_in) -> (b, T, d_out)
+    // Generation with a KV cache: x holds only the new tokens (b, T_new, d_in); their keys
+    // and values are appended to cache_keys / cache_values (b, num_heads, T_seen, head_dim),
+    // and the new queries attend to everything cached. Same result as forward on the whole text.
+    Tensor forward_cached(const Tensor& x, Tensor& cache_keys, Tensor& cache_values) const;
     int64_t d_out, num_heads, head_dim;
     Linear W_query, W_key, W_value, out_proj;
     Dropout dropout;
@@ -165,10 +169,18 @@ class TransformerBlock : public Module {
 public:
     explicit TransformerBlock(const GPTConfig& cfg);
     Tensor forward(const Tensor& x) const;  // (b, T, emb_dim) -> same
+    Tensor forward_cached(const Tensor& x, Tensor& cache_keys, Tensor& cache_values) const;  // see above
     MultiHeadAttention att;
     FeedForward ff;
     LayerNorm norm1, norm2;
     Dropout drop_shortcut;
+};
+
+// The keys and values of the tokens a GPTModel has seen, one pair per block (the book's
+// bonus material on KV caches). Empty at first; forward_cached fills it.
+struct KVCache {
+    std::vector<Tensor> keys, values;  // per block: (b, num_heads, length, head_dim)
+    int64_t length = 0;                // tokens seen so far
 };
 
 // 4.6: token + position embeddings, n_layers blocks, final norm, output head.
@@ -176,6 +188,8 @@ class GPTModel : public Module {
 public:
     explicit GPTModel(const GPTConfig& cfg);
     Tensor forward(const Tensor& in_idx) const;  // int64 (b, T) -> logits (b, T, vocab_size)
+    // The next tokens only: int64 (b, T_new) at positions cache.length ...; appends to the cache.
+    Tensor forward_cached(const Tensor& in_idx, KVCache& cache) const;  // -> logits (b, T_new, vocab_size)
     GPTConfig cfg;
     Embedding tok_emb, pos_emb;
     Dropout drop_emb;

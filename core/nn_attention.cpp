@@ -142,4 +142,25 @@ Tensor MultiHeadAttention::forward(const Tensor& x) const {
     return out_proj.forward(context_vec);
 }
 
+// Keys and values of the new tokens appended to the cache; the new queries see every
+// cached token and, among the new ones, only those not after them.
+Tensor MultiHeadAttention::forward_cached(const Tensor& x, Tensor& cache_keys, Tensor& cache_values) const {
+    int64_t b = x.size(0), num_tokens = x.size(1);
+    Tensor keys = W_key.forward(x).view({b, num_tokens, num_heads, head_dim}).transpose(1, 2);
+    Tensor queries = W_query.forward(x).view({b, num_tokens, num_heads, head_dim}).transpose(1, 2);
+    Tensor values = W_value.forward(x).view({b, num_tokens, num_heads, head_dim}).transpose(1, 2);
+    cache_keys = cache_keys.defined() ? cat({cache_keys, keys}, 2) : keys;        // (b, H, T_seen, head_dim)
+    cache_values = cache_values.defined() ? cat({cache_values, values}, 2) : values;
+    int64_t seen = cache_keys.size(2), start = seen - num_tokens;
+    if (seen > mask.size(0))
+        throw Error("attention: " + std::to_string(seen) + " tokens do not fit the context length of " +
+                    std::to_string(mask.size(0)));
+    Tensor attn_scores = matmul(queries, cache_keys.transpose(2, 3));  // (b, H, T_new, T_seen)
+    Tensor future = slice(slice(mask, 0, start, seen), 1, 0, seen).to_bool();  // rows of the new positions
+    attn_scores = masked_fill(attn_scores, future, -std::numeric_limits<float>::infinity());
+    Tensor attn_weights = dropout.forward(scaled_softmax(attn_scores, head_dim));
+    Tensor context_vec = matmul(attn_weights, cache_values).transpose(1, 2);  // (b, T_new, H, head_dim)
+    return out_proj.forward(context_vec.contiguous().view({b, num_tokens, d_out}));
+}
+
 }  // namespace llm

@@ -31,6 +31,11 @@ Tensor TransformerBlock::forward(const Tensor& x) const {
     return out + shortcut;
 }
 
+Tensor TransformerBlock::forward_cached(const Tensor& x, Tensor& cache_keys, Tensor& cache_values) const {
+    Tensor h = drop_shortcut.forward(att.forward_cached(norm1.forward(x), cache_keys, cache_values)) + x;
+    return drop_shortcut.forward(ff.forward(norm2.forward(h))) + h;
+}
+
 // --- GPTModel (4.6) ----------------------------------------------------------------------
 
 static void check_config(const GPTConfig& cfg) {
@@ -88,6 +93,21 @@ Tensor GPTModel::forward(const Tensor& in_idx) const {
     for (const auto& block : trf_blocks) x = block->forward(x);
     x = final_norm.forward(x);
     return out_head.forward(x);  // logits (b, T, vocab_size)
+}
+
+// Like forward, for the tokens after the cached ones: positions start at cache.length.
+Tensor GPTModel::forward_cached(const Tensor& in_idx, KVCache& cache) const {
+    int64_t seq_len = in_idx.size(1);
+    if (cache.length + seq_len > cfg.context_length)
+        throw Error("GPTModel: the KV cache holds " + std::to_string(cache.length) + " tokens; " +
+                    std::to_string(seq_len) + " more exceed the context length " + std::to_string(cfg.context_length));
+    cache.keys.resize(trf_blocks.size());
+    cache.values.resize(trf_blocks.size());
+    Tensor positions = arange(cache.length, cache.length + seq_len);
+    Tensor x = drop_emb.forward(tok_emb.forward(in_idx) + pos_emb.forward(positions));
+    for (size_t i = 0; i < trf_blocks.size(); i++) x = trf_blocks[i]->forward_cached(x, cache.keys[i], cache.values[i]);
+    cache.length += seq_len;
+    return out_head.forward(final_norm.forward(x));
 }
 
 // --- DummyGPTModel (4.1) ------------------------------------------------------------------

@@ -62,12 +62,25 @@ static int64_t next_token(std::vector<float> logits, double temperature, std::op
     return multinomial1(probs.data(), probs.numel());
 }
 
-Tensor generate(const GPTModel& model, Tensor idx, int64_t max_new_tokens, int64_t context_size,
-                double temperature, std::optional<int64_t> top_k, std::optional<int64_t> eos_id) {
-    NoGradGuard no_grad;
-    for (int64_t step = 0; step < max_new_tokens; step++) {
+// The logits (batch, vocab) for the token after idx: from the whole window, or, with a
+// cache, from the tokens the cache has not seen yet.
+static Tensor last_logits(const GPTModel& model, const Tensor& idx, int64_t context_size, KVCache* cache) {
+    if (!cache) {
         Tensor idx_cond = slice(idx, 1, -context_size, idx.size(1));   // idx[:, -context_size:]
-        Tensor logits = select(model.forward(idx_cond), 1, -1);        // (batch, vocab)
+        return select(model.forward(idx_cond), 1, -1);
+    }
+    Tensor unseen = slice(idx, 1, cache->length, idx.size(1));
+    return select(model.forward_cached(unseen, *cache), 1, -1);
+}
+
+Tensor generate(const GPTModel& model, Tensor idx, int64_t max_new_tokens, int64_t context_size,
+                double temperature, std::optional<int64_t> top_k, std::optional<int64_t> eos_id, bool use_kv_cache) {
+    NoGradGuard no_grad;
+    KVCache cache;
+    bool fits = idx.size(1) + max_new_tokens <= std::min(context_size, model.cfg.context_length);
+    KVCache* cache_or_null = use_kv_cache && fits ? &cache : nullptr;
+    for (int64_t step = 0; step < max_new_tokens; step++) {
+        Tensor logits = last_logits(model, idx, context_size, cache_or_null);  // (batch, vocab)
         int64_t batch = logits.size(0), vocab = logits.size(1);
         std::vector<int64_t> next(static_cast<size_t>(batch));
         bool all_eos = true;

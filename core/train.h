@@ -32,9 +32,12 @@ Losses evaluate_model(GPTModel& model, const DataLoader& train_loader, const Dat
 // top_k keeps the k largest logits (before temperature); temperature 0 means greedy;
 // otherwise the next token is drawn with multinomial from softmax(logits / temperature).
 // Stops early when every row's next token is eos_id (the book's batch-1 rule).
+// With use_kv_cache, each step feeds only the new token and reuses the keys and values
+// of the earlier ones (same tokens, far less work); when the text would outgrow the
+// context, it falls back to the book's way (the window of the last context_size tokens).
 Tensor generate(const GPTModel& model, Tensor idx, int64_t max_new_tokens, int64_t context_size,
                 double temperature = 0.0, std::optional<int64_t> top_k = std::nullopt,
-                std::optional<int64_t> eos_id = std::nullopt);
+                std::optional<int64_t> eos_id = std::nullopt, bool use_kv_cache = false);
 
 // 5.3.2: logits below the k-th largest become -inf. logits: (vocab); returns (vocab).
 std::vector<float> top_k_filter(const std::vector<float>& logits, int64_t k);

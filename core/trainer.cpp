@@ -145,6 +145,7 @@ int generate_command(int argc, char** argv) {
     std::string run, prompt = "One day";
     int64_t tokens = 50, top_k = 20, seed = 123;
     double temperature = 0.8;
+    bool no_kv_cache = false;
     FlagParser flags("ch05_pretraining generate");
     flags.add_string("--run", &run, "run folder written by train (model.safetensors, encoder.json, vocab.bpe)");
     flags.add_string("--prompt", &prompt, "text to continue  [\"One day\"]");
@@ -152,6 +153,7 @@ int generate_command(int argc, char** argv) {
     flags.add_double("--temperature", &temperature, 0.0, 100.0, "0: greedy  [0.8]");
     flags.add_int("--top-k", &top_k, 0, 1000000, "sample among the k likeliest (0: all)  [20]");
     flags.add_int("--seed", &seed, 0, INT64_MAX, "random seed  [123]");
+    flags.add_switch("--no-kv-cache", &no_kv_cache, "recompute every token's keys and values at each step");
     flags.add_threads();
     if (!flags.parse(argc, argv)) return 0;
     if (run.empty()) throw Error("generate: --run DIR is required (a folder written by `train`)");
@@ -166,7 +168,8 @@ int generate_command(int argc, char** argv) {
     if (ids.empty()) throw Error("generate: --prompt is empty; give at least one character");
     manual_seed(static_cast<uint64_t>(seed));
     Tensor out = generate(model, tensor_int64(ids, {1, static_cast<int64_t>(ids.size())}), tokens,
-                          model.cfg.context_length, temperature, top_k > 0 ? std::optional<int64_t>(top_k) : std::nullopt);
+                          model.cfg.context_length, temperature, top_k > 0 ? std::optional<int64_t>(top_k) : std::nullopt,
+                          std::nullopt, !no_kv_cache);
     std::vector<int64_t> all;
     for (float v : out.values()) all.push_back(static_cast<int64_t>(v));
     std::cout << tokenizer.decode(all) << "\n";

@@ -118,3 +118,34 @@ TEST_CASE("5.2 the book's training run: the first two evaluation lines", "[ch05]
     CHECK(evaluations[1].train_loss == Approx(8.111).margin(5e-4));
     CHECK(evaluations[1].val_loss == Approx(8.339).margin(5e-4));
 }
+
+TEST_CASE("generation with a KV cache gives the tokens of generation without it", "[ch05][kv-cache]") {
+    manual_seed(3);
+    GPTConfig cfg;
+    cfg.vocab_size = 60, cfg.context_length = 24, cfg.emb_dim = 32, cfg.n_heads = 4, cfg.n_layers = 2;
+    GPTModel model(cfg);
+    model.eval();
+    Tensor start = tensor_int64({{5, 17, 42}, {7, 7, 1}});
+    Tensor plain = generate(model, start, 15, 24);
+    Tensor cached = generate(model, start, 15, 24, 0.0, std::nullopt, std::nullopt, true);
+    CHECK(cached.values() == plain.values());
+    // The logits themselves agree to float rounding.
+    KVCache cache;
+    Tensor prefix = slice(plain, 1, 0, 10);
+    Tensor first = model.forward_cached(slice(prefix, 1, 0, 6), cache);
+    Tensor second = model.forward_cached(slice(prefix, 1, 6, 10), cache);
+    Tensor whole = model.forward(prefix);
+    Tensor both = cat({first, second}, 1);
+    REQUIRE(both.shape() == whole.shape());
+    for (int64_t i = 0; i < whole.numel(); i++) REQUIRE(both.data()[i] == Approx(whole.data()[i]).margin(1e-5));
+    // Sampling draws the same numbers too (seeded), and a text longer than the context falls back.
+    manual_seed(9);
+    Tensor sampled = generate(model, start, 15, 24, 1.0, 5, std::nullopt, true);
+    manual_seed(9);
+    CHECK(generate(model, start, 15, 24, 1.0, 5).values() == sampled.values());
+    CHECK(generate(model, start, 30, 24, 0.0, std::nullopt, std::nullopt, true).size(1) == 33);
+    KVCache full;
+    model.forward_cached(tensor_int64(std::vector<int64_t>(24, 1), {1, 24}), full);
+    CHECK_THROWS_WITH(model.forward_cached(tensor_int64(std::vector<int64_t>{1}, {1, 1}), full),
+                      Catch::Matchers::Contains("KV cache holds 24 tokens"));
+}
