@@ -151,31 +151,37 @@ Tensor layer_norm_forward(const Tensor& x, const Tensor& scale, const Tensor& sh
 std::vector<Tensor> layer_norm_backward(const Node& node, const Tensor& grad) {
     const Tensor& x = node.inputs[0];
     const Tensor& scale = node.inputs[1];
-    const Tensor& mean = node.saved[0];
-    const Tensor& rstd = node.saved[1];
     int64_t n = x.size(-1), rows = x.numel() / std::max<int64_t>(n, 1);
     Tensor dx = zeros(x.shape()), dscale = zeros(scale.shape()), dshift = zeros(scale.shape());
-    for (int64_t r = 0; r < rows; r++) {
-        const float* xr = x.data() + r * n;
-        const float* gr = grad.data() + r * n;
-        double mean_dxhat = 0.0, mean_dxhat_xhat = 0.0;
-        for (int64_t j = 0; j < n; j++) {
-            float xhat = (xr[j] - mean.data()[r]) * rstd.data()[r];
-            float dxhat = gr[j] * scale.data()[j];
-            mean_dxhat += dxhat;
-            mean_dxhat_xhat += dxhat * xhat;
-            dscale.data()[j] += gr[j] * xhat;
-            dshift.data()[j] += gr[j];
+    const float *xv = x.data(), *g = grad.data(), *sc = scale.data();
+    const float *mean = node.saved[0].data(), *rstd = node.saved[1].data();
+    float *dxv = dx.data(), *dsc = dscale.data(), *dsh = dshift.data();
+    parallel_for(rows, 1 + 4096 / std::max<int64_t>(1, n), [&](int64_t r0, int64_t r1) {  // dx, row by row
+        for (int64_t r = r0; r < r1; r++) {
+            const float *xr = xv + r * n, *gr = g + r * n;
+            double mean_dxhat = 0.0, mean_dxhat_xhat = 0.0;
+            for (int64_t j = 0; j < n; j++) {
+                float xhat = (xr[j] - mean[r]) * rstd[r];
+                float dxhat = gr[j] * sc[j];
+                mean_dxhat += dxhat;
+                mean_dxhat_xhat += dxhat * xhat;
+            }
+            float m1 = static_cast<float>(mean_dxhat / static_cast<double>(n));
+            float m2 = static_cast<float>(mean_dxhat_xhat / static_cast<double>(n));
+            for (int64_t j = 0; j < n; j++) {
+                float xhat = (xr[j] - mean[r]) * rstd[r];
+                dxv[r * n + j] = rstd[r] * (gr[j] * sc[j] - m1 - xhat * m2);
+            }
         }
-        mean_dxhat /= static_cast<double>(n);
-        mean_dxhat_xhat /= static_cast<double>(n);
-        for (int64_t j = 0; j < n; j++) {
-            float xhat = (xr[j] - mean.data()[r]) * rstd.data()[r];
-            float dxhat = gr[j] * scale.data()[j];
-            dx.data()[r * n + j] = rstd.data()[r] * (dxhat - static_cast<float>(mean_dxhat) -
-                                                     xhat * static_cast<float>(mean_dxhat_xhat));
-        }
-    }
+    });
+    parallel_for(n, 64, [&](int64_t j0, int64_t j1) {  // dscale and dshift, column by column
+        for (int64_t r = 0; r < rows; r++)
+            for (int64_t j = j0; j < j1; j++) {
+                float gj = g[r * n + j];
+                dsc[j] += gj * ((xv[r * n + j] - mean[r]) * rstd[r]);
+                dsh[j] += gj;
+            }
+    });
     return {dx, dscale, dshift};
 }
 

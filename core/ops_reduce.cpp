@@ -2,6 +2,7 @@
 // Sums are accumulated in double and rounded once, so they do not depend on order.
 #include "ops_internal.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -239,9 +240,33 @@ Tensor var(const Tensor& a, int64_t dim, bool keepdim, bool unbiased) {
 
 // --- the backward of broadcasting --------------------------------------------------
 
+// True when `shape` is the trailing dims of `in` (ignoring leading 1s of `shape`), as
+// for a bias (C) added to activations (B, T, C).
+static bool is_trailing_shape(const Shape& in, const Shape& shape) {
+    size_t first = 0;
+    while (first < shape.size() && shape[first] == 1) first++;
+    size_t k = shape.size() - first;
+    if (k > in.size()) return false;
+    return std::equal(shape.begin() + static_cast<int64_t>(first), shape.end(), in.end() - static_cast<int64_t>(k));
+}
+
+// out[j] = Σ_r a[r][j] over the leading rows, each column summed in row order by one thread.
+static Tensor sum_leading_rows(const Tensor& a, const Shape& shape) {
+    Tensor out = zeros(shape);
+    int64_t cols = out.numel(), rows = a.numel() / std::max<int64_t>(cols, 1);
+    const float* x = a.data();
+    float* y = out.data();
+    parallel_for(cols, 256, [&](int64_t j0, int64_t j1) {
+        for (int64_t r = 0; r < rows; r++)
+            for (int64_t j = j0; j < j1; j++) y[j] += x[r * cols + j];
+    });
+    return out;
+}
+
 Tensor sum_to_shape(const Tensor& a, const Shape& shape) {
     if (a.shape() == shape) return a;
     if (numel_of(shape) == 1) return view(sum_forward(a), shape);
+    if (is_trailing_shape(a.shape(), shape)) return sum_leading_rows(a, shape);
     Tensor out = zeros(shape);
     std::vector<int64_t> strides = broadcast_strides(shape, a.shape());
     const Shape& in = a.shape();
