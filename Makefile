@@ -63,7 +63,7 @@ else
   TEST_LIBS     :=
 endif
 
-.PHONY: all test test-run debug asan clean tests-bin train gdb
+.PHONY: all test test-run debug asan clean tests-bin train gdb bench
 # Keep the chapter objects (make would delete them as intermediate files and relink every time).
 .SECONDARY:
 .DEFAULT_GOAL := all
@@ -123,6 +123,21 @@ train: $(OUT)/ch05_pretraining
 	  $(OUT)/ch05_pretraining train --data data/stories.txt --out $(RUN) $(TRAIN_FLAGS); \
 	fi
 	$(OUT)/ch05_pretraining generate --run $(RUN) --prompt "One day" --tokens 60
+
+# Time matmul, training steps, generation and peak memory on this machine (under 10 minutes
+# on 2 cores), one JSON line per figure; always the release build. One process per config,
+# so that each peak memory belongs to its config. See book-notes/performance.md.
+BENCH := build/release/bench
+bench:
+	@$(MAKE) --no-print-directory BUILD=release $(BENCH)
+	$(BENCH) --part matmul
+	$(BENCH) --config tiny
+	$(BENCH) --config small
+	$(BENCH) --config 124m
+
+$(OUT)/bench: $(OUT)/core/bench/bench.o $(CORE_LIB)
+	$(CXX) $< $(CORE_LIB) $(ALL_LDFLAGS) -o $@
+-include $(OUT)/core/bench/bench.d
 
 clean:
 	rm -rf build

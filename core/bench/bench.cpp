@@ -260,16 +260,24 @@ void bench_training(const BenchConfig& c, llm::GPTModel& model, llm::AdamW& opti
     print_config_figure(c, "train_tokens_per_s", threads, static_cast<double>(c.batch * T) / per_step, "tokens/s");
 }
 
+// Greedy generation, batch 1, 4-token prompt: the book's way (the whole prefix again for
+// every new token) and with the KV cache (only the new token).
 void bench_generation(const BenchConfig& c, llm::GPTModel& model, int threads) {
     llm::set_num_threads(threads);
     Lcg rng;
     llm::Tensor prompt = random_ids(1, 4, c.gpt.vocab_size, rng);
     model.eval();
-    Clock::time_point start = Clock::now();
-    llm::Tensor out = llm::generate(model, prompt, c.gen_tokens, c.gpt.context_length);  // greedy
-    const double seconds = seconds_since(start);
-    print_config_figure(c, "generate_tokens_per_s", threads, static_cast<double>(out.size(1) - 4) / seconds,
-                        "tokens/s");
+    for (bool kv_cache : {false, true}) {
+        Clock::time_point start = Clock::now();
+        llm::Tensor out = llm::generate(model, prompt, c.gen_tokens, c.gpt.context_length, 0.0, std::nullopt,
+                                        std::nullopt, kv_cache);
+        const double tokens_per_s = static_cast<double>(out.size(1) - 4) / seconds_since(start);
+        std::printf("{\"figure\": \"generate_tokens_per_s\", \"config\": \"%s\", \"threads\": %d, "
+                    "\"kv_cache\": %s, \"new_tokens\": %lld, \"value\": %.2f, \"unit\": \"tokens/s\"}\n",
+                    c.name.c_str(), threads, kv_cache ? "true" : "false", static_cast<long long>(c.gen_tokens),
+                    tokens_per_s);
+        std::fflush(stdout);
+    }
 }
 
 // Saved activations, in floats, of one step: per token and layer the tensors a
