@@ -22,13 +22,22 @@ void Generator::manual_seed(uint64_t seed) {
     state.cached_normal = 0.0;
 }
 
-// Mix every word with its neighbour and the word 397 places on.
+// Mix every word with its neighbour and the word 397 places on (wrapping around at 624).
+// One step: the top bit of word i, the low 31 bits of word i+1, and word i+397.
+static uint32_t twist(uint32_t word_i, uint32_t word_next, uint32_t word_397) {
+    uint32_t y = (word_i & 0x80000000u) | (word_next & 0x7fffffffu);
+    uint32_t mixed = word_397 ^ (y >> 1);
+    return (y & 1u) ? mixed ^ 0x9908b0dfu : mixed;
+}
+
+// The same loop as "for i in 0..623: mt[i] = twist(mt[i], mt[(i+1) % 624], mt[(i+397) % 624])",
+// cut where the indices wrap so that no % is needed (it was a tenth of a training step).
 void Generator::regenerate() {
-    for (int i = 0; i < 624; i++) {
-        uint32_t y = (state.mt[i] & 0x80000000u) | (state.mt[(i + 1) % 624] & 0x7fffffffu);
-        uint32_t mixed = state.mt[(i + 397) % 624] ^ (y >> 1);
-        state.mt[i] = (y & 1u) ? mixed ^ 0x9908b0dfu : mixed;
-    }
+    std::array<uint32_t, 624>& mt = state.mt;
+    int i = 0;
+    for (; i < 624 - 397; i++) mt[i] = twist(mt[i], mt[i + 1], mt[i + 397]);
+    for (; i < 623; i++) mt[i] = twist(mt[i], mt[i + 1], mt[i + 397 - 624]);
+    mt[623] = twist(mt[623], mt[0], mt[396]);
     state.position = 0;
 }
 
