@@ -1,6 +1,8 @@
 // AdamW, the warm-up + cosine learning-rate schedule, and gradient clipping.
 #include "optim.h"
 
+#include "parallel.h"
+
 #include <cmath>
 
 namespace llm {
@@ -26,13 +28,16 @@ static void adamw_update(float* p, const float* g, float* m, float* v, int64_t n
     float step_size = static_cast<float>(opt.lr / bias_correction1);
     float bias_correction2_sqrt = static_cast<float>(std::sqrt(bias_correction2));
     float decay = 1.0f - opt.lr * opt.weight_decay;
-    for (int64_t i = 0; i < n; i++) {
-        p[i] *= decay;
-        m[i] = m[i] * opt.beta1 + g[i] * (1.0f - opt.beta1);
-        v[i] = v[i] * opt.beta2 + g[i] * g[i] * (1.0f - opt.beta2);
-        float denom = std::sqrt(v[i]) / bias_correction2_sqrt + opt.eps;
-        p[i] -= step_size * (m[i] / denom);
-    }
+    float beta1 = opt.beta1, beta2 = opt.beta2, eps = opt.eps;
+    parallel_for(n, 32768, [&](int64_t begin, int64_t end) {  // every element on its own
+        for (int64_t i = begin; i < end; i++) {
+            p[i] *= decay;
+            m[i] = m[i] * beta1 + g[i] * (1.0f - beta1);
+            v[i] = v[i] * beta2 + g[i] * g[i] * (1.0f - beta2);
+            float denom = std::sqrt(v[i]) / bias_correction2_sqrt + eps;
+            p[i] -= step_size * (m[i] / denom);
+        }
+    });
 }
 
 void AdamW::step() {
