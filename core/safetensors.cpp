@@ -329,22 +329,15 @@ SafetensorsFile load_safetensors(const std::string& path) {
     return file;
 }
 
+// Reads only the header (read_safetensors_header below), so a large checkpoint's config
+// comes back without reading its tensors.
 std::map<std::string, std::string> read_safetensors_metadata(const std::string& path) {
     std::error_code ec;
     if (!std::filesystem::exists(path, ec)) throw Error("cannot read '" + path + "': no such file");
     if (std::filesystem::is_directory(path, ec))
         throw Error("cannot read '" + path + "': it is a directory, expected a file");
-    uint64_t file_size = std::filesystem::file_size(path, ec);
     std::ifstream in(path, std::ios::binary);
-    if (ec || !in) throw Error("cannot read '" + path + "'");
-    std::string first(8, '\0');
-    in.read(first.data(), 8);
-    first.resize(static_cast<size_t>(in.gcount()));
-    uint64_t n = header_length(first, file_size, path);
-    std::string text(n, '\0');
-    in.read(text.data(), static_cast<std::streamsize>(n));
-    if (static_cast<uint64_t>(in.gcount()) != n) throw Error("cannot read '" + path + "': read error");
-    return parse_header(text, file_size - 8 - n, path).metadata;
+    return read_safetensors_header(in, path).metadata;
 }
 
 SafetensorsHeader read_safetensors_header(std::ifstream& in, const std::string& path) {
