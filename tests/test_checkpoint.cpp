@@ -2,6 +2,7 @@
 // AdamW checkpoints (core/checkpoint.h): round trips bit for bit, the file layout,
 // and a clear llm::Error for every kind of bad file.
 #include "catch_compat.h"
+#include "temp_dir.h"
 
 #include "checkpoint.h"
 #include "io.h"
@@ -24,22 +25,6 @@ using namespace llm;
 using Catch::Matchers::Contains;
 
 namespace {
-
-// A fresh folder under the system temp directory, removed with everything in it.
-struct TempDir {
-    std::filesystem::path dir;
-    TempDir() {
-        auto stamp = std::chrono::steady_clock::now().time_since_epoch().count();
-        dir = std::filesystem::temp_directory_path() /
-              ("llm_checkpoint_test_" + std::to_string(stamp) + "_" + std::to_string(std::random_device{}()));
-        std::filesystem::create_directories(dir);
-    }
-    ~TempDir() {
-        std::error_code ec;
-        std::filesystem::remove_all(dir, ec);
-    }
-    std::string file(const std::string& name) const { return (dir / name).string(); }
-};
 
 GPTConfig tiny_config(int64_t emb_dim = 16, int64_t n_heads = 2) {
     GPTConfig cfg;
@@ -89,7 +74,7 @@ void train_step(GPTModel& model, AdamW& opt) {
 }  // namespace
 
 TEST_CASE("checkpoint: a GPTModel round-trips bit for bit", "[checkpoint]") {
-    TempDir tmp;
+    TempDir tmp("llm_checkpoint_test");
     manual_seed(123);
     GPTModel a(tiny_config());
     save_model(tmp.file("model.safetensors"), a, {{"note", "hello \"world\""}});
@@ -131,7 +116,7 @@ TEST_CASE("checkpoint: a GPTModel round-trips bit for bit", "[checkpoint]") {
 }
 
 TEST_CASE("checkpoint: safetensors header layout", "[checkpoint]") {
-    TempDir tmp;
+    TempDir tmp("llm_checkpoint_test");
     manual_seed(123);
     GPTModel model(tiny_config());
     save_model(tmp.file("m.safetensors"), model);
@@ -170,7 +155,7 @@ TEST_CASE("checkpoint: safetensors header layout", "[checkpoint]") {
 }
 
 TEST_CASE("checkpoint: safetensors keeps odd tensors and metadata exactly", "[checkpoint]") {
-    TempDir tmp;
+    TempDir tmp("llm_checkpoint_test");
     float nan = std::numeric_limits<float>::quiet_NaN(), inf = std::numeric_limits<float>::infinity();
     std::vector<NamedTensor> tensors = {{"scalar", tensor(3.5f)},
                                         {"empty", zeros({0, 4})},
@@ -212,7 +197,7 @@ TEST_CASE("checkpoint: exact numbers as strings", "[checkpoint]") {
 }
 
 TEST_CASE("checkpoint: AdamW state round-trips and training continues identically", "[checkpoint]") {
-    TempDir tmp;
+    TempDir tmp("llm_checkpoint_test");
     manual_seed(123);
     GPTModel a(tiny_config());
     AdamW opt_a(a.parameters(), 4e-4f, 0.1f);
@@ -248,7 +233,7 @@ TEST_CASE("checkpoint: AdamW state round-trips and training continues identicall
 }
 
 TEST_CASE("checkpoint: a truncated file is refused at any length", "[checkpoint]") {
-    TempDir tmp;
+    TempDir tmp("llm_checkpoint_test");
     save_safetensors(tmp.file("ok"), {{"a", ones({3, 4})}, {"b", zeros({5})}}, {{"k", "v"}});
     std::string bytes = read_file(tmp.file("ok"));
     for (size_t cut : {size_t{0}, size_t{3}, size_t{7}, size_t{8}, size_t{20}, bytes.size() - 69, bytes.size() - 20,
@@ -264,7 +249,7 @@ TEST_CASE("checkpoint: a truncated file is refused at any length", "[checkpoint]
 }
 
 TEST_CASE("checkpoint: files that are not checkpoints at all", "[checkpoint]") {
-    TempDir tmp;
+    TempDir tmp("llm_checkpoint_test");
     auto load_error = [&](const std::string& bytes) {
         write_file_atomic(tmp.file("bad"), bytes);
         return error_of([&] { load_safetensors(tmp.file("bad")); });
@@ -290,7 +275,7 @@ TEST_CASE("checkpoint: files that are not checkpoints at all", "[checkpoint]") {
 }
 
 TEST_CASE("checkpoint: every malformed header is named", "[checkpoint]") {
-    TempDir tmp;
+    TempDir tmp("llm_checkpoint_test");
     auto load_error = [&](const std::string& header, size_t data_bytes) {
         write_file_atomic(tmp.file("bad"), raw_file(header, std::string(data_bytes, '\0')));
         return error_of([&] { load_safetensors(tmp.file("bad")); });
@@ -322,7 +307,7 @@ TEST_CASE("checkpoint: every malformed header is named", "[checkpoint]") {
 }
 
 TEST_CASE("checkpoint: a model checkpoint for another config is refused by name", "[checkpoint]") {
-    TempDir tmp;
+    TempDir tmp("llm_checkpoint_test");
     manual_seed(1);
     GPTModel wide(tiny_config(32, 2)), many_heads(tiny_config(16, 4)), model(tiny_config());
     save_model(tmp.file("wide"), wide);

@@ -4,6 +4,7 @@
 // messages naming the tensor, the shapes and the file. With OpenAI's real
 // model.safetensors in data/gpt2/, the book's greedy continuation (appendix E).
 #include "catch_compat.h"
+#include "temp_dir.h"
 #include "data_files.h"
 
 #include "autograd.h"
@@ -22,22 +23,6 @@ using namespace llm;
 using Catch::Matchers::Contains;
 
 namespace {
-
-// A fresh folder under the system temp directory, removed with everything in it.
-struct TempDir {
-    std::filesystem::path dir;
-    TempDir() {
-        auto stamp = std::chrono::steady_clock::now().time_since_epoch().count();
-        dir = std::filesystem::temp_directory_path() /
-              ("llm_gpt2_test_" + std::to_string(stamp) + "_" + std::to_string(std::random_device{}()));
-        std::filesystem::create_directories(dir);
-    }
-    ~TempDir() {
-        std::error_code ec;
-        std::filesystem::remove_all(dir, ec);
-    }
-    std::string file(const std::string& name) const { return (dir / name).string(); }
-};
 
 // vocab 50, context 8, emb 16, 2 heads, 2 layers, qkv_bias: GPT-2's shape in miniature.
 GPTConfig tiny_config() {
@@ -76,7 +61,7 @@ std::string error_of(F load) {
 }  // namespace
 
 TEST_CASE("save_gpt2_hf and load_gpt2_weights round-trip a model bit for bit", "[gpt2]") {
-    TempDir tmp;
+    TempDir tmp("llm_gpt2_test");
     auto a = tied_model(123);
     save_gpt2_hf(tmp.file("model.safetensors"), *a);
     auto b = tied_model(456);
@@ -94,7 +79,7 @@ TEST_CASE("save_gpt2_hf and load_gpt2_weights round-trip a model bit for bit", "
 }
 
 TEST_CASE("The file is in Hugging Face's layout: Conv1D weights transposed, c_attn = [q | k | v]", "[gpt2]") {
-    TempDir tmp;
+    TempDir tmp("llm_gpt2_test");
     auto a = tied_model(123);
     save_gpt2_hf(tmp.file("model.safetensors"), *a);
     SafetensorsFile file = load_safetensors(tmp.file("model.safetensors"));
@@ -115,7 +100,7 @@ TEST_CASE("The file is in Hugging Face's layout: Conv1D weights transposed, c_at
 }
 
 TEST_CASE("gpt2_config_from_safetensors infers the config from the header", "[gpt2]") {
-    TempDir tmp;
+    TempDir tmp("llm_gpt2_test");
     save_gpt2_hf(tmp.file("tiny.safetensors"), *tied_model(1));
     GPTConfig cfg = gpt2_config_from_safetensors(tmp.file("tiny.safetensors"));
     CHECK(cfg.vocab_size == 50);
@@ -140,7 +125,7 @@ TEST_CASE("gpt2_config_from_safetensors infers the config from the header", "[gp
 }
 
 TEST_CASE("\"transformer.\" keys and the attention buffers are accepted", "[gpt2]") {
-    TempDir tmp;
+    TempDir tmp("llm_gpt2_test");
     auto a = tied_model(123);
     save_gpt2_hf(tmp.file("plain.safetensors"), *a);
     SafetensorsFile file = load_safetensors(tmp.file("plain.safetensors"));
@@ -155,7 +140,7 @@ TEST_CASE("\"transformer.\" keys and the attention buffers are accepted", "[gpt2
 }
 
 TEST_CASE("Truncated files, wrong shapes and unknown tensors are refused clearly", "[gpt2]") {
-    TempDir tmp;
+    TempDir tmp("llm_gpt2_test");
     std::string path = tmp.file("model.safetensors");
     save_gpt2_hf(path, *tied_model(123));
     auto b = tied_model(456);

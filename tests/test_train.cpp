@@ -1,6 +1,7 @@
 // Chapter 5 training: the loss goes down, a resumed run equals an uninterrupted one bit
 // for bit, and bad input gets a clear error that names the problem.
 #include "catch_compat.h"
+#include "temp_dir.h"
 
 #include "io.h"
 #include "optim.h"
@@ -16,17 +17,6 @@ using namespace llm;
 using Catch::Matchers::Contains;
 
 namespace {
-
-// A folder under /tmp for one test, removed at the end.
-struct TempDir {
-    std::string path;
-    explicit TempDir(const std::string& name)
-        : path((std::filesystem::temp_directory_path() / ("llm_test_train_" + name)).string()) {
-        std::filesystem::remove_all(path);
-        std::filesystem::create_directories(path);
-    }
-    ~TempDir() { std::filesystem::remove_all(path); }
-};
 
 // Keeps the training output out of the test log; `text()` has what was printed.
 struct CaptureOutput {
@@ -83,30 +73,30 @@ TEST_CASE("training on one batch drives its loss down", "[train]") {
 }
 
 TEST_CASE("a resumed run ends exactly where the uninterrupted run ends", "[train]") {
-    TempDir dir("resume");
-    write_file_atomic(dir.path + "/text.txt", small_text(120));
+    TempDir dir("llm_test_train_resume");
+    write_file_atomic(dir.file("text.txt"), small_text(120));
     CaptureOutput capture;
-    REQUIRE(train(tiny_run(dir.path + "/text.txt", dir.path + "/full")) == 0);
+    REQUIRE(train(tiny_run(dir.file("text.txt"), dir.file("full"))) == 0);
     // The same run with Ctrl-C after step 5 (a checkpoint is saved there), then --resume.
     TrainOptions options;
-    options.data = dir.path + "/text.txt", options.out = dir.path + "/cut", options.tokenizer = "bytes";
+    options.data = dir.file("text.txt"), options.out = dir.file("cut"), options.tokenizer = "bytes";
     options.context_length = 16, options.emb_dim = 16, options.n_layers = 2, options.n_heads = 2;
     options.batch_size = 4, options.epochs = 2, options.eval_interval = 3, options.eval_iters = 2;
     options.checkpoint_interval = 4, options.sample_tokens = 8, options.warmup_steps = 2;
     options.interrupt_after_step = 5;
     REQUIRE(run_training(options) == 130);
-    REQUIRE(train({"--resume", dir.path + "/cut"}) == 0);
-    CHECK(read_file(dir.path + "/cut/losses.csv") == read_file(dir.path + "/full/losses.csv"));
-    CHECK(read_file(dir.path + "/cut/model.safetensors") == read_file(dir.path + "/full/model.safetensors"));
-    CHECK(read_file(dir.path + "/cut/optimizer.safetensors") == read_file(dir.path + "/full/optimizer.safetensors"));
+    REQUIRE(train({"--resume", dir.file("cut")}) == 0);
+    CHECK(read_file(dir.file("cut/losses.csv")) == read_file(dir.file("full/losses.csv")));
+    CHECK(read_file(dir.file("cut/model.safetensors")) == read_file(dir.file("full/model.safetensors")));
+    CHECK(read_file(dir.file("cut/optimizer.safetensors")) == read_file(dir.file("full/optimizer.safetensors")));
 }
 
 TEST_CASE("train: bad files and flags get clear errors", "[train]") {
-    TempDir dir("bad");
-    std::string text = dir.path + "/text.txt", out = dir.path + "/run";
+    TempDir dir("llm_test_train_bad");
+    std::string text = dir.file("text.txt"), out = dir.file("run");
     write_file_atomic(text, small_text(120));
-    write_file_atomic(dir.path + "/empty.txt", "");
-    write_file_atomic(dir.path + "/short.txt", "A short text.");
+    write_file_atomic(dir.file("empty.txt"), "");
+    write_file_atomic(dir.file("short.txt"), "A short text.");
     CaptureOutput capture;
     auto with = [&](std::vector<std::string> args, const std::string& flag, const std::string& value) {
         args.push_back(flag);
@@ -114,10 +104,10 @@ TEST_CASE("train: bad files and flags get clear errors", "[train]") {
         return args;
     };
     std::vector<std::string> ok = tiny_run(text, out);
-    CHECK_THROWS_WITH(train(tiny_run(dir.path + "/missing.txt", out)), Contains("missing.txt"));
-    CHECK_THROWS_WITH(train(tiny_run(dir.path, out)), Contains(dir.path));
-    CHECK_THROWS_WITH(train(tiny_run(dir.path + "/empty.txt", out)), Contains("empty"));
-    CHECK_THROWS_WITH(train(tiny_run(dir.path + "/short.txt", out)), Contains("too short for --context 16"));
+    CHECK_THROWS_WITH(train(tiny_run(dir.file("missing.txt"), out)), Contains("missing.txt"));
+    CHECK_THROWS_WITH(train(tiny_run(dir.path(), out)), Contains(dir.path()));
+    CHECK_THROWS_WITH(train(tiny_run(dir.file("empty.txt"), out)), Contains("empty"));
+    CHECK_THROWS_WITH(train(tiny_run(dir.file("short.txt"), out)), Contains("too short for --context 16"));
     CHECK_THROWS_WITH(train(with(ok, "--colour", "red")), Contains("unknown flag '--colour'"));
     CHECK_THROWS_WITH(train(with(ok, "--emb", "32")), Contains("--emb given twice"));
     CHECK_THROWS_WITH(train({"--data", text, "--out", out, "--lr", "fast"}), Contains("--lr: expected a number"));
@@ -127,13 +117,13 @@ TEST_CASE("train: bad files and flags get clear errors", "[train]") {
     CHECK_THROWS_WITH(train({"--data", text, "--out", out, "--tokenizer", "words"}), Contains("gpt2, bpe or bytes"));
     CHECK_THROWS_WITH(train({"--data", text}), Contains("--out DIR is required"));
     CHECK_THROWS_WITH(train({"--data", text, "--out", out, "--epochs"}), Contains("--epochs needs a value"));
-    CHECK_THROWS_WITH(train({"--resume", dir.path}), Contains("no checkpoint here"));
+    CHECK_THROWS_WITH(train({"--resume", dir.path()}), Contains("no checkpoint here"));
     CHECK_FALSE(std::filesystem::exists(out + "/model.safetensors"));  // nothing was written by the failures
 }
 
 TEST_CASE("train: an existing run is never overwritten, a damaged one is refused", "[train]") {
-    TempDir dir("damaged");
-    std::string text = dir.path + "/text.txt", out = dir.path + "/run";
+    TempDir dir("llm_test_train_damaged");
+    std::string text = dir.file("text.txt"), out = dir.file("run");
     write_file_atomic(text, small_text(120));
     CaptureOutput capture;
     REQUIRE(train(tiny_run(text, out)) == 0);
@@ -148,27 +138,27 @@ TEST_CASE("train: an existing run is never overwritten, a damaged one is refused
 }
 
 TEST_CASE("train: any bytes train; an unwritable run folder is refused", "[train]") {
-    TempDir dir("bytes");
+    TempDir dir("llm_test_train_bytes");
     std::string binary;
     for (int i = 0; i < 6000; i++) binary += static_cast<char>((i * 7919 + i / 13) % 256);  // invalid UTF-8 included
-    write_file_atomic(dir.path + "/binary.bin", binary);
+    write_file_atomic(dir.file("binary.bin"), binary);
     CaptureOutput capture;
-    std::vector<std::string> args = tiny_run(dir.path + "/binary.bin", dir.path + "/run");
+    std::vector<std::string> args = tiny_run(dir.file("binary.bin"), dir.file("run"));
     args.push_back("--max-steps");
     args.push_back("2");
     CHECK(train(args) == 0);
-    CHECK(std::filesystem::exists(dir.path + "/run/losses.csv"));
+    CHECK(std::filesystem::exists(dir.file("run/losses.csv")));
     // A file where the folder should be: the run folder cannot be created.
-    CHECK_THROWS_WITH(train(tiny_run(dir.path + "/binary.bin", dir.path + "/binary.bin/run")),
+    CHECK_THROWS_WITH(train(tiny_run(dir.file("binary.bin"), dir.file("binary.bin/run"))),
                       Contains("cannot create the run folder"));
 }
 
 TEST_CASE("train: a NaN loss stops the run and keeps the last good checkpoint", "[train]") {
-    TempDir dir("nan");
-    write_file_atomic(dir.path + "/text.txt", small_text(120));
+    TempDir dir("llm_test_train_nan");
+    write_file_atomic(dir.file("text.txt"), small_text(120));
     CaptureOutput capture;
     TrainOptions options;
-    options.data = dir.path + "/text.txt", options.out = dir.path + "/run", options.tokenizer = "bytes";
+    options.data = dir.file("text.txt"), options.out = dir.file("run"), options.tokenizer = "bytes";
     options.context_length = 16, options.emb_dim = 16, options.n_layers = 2, options.n_heads = 2;
     options.batch_size = 4, options.epochs = 2, options.eval_interval = 3, options.eval_iters = 2;
     options.checkpoint_interval = 4, options.sample_tokens = 8, options.warmup_steps = 2;
@@ -176,5 +166,5 @@ TEST_CASE("train: a NaN loss stops the run and keeps the last good checkpoint", 
     CHECK_THROWS_WITH(run_training(options), Contains("the loss became nan at step 6") &&
                                                  Contains("last good checkpoint"));
     // The checkpoint of step 4 is intact and resumable.
-    CHECK(train({"--resume", dir.path + "/run"}) == 0);
+    CHECK(train({"--resume", dir.file("run")}) == 0);
 }
