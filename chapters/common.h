@@ -63,6 +63,17 @@ inline std::string python_list(const std::vector<std::string>& values) {
     return s + "]";
 }
 
+// main() of a chapter program: run(argc, argv), and on any error print "error: ..." and
+// return 1 (the non-zero exit every program gives for bad input).
+inline int run_reporting_errors(int (*run)(int, char**), int argc, char** argv) {
+    try {
+        return run(argc, argv);
+    } catch (const std::exception& e) {
+        std::cerr << "error: " << e.what() << "\n";
+        return 1;
+    }
+}
+
 // Where the SVG pictures go: the first argument, or the current folder.
 inline std::string output_dir(int argc, char** argv) {
     std::string dir = argc > 1 ? argv[1] : ".";

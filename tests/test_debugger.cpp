@@ -31,8 +31,8 @@ bool can_debug(const std::string& chapter) {
 // gdb -batch with the project's gdbinit, the given commands, on the chapter: all output.
 std::string run_gdb(const std::string& chapter, const std::vector<std::string>& commands) {
     std::string cmd = "gdb -batch -nx -x core/debug/gdbinit";
-    for (const std::string& c : commands) cmd += " -ex '" + c + "'";
-    cmd += " " + debug_binary(chapter) + " 2>&1 </dev/null";
+    for (const std::string& c : commands) cmd.append(" -ex '").append(c).append("'");
+    cmd.append(" ").append(debug_binary(chapter)).append(" 2>&1 </dev/null");
     std::string out;
     FILE* pipe = popen(cmd.c_str(), "r");
     REQUIRE(pipe != nullptr);

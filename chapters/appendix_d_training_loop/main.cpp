@@ -127,11 +127,4 @@ static int run(int argc, char** argv) {
     return 0;
 }
 
-int main(int argc, char** argv) {
-    try {
-        return run(argc, argv);
-    } catch (const std::exception& e) {
-        std::cerr << "error: " << e.what() << "\n";
-        return 1;
-    }
-}
+int main(int argc, char** argv) { return chapter::run_reporting_errors(run, argc, argv); }

@@ -109,7 +109,8 @@ static void byte_pair_encoding(const BpeTokenizer& tokenizer) {
 
 // Python's print of a list of two tensors: [tensor(...), tensor(...)]
 static std::string batch_repr(const Batch& batch) {
-    return "[" + batch.input.str() + ", " + batch.target.str() + "]";
+    std::string s = "[";
+    return s.append(batch.input.str()).append(", ").append(batch.target.str()).append("]");
 }
 
 static void sliding_window(const std::string& raw_text, const BpeTokenizer& tokenizer) {
@@ -193,11 +194,4 @@ static int run(int argc, char** argv) {
     return 0;
 }
 
-int main(int argc, char** argv) {
-    try {
-        return run(argc, argv);
-    } catch (const std::exception& e) {
-        std::cerr << "error: " << e.what() << "\n";
-        return 1;
-    }
-}
+int main(int argc, char** argv) { return chapter::run_reporting_errors(run, argc, argv); }
