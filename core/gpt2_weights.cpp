@@ -329,12 +329,7 @@ void print_generation(const GPTModel& model, const BpeTokenizer& tokenizer, cons
     std::vector<int64_t> ids = tokenizer.encode(o.prompt);
     if (ids.empty()) throw Error("gpt2: --prompt is empty; give at least one character");
     manual_seed(static_cast<uint64_t>(o.seed));
-    Tensor out = generate(model, tensor_int64(ids, {1, static_cast<int64_t>(ids.size())}), o.tokens,
-                          model.cfg.context_length, o.temperature,
-                          o.top_k > 0 ? std::optional<int64_t>(o.top_k) : std::nullopt, std::nullopt, true);
-    std::vector<int64_t> all;
-    for (float v : out.values()) all.push_back(static_cast<int64_t>(v));
-    std::cout << "Output text:\n " << tokenizer.decode(all) << "\n";
+    std::cout << "Output text:\n " << generate_text(model, tokenizer, ids, o.tokens, o.temperature, o.top_k, true) << "\n";
 }
 
 // Exercise 5.5: the losses on the-verdict's loaders (90/10 split by characters, windows

@@ -95,4 +95,14 @@ Tensor generate(const GPTModel& model, Tensor idx, int64_t max_new_tokens, int64
     return idx;
 }
 
+std::string generate_text(const GPTModel& model, const BpeTokenizer& tokenizer, const std::vector<int64_t>& prompt_ids,
+                          int64_t max_new_tokens, double temperature, int64_t top_k, bool use_kv_cache) {
+    Tensor idx = tensor_int64(prompt_ids, {1, static_cast<int64_t>(prompt_ids.size())});  // (1, n_tokens)
+    Tensor out = generate(model, idx, max_new_tokens, model.cfg.context_length, temperature,
+                          top_k > 0 ? std::optional<int64_t>(top_k) : std::nullopt, std::nullopt, use_kv_cache);
+    std::vector<int64_t> ids;
+    for (float v : out.values()) ids.push_back(static_cast<int64_t>(v));
+    return tokenizer.decode(ids);
+}
+
 }  // namespace llm

@@ -3,6 +3,7 @@
 // top-k and an end-of-text id.
 #pragma once
 
+#include "bpe.h"
 #include "data.h"
 #include "nn.h"
 
@@ -38,6 +39,12 @@ Losses evaluate_model(GPTModel& model, const DataLoader& train_loader, const Dat
 Tensor generate(const GPTModel& model, Tensor idx, int64_t max_new_tokens, int64_t context_size,
                 double temperature = 0.0, std::optional<int64_t> top_k = std::nullopt,
                 std::optional<int64_t> eos_id = std::nullopt, bool use_kv_cache = false);
+
+// The prompt's ids continued with generate() (context: the model's; top_k 0 keeps every
+// token) and decoded to text: what the `generate` and `gpt2` commands and the samples
+// during training print. Draws from the default generator when temperature > 0.
+std::string generate_text(const GPTModel& model, const BpeTokenizer& tokenizer, const std::vector<int64_t>& prompt_ids,
+                          int64_t max_new_tokens, double temperature, int64_t top_k, bool use_kv_cache);
 
 // 5.3.2: logits below the k-th largest become -inf. logits: (vocab); returns (vocab).
 std::vector<float> top_k_filter(const std::vector<float>& logits, int64_t k);

@@ -167,12 +167,7 @@ int generate_command(int argc, char** argv) {
     std::vector<int64_t> ids = tokenizer.encode(prompt);
     if (ids.empty()) throw Error("generate: --prompt is empty; give at least one character");
     manual_seed(static_cast<uint64_t>(seed));
-    Tensor out = generate(model, tensor_int64(ids, {1, static_cast<int64_t>(ids.size())}), tokens,
-                          model.cfg.context_length, temperature, top_k > 0 ? std::optional<int64_t>(top_k) : std::nullopt,
-                          std::nullopt, !no_kv_cache);
-    std::vector<int64_t> all;
-    for (float v : out.values()) all.push_back(static_cast<int64_t>(v));
-    std::cout << tokenizer.decode(all) << "\n";
+    std::cout << generate_text(model, tokenizer, ids, tokens, temperature, top_k, !no_kv_cache) << "\n";
     return 0;
 }
 

@@ -103,14 +103,9 @@ static std::string sample_text(Run& run) {
     run.model->eval();
     std::vector<int64_t> ids = run.tokenizer->encode(o.prompt);
     if (ids.empty()) ids.push_back(run.tokenizer->eot_id());
-    Tensor out = generate(*run.model, tensor_int64(ids, {1, static_cast<int64_t>(ids.size())}), o.sample_tokens,
-                          o.context_length, o.temperature, o.top_k > 0 ? std::optional<int64_t>(o.top_k) : std::nullopt,
-                          std::nullopt, true);
+    std::string text = generate_text(*run.model, *run.tokenizer, ids, o.sample_tokens, o.temperature, o.top_k, true);
     run.model->train();
     default_generator().state = training_state;
-    std::vector<int64_t> all;
-    for (float v : out.values()) all.push_back(static_cast<int64_t>(v));
-    std::string text = run.tokenizer->decode(all);
     for (char& c : text)
         if (c == '\n') c = ' ';
     return text;
