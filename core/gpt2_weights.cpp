@@ -6,6 +6,8 @@
 // same table backwards.
 #include "gpt2_weights.h"
 
+#include "print.h"
+
 #include "autograd.h"
 #include "bpe.h"
 #include "data.h"
@@ -317,13 +319,6 @@ void check_gpt2_files(const Gpt2Options& o) {
                         "  https://openaipublic.blob.core.windows.net/gpt-2/models/124M/vocab.bpe");
 }
 
-// Python's print of a float: the shortest text that reads back as the same double.
-std::string shortest(double value) {
-    char buffer[64];
-    auto result = std::to_chars(buffer, buffer + sizeof buffer, value);
-    return std::string(buffer, result.ptr);
-}
-
 // 5.5: continue the prompt with generate() and print it as the book does.
 void print_generation(const GPTModel& model, const BpeTokenizer& tokenizer, const Gpt2Options& o) {
     std::vector<int64_t> ids = tokenizer.encode(o.prompt);
@@ -344,8 +339,8 @@ void print_verdict_losses(GPTModel& model, const BpeTokenizer& tokenizer, const 
     model.eval();
     manual_seed(123);  // the shuffling of the training loader
     NoGradGuard no_grad;
-    std::cout << "Training loss: " << shortest(calc_loss_loader(train_loader, model)) << "\n";
-    std::cout << "Validation loss: " << shortest(calc_loss_loader(val_loader, model)) << "\n";
+    std::cout << "Training loss: " << python_float_repr(calc_loss_loader(train_loader, model)) << "\n";
+    std::cout << "Validation loss: " << python_float_repr(calc_loss_loader(val_loader, model)) << "\n";
 }
 
 }  // namespace

@@ -93,16 +93,6 @@ struct BookData {
     static size_t split_index(const std::string& text) { return static_cast<size_t>(0.90 * static_cast<double>(text.size())); }
 };
 
-// Python's print of a float: the shortest text that reads back as the same double.
-inline std::string python_float(double v) {
-    char buffer[32];
-    for (int precision = 1; precision <= 17; precision++) {
-        std::snprintf(buffer, sizeof buffer, "%.*g", precision, v);
-        if (std::strtod(buffer, nullptr) == v) break;
-    }
-    return buffer;
-}
-
 inline void loader_losses(const GPTModel& model, const BookData& data, const BpeTokenizer& tokenizer) {
     heading("5.1.3 Calculating the training and validation set losses");
     std::cout << "Characters: " << data.text.size() << "\nTokens: " << tokenizer.encode(data.text).size() << "\n";
@@ -122,8 +112,8 @@ inline void loader_losses(const GPTModel& model, const BookData& data, const Bpe
               << "\nAll tokens: " << train_tokens + val_tokens << "\n";
     manual_seed(123);  // "For reproducibility due to the shuffling in the data loader"
     NoGradGuard no_grad;
-    std::cout << "Training loss: " << python_float(calc_loss_loader(data.train_loader, model)) << "\n";
-    std::cout << "Validation loss: " << python_float(calc_loss_loader(data.val_loader, model)) << "\n";
+    std::cout << "Training loss: " << python_float_repr(calc_loss_loader(data.train_loader, model)) << "\n";
+    std::cout << "Validation loss: " << python_float_repr(calc_loss_loader(data.val_loader, model)) << "\n";
 }
 
 }  // namespace ch05
@@ -207,7 +197,7 @@ inline void decoding_strategies() {
     std::cout << toy_vocab()[static_cast<size_t>(multinomial1(probas.data(), probas.numel()))] << "\n";
     print_sampled_tokens(probas);
     for (float temperature : {1.0f, 0.1f, 5.0f}) {
-        std::cout << "\nTemperature " << python_float(temperature) << ":\n";
+        std::cout << "\nTemperature " << temperature << ":\n";
         print_sampled_tokens(softmax(div(next_token_logits, temperature), 0));
     }
     heading("5.3.2 Top-k sampling");
