@@ -80,4 +80,15 @@ bool DataLoaderIter::next(Batch& batch) {
     return true;
 }
 
+// split_index = int(train_ratio * len(text)), as the book computes it.
+static size_t split_index(const std::string& text, double train_ratio) {
+    return static_cast<size_t>(train_ratio * static_cast<double>(text.size()));
+}
+
+TrainValLoaders::TrainValLoaders(const std::string& text, const BpeTokenizer& tokenizer, int64_t max_length,
+                                 int64_t batch_size, double train_ratio)
+    : train_set(tokenizer.encode(text.substr(0, split_index(text, train_ratio))), max_length, max_length),
+      val_set(tokenizer.encode(text.substr(split_index(text, train_ratio))), max_length, max_length),
+      train_loader(train_set, batch_size, true, true), val_loader(val_set, batch_size, false, false) {}
+
 }  // namespace llm

@@ -3,6 +3,7 @@
 // (so training consumes the random stream as the book's does).
 #pragma once
 
+#include "bpe.h"
 #include "tensor.h"
 
 #include <vector>
@@ -67,6 +68,19 @@ private:
     const GPTDatasetV1* dataset_;  // not owned: keep the dataset alive while the loader is used
     int64_t batch_size_;
     bool shuffle_, drop_last_;
+};
+
+// Chapter 5's data: the first train_ratio of the text's characters for training, the rest
+// for validation, each tokenized and cut into windows of max_length tokens (stride
+// max_length). The training loader shuffles and drops an incomplete last batch; the
+// validation loader does neither. Not copyable: the loaders point at the data sets.
+struct TrainValLoaders {
+    TrainValLoaders(const std::string& text, const BpeTokenizer& tokenizer, int64_t max_length, int64_t batch_size,
+                    double train_ratio = 0.90);
+    TrainValLoaders(const TrainValLoaders&) = delete;
+    TrainValLoaders& operator=(const TrainValLoaders&) = delete;
+    GPTDatasetV1 train_set, val_set;
+    DataLoader train_loader, val_loader;
 };
 
 }  // namespace llm

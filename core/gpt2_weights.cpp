@@ -330,17 +330,12 @@ void print_generation(const GPTModel& model, const BpeTokenizer& tokenizer, cons
 // Exercise 5.5: the losses on the-verdict's loaders (90/10 split by characters, windows
 // of 256 tokens, batch 2, seed 123), in eval mode without gradients.
 void print_verdict_losses(GPTModel& model, const BpeTokenizer& tokenizer, const std::string& path) {
-    std::string text = read_file(path);
-    size_t split = static_cast<size_t>(0.90 * static_cast<double>(text.size()));
-    int64_t context = std::min<int64_t>(256, model.cfg.context_length);
-    GPTDatasetV1 train_set(tokenizer.encode(text.substr(0, split)), context, context);
-    GPTDatasetV1 val_set(tokenizer.encode(text.substr(split)), context, context);
-    DataLoader train_loader(train_set, 2, true, true), val_loader(val_set, 2, false, false);
+    TrainValLoaders loaders(read_file(path), tokenizer, std::min<int64_t>(256, model.cfg.context_length), 2);
     model.eval();
     manual_seed(123);  // the shuffling of the training loader
     NoGradGuard no_grad;
-    std::cout << "Training loss: " << python_float_repr(calc_loss_loader(train_loader, model)) << "\n";
-    std::cout << "Validation loss: " << python_float_repr(calc_loss_loader(val_loader, model)) << "\n";
+    std::cout << "Training loss: " << python_float_repr(calc_loss_loader(loaders.train_loader, model)) << "\n";
+    std::cout << "Validation loss: " << python_float_repr(calc_loss_loader(loaders.val_loader, model)) << "\n";
 }
 
 }  // namespace

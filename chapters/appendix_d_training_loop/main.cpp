@@ -20,17 +20,6 @@
 using namespace llm;
 using chapter::heading;
 
-// The book's data: the-verdict split 90/10 by characters, windows of 256 tokens, batch 2.
-struct VerdictLoaders {
-    GPTDatasetV1 train_set, val_set;
-    DataLoader train_loader, val_loader;
-    VerdictLoaders(const std::string& text, const BpeTokenizer& tokenizer)
-        : train_set(tokenizer.encode(text.substr(0, split(text))), 256, 256),
-          val_set(tokenizer.encode(text.substr(split(text))), 256, 256),
-          train_loader(train_set, 2, true, true), val_loader(val_set, 2, false, false) {}
-    static size_t split(const std::string& text) { return static_cast<size_t>(0.90 * static_cast<double>(text.size())); }
-};
-
 // One pass over the loader per epoch, as the book's loops make (each pass draws from the
 // generator); `batch` ends as the last batch of the last pass.
 static void run_passes(const DataLoader* loader, int64_t n_epochs, Batch& batch) {
@@ -102,10 +91,10 @@ static void gradient_clipping(const Batch* leftover) {
 static int run(int argc, char** argv) {
     std::optional<std::string> verdict = chapter::find_verdict(argc > 1 ? argv[1] : "");
     chapter::Gpt2Vocabulary vocab(argc > 2 ? argv[2] : "");
-    std::optional<VerdictLoaders> loaders;
+    std::optional<TrainValLoaders> loaders;  // the book's: 90/10 by characters, 256 tokens, batch 2
     if (verdict && vocab.loaded()) {
         manual_seed(123);  // before the loaders, as in the notebook
-        loaders.emplace(read_file(*verdict), vocab.tokenizer());
+        loaders.emplace(read_file(*verdict), vocab.tokenizer(), 256, 2);
     }
     const DataLoader* train_loader = loaders ? &loaders->train_loader : nullptr;
     int64_t n_epochs = 15, batches = train_loader ? train_loader->size() : 9;  // 9 batches in the book

@@ -81,16 +81,10 @@ inline void text_generation_loss(const GPTModel& model, const BpeTokenizer& toke
 }
 
 // 5.1.3: the-verdict split 90/10 by characters, batched in windows of 256 tokens.
-struct BookData {
+struct BookData : TrainValLoaders {
     std::string text;
-    GPTDatasetV1 train_set, val_set;
-    DataLoader train_loader, val_loader;
     BookData(const std::string& raw_text, const BpeTokenizer& tokenizer, int64_t context_length)
-        : text(raw_text),
-          train_set(tokenizer.encode(text.substr(0, split_index(text))), context_length, context_length),
-          val_set(tokenizer.encode(text.substr(split_index(text))), context_length, context_length),
-          train_loader(train_set, 2, true, true), val_loader(val_set, 2, false, false) {}
-    static size_t split_index(const std::string& text) { return static_cast<size_t>(0.90 * static_cast<double>(text.size())); }
+        : TrainValLoaders(raw_text, tokenizer, context_length, 2), text(raw_text) {}
 };
 
 inline void loader_losses(const GPTModel& model, const BookData& data, const BpeTokenizer& tokenizer) {
