@@ -169,13 +169,14 @@ int run_training(const TrainOptions& options) {
         double loss = train_step(run, batch);
         run.position.global_step++;
         run.position.tokens_seen += batch.input.numel();
-        run.position.set_pass(*pass);
         progress.update(run.position, loss, batch.input.numel());
         bool last = run.position.global_step == run.total_steps;
         if (run.position.global_step == o.interrupt_after_step) g_interrupted = 1;
         if (run.position.global_step % o.eval_interval == 0 || last) evaluate_and_log(run, progress);
-        if (run.position.global_step % o.checkpoint_interval == 0 || last || g_interrupted)
+        if (run.position.global_step % o.checkpoint_interval == 0 || last || g_interrupted) {
+            run.position.set_pass(*pass);  // the pass's order and place, needed only in the file
             save_checkpoint(o, *run.model, *run.optimizer, run.position, run.text);
+        }
         if (g_interrupted && !last) {
             progress.clear_line();
             std::cout << "Interrupted: checkpoint saved at step " << run.position.global_step << " in " << o.out
