@@ -60,6 +60,13 @@ bool FlagParser::given(const std::string& name) const {
     return false;
 }
 
+std::vector<std::string> FlagParser::given_flags() const {
+    std::vector<std::string> names;
+    for (const Flag& flag : flags_)
+        if (flag.seen) names.push_back(flag.name);
+    return names;
+}
+
 void FlagParser::set(Flag& flag, const std::string& value) {
     switch (flag.kind) {
     case Kind::text: *static_cast<std::string*>(flag.target) = value; break;

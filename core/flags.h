@@ -21,6 +21,7 @@ public:
     // Fills the targets; returns false when --help was asked for (usage already printed).
     bool parse(int argc, char** argv);
     bool given(const std::string& name) const;  // was the flag on the command line?
+    std::vector<std::string> given_flags() const;  // the names of all that were
     std::string usage() const;
 
 private:

@@ -64,14 +64,10 @@ int train_command(int argc, char** argv) {
     add_train_flags(flags, options);
     if (!flags.parse(argc, argv)) return 0;
     if (!options.resume.empty()) {
-        for (int i = 0; i < argc; i++) {
-            std::string arg = argv[i];
-            bool allowed = arg.rfind("--resume", 0) == 0 || arg.rfind("--threads", 0) == 0 ||
-                           (i > 0 && (std::string(argv[i - 1]) == "--resume" || std::string(argv[i - 1]) == "--threads"));
-            if (!allowed)
+        for (const std::string& name : flags.given_flags())
+            if (name != "--resume" && name != "--threads")
                 throw Error("train: --resume DIR takes no other flags than --threads (the run continues with its "
-                            "saved options), got '" + arg + "'");
-        }
+                            "saved options), got " + name);
         return run_training(options);
     }
     check_options(options);
