@@ -28,6 +28,9 @@ DimSplit split_at(const Shape& shape, int64_t dim);
 // The shape with `dim` set to 1 (keepdim) or removed.
 Shape reduced_shape(const Shape& shape, int64_t dim, bool keepdim);
 
+// out_row = softmax of the n entries of row that sit `stride` apart (ops_nn.cpp).
+void softmax_row(const float* row, float* out_row, int64_t n, int64_t stride);
+
 // Elementwise loops use threads only from this many elements on (below that, waking
 // the threads costs more than the work).
 inline constexpr int64_t kElementGrain = 32768;

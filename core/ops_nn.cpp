@@ -10,8 +10,9 @@ namespace llm {
 // --- softmax along a dim:  y_i = exp(x_i - max) / Σ_j exp(x_j - max) ------------
 // Subtracting the max changes nothing mathematically and keeps exp from overflowing.
 
-// One softmax: n entries `stride` apart.
-static void softmax_row(const float* row, float* out_row, int64_t n, int64_t stride) {
+// One softmax: n entries `stride` apart (declared in ops_internal.h; the fused
+// attention of ops_attention.cpp uses it too).
+void softmax_row(const float* row, float* out_row, int64_t n, int64_t stride) {
     float m = -std::numeric_limits<float>::infinity();
     for (int64_t j = 0; j < n; j++) m = std::max(m, row[j * stride]);
     double total = 0.0;
