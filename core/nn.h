@@ -151,7 +151,8 @@ class MultiHeadAttention : public Module {
 public:
     MultiHeadAttention(int64_t d_in, int64_t d_out, int64_t context_length, double dropout,
                        int64_t num_heads, bool qkv_bias = false);
-    Tensor forward(const Tensor& x) const;  // (b, T, d_in) -> (b, T, d_out)
+    Tensor forward(const Tensor& x) const;  // (b, T, d_in) -> (b, T, d_out), one fused attention op
+    Tensor forward_reference(const Tensor& x) const;  // the same, op by op as in the book
     // Generation with a KV cache: x holds only the new tokens (b, T_new, d_in); their keys
     // and values are appended to cache_keys / cache_values (b, num_heads, T_seen, head_dim),
     // and the new queries attend to everything cached. Same result as forward on the whole text.

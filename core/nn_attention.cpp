@@ -64,11 +64,15 @@ static Tensor causal_mask(int64_t context_length) {
 
 // Mask the scores of future tokens with -inf (so softmax gives them weight 0).
 // scores: (..., T, T); mask: (context_length, context_length)
-static Tensor mask_future(const Tensor& scores, const Tensor& mask) {
-    int64_t num_tokens = scores.size(-1);
+static void check_fits_context(int64_t num_tokens, const Tensor& mask) {
     if (num_tokens > mask.size(0))
         throw Error("attention: " + std::to_string(num_tokens) + " tokens do not fit the context length of " +
                     std::to_string(mask.size(0)));
+}
+
+static Tensor mask_future(const Tensor& scores, const Tensor& mask) {
+    int64_t num_tokens = scores.size(-1);
+    check_fits_context(num_tokens, mask);
     Tensor mask_bool = slice(slice(mask, 0, 0, num_tokens), 1, 0, num_tokens).to_bool();
     return masked_fill(scores, mask_bool, -std::numeric_limits<float>::infinity());
 }
@@ -126,7 +130,20 @@ MultiHeadAttention::MultiHeadAttention(int64_t d_in, int64_t d_out_, int64_t con
     register_module("dropout", dropout);
 }
 
+// The fast path: the same numbers as forward_reference below, with the attention of
+// all heads in one op (causal_attention, ops_attention.cpp) that reads the heads in
+// place instead of splitting and merging them.
 Tensor MultiHeadAttention::forward(const Tensor& x) const {
+    check_fits_context(x.size(1), mask);
+    Tensor keys = W_key.forward(x);  // (b, T, d_out); head h: columns [h·head_dim, (h+1)·head_dim)
+    Tensor queries = W_query.forward(x);
+    Tensor values = W_value.forward(x);
+    Tensor context_vec = causal_attention(queries, keys, values, num_heads, dropout.p, dropout.training());
+    return out_proj.forward(context_vec);
+}
+
+// The book's forward (listing 3.5), op by op.
+Tensor MultiHeadAttention::forward_reference(const Tensor& x) const {
     int64_t b = x.size(0), num_tokens = x.size(1);
     // (b, T, d_out) -> (b, T, num_heads, head_dim) -> (b, num_heads, T, head_dim)
     Tensor keys = W_key.forward(x).view({b, num_tokens, num_heads, head_dim}).transpose(1, 2);

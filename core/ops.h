@@ -104,4 +104,11 @@ Tensor mse_loss(const Tensor& input, const Tensor& target);
 Tensor binary_cross_entropy(const Tensor& probs, const Tensor& target);
 Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& target);
 
+// --- causal multi-head attention in one op (ops_attention.cpp) -------------
+// The book's softmax(mask(Q·Kᵀ) / √head_dim), dropout, ·V for every head at once, with
+// queries, keys, values and the result (b, T, d_out), head h in columns
+// [h·head_dim, (h+1)·head_dim). The fast path of MultiHeadAttention::forward.
+Tensor causal_attention(const Tensor& queries, const Tensor& keys, const Tensor& values, int64_t num_heads,
+                        double dropout_p, bool training);
+
 }  // namespace llm
