@@ -145,14 +145,40 @@ AlignedBuffer alloc_aligned(int64_t count) {
 // `packed`, as ceil(mc/MR) slivers of MR rows. Within a sliver the block is
 // stored column by column: for each k, the MR values A(row0+i, col0+k). Rows
 // past mc are zeros, so the micro-kernel always computes a full tile.
+//
+// When A is stored transposed (a weight gradient dYᵀ·X), a column of op(A) is a
+// contiguous row in memory, and walking it down a sliver's MR rows per step would
+// touch a new cache line every step; pack_a_by_columns reads it straight instead.
+void pack_a_by_columns(const StridedMatrix& a, int64_t row0, int64_t col0, int64_t mc, int64_t kc,
+                       float* packed);
+
 void pack_a(const StridedMatrix& a, int64_t row0, int64_t col0, int64_t mc, int64_t kc,
             float* packed) {
+    if (a.row_stride == 1 && a.col_stride != 1) return pack_a_by_columns(a, row0, col0, mc, kc, packed);
     for (int64_t i0 = 0; i0 < mc; i0 += MR) {
         int64_t rows = std::min<int64_t>(MR, mc - i0);
         for (int64_t k = 0; k < kc; k++) {
             for (int64_t i = 0; i < rows; i++) packed[i] = a.at(row0 + i0 + i, col0 + k);
             for (int64_t i = rows; i < MR; i++) packed[i] = 0.0f;
             packed += MR;
+        }
+    }
+}
+
+// The same packed layout as pack_a, for an op(A) whose columns are contiguous: each
+// column k of the block is read once, front to back, and its values are dealt out MR at
+// a time to the slivers, where they sit at position k.
+void pack_a_by_columns(const StridedMatrix& a, int64_t row0, int64_t col0, int64_t mc, int64_t kc,
+                       float* packed) {
+    int64_t full_slivers = mc / MR, rest = mc % MR;
+    for (int64_t k = 0; k < kc; k++) {
+        const float* column = a.data + row0 + (col0 + k) * a.col_stride;
+        float* out = packed + k * MR;  // entry k of the first sliver
+        for (int64_t s = 0; s < full_slivers; s++)
+            for (int64_t i = 0; i < MR; i++) out[s * MR * kc + i] = column[s * MR + i];
+        if (rest > 0) {
+            float* last = out + full_slivers * MR * kc;
+            for (int64_t i = 0; i < MR; i++) last[i] = i < rest ? column[full_slivers * MR + i] : 0.0f;
         }
     }
 }

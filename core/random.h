@@ -21,6 +21,7 @@ public:
     void manual_seed(uint64_t seed);  // only the low 32 bits count; empties the cache (§1.2)
     uint32_t random();                // one word (§1.3)
     uint64_t random64();              // two words, the first is the high half (§1.4)
+    void random_words(uint32_t* out, int64_t n);  // n calls of random(), faster
     float uniform_float();            // U32f: one word -> [0, 1) with 24 bits (§2)
     double uniform_double();          // U64d: two words -> [0, 1) with 53 bits (§2)
 

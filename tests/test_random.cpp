@@ -106,6 +106,27 @@ TEST_CASE("Dropout(0.5) mask on ones(6, 6) with seed 123 (book 3.5.2)", "[random
     CHECK(mask == book);
 }
 
+TEST_CASE("random_words and dropout_mask draw exactly what one call per word would", "[random]") {
+    // Lengths that start and end inside 624-word blocks; p on both sides of 0.5 (for
+    // keep < 0.5, keep·2^53 is not an integer and the threshold is its ceiling).
+    for (double p : {0.1, 0.5, 0.7, 0.93}) {
+        for (int64_t n : {1, 311, 312, 2000, 5000}) {
+            INFO("p " << p << ", n " << n);
+            Generator a(42), b(42);
+            a.random();  // start mid-block
+            b.random();
+            std::vector<float> mask(static_cast<size_t>(n));
+            dropout_mask(mask.data(), n, p, a);
+            float kept_value = 1.0f / static_cast<float>(1.0 - p);
+            for (int64_t i = 0; i < n; i++)
+                REQUIRE(mask[static_cast<size_t>(i)] == (b.uniform_double() < 1.0 - p ? kept_value : 0.0f));
+            std::vector<uint32_t> words(700);
+            a.random_words(words.data(), 700);
+            for (uint32_t w : words) REQUIRE(w == b.random());
+        }
+    }
+}
+
 TEST_CASE("multinomial on the book's nine-word vocabulary (ch05)", "[random]") {
     // book.multinomial1 and book.multinomial1000.bincount: index 3, then 73 0 0 582 2 0 0 343 0.
     Tensor logits = tensor({4.51f, 0.89f, -1.90f, 6.75f, 1.63f, -1.62f, -1.89f, 6.28f, 1.79f});
