@@ -4,6 +4,8 @@
 #include "matmul.h"
 #include "ops_internal.h"
 
+#include <algorithm>
+
 namespace llm {
 
 // --- a @ b with PyTorch's rules -----------------------------------------------
@@ -113,9 +115,11 @@ Tensor linear_forward(const Tensor& x, const Tensor& weight, const Tensor& bias)
     Shape shape = x.shape();
     shape.back() = out_features;
     Tensor y = zeros(shape);
-    if (bias.defined())  // start every row from the bias, then accumulate x·Wᵀ onto it
-        for (int64_t r = 0; r < rows; r++)
-            for (int64_t o = 0; o < out_features; o++) y.data()[r * out_features + o] = bias.data()[o];
+    if (bias.defined()) {  // start every row from the bias, then accumulate x·Wᵀ onto it
+        const float* b = bias.data();
+        float* y_rows = y.data();
+        for (int64_t r = 0; r < rows; r++) std::copy(b, b + out_features, y_rows + r * out_features);
+    }
     matmul(rows, out_features, in, x.data(), in, false, weight.data(), in, true, y.data(), out_features,
            bias.defined());
     return y;
