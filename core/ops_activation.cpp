@@ -1,4 +1,5 @@
 // Activation functions: tanh, sigmoid, ReLU and the book's GELU.
+#include "fast_exp.h"
 #include "ops_internal.h"
 
 #include <cmath>
@@ -63,10 +64,12 @@ Tensor relu(const Tensor& a) {
 static const float kSqrt2OverPi = std::sqrt(static_cast<float>(2.0 / 3.14159265358979323846));
 
 // Since 0.5 · (1 + tanh(u)) = 1 / (1 + e^(-2u)) (the logistic sigmoid of 2u), the same
-// function is x · σ(2u): one exp instead of tanh, which is several times slower.
+// function is x · σ(2u): one exp instead of tanh, which is several times slower. The exp
+// is fast_exp (fast_exp.h), not std::exp, so that the loops below run 8 elements at a
+// time; it is within about 1 ulp of std::exp.
 static float gelu_sigmoid(float x) {  // σ(2u)
     float u = kSqrt2OverPi * (x + 0.044715f * (x * x * x));
-    return 1.0f / (1.0f + std::exp(-2.0f * u));
+    return 1.0f / (1.0f + fast_exp(-2.0f * u));
 }
 
 static float gelu_value(float x) { return x * gelu_sigmoid(x); }
@@ -79,7 +82,11 @@ static float gelu_derivative(float x) {
     return s + 2.0f * x * s * (1.0f - s) * du_dx;
 }
 
-Tensor gelu_forward(const Tensor& a) { return map_unary(a, gelu_value); }
+// A lambda rather than the bare function name: map_unary would receive a function
+// pointer, which the compiler does not inline, and the loop would not vectorise.
+Tensor gelu_forward(const Tensor& a) {
+    return map_unary(a, [](float x) { return gelu_value(x); });
+}
 
 // d gelu(a)/da as above
 std::vector<Tensor> gelu_backward(const Node& node, const Tensor& grad) {
