@@ -1,7 +1,9 @@
 // Losses: cross_entropy (the one GPT training uses), mse_loss and binary cross-entropy.
 // Each returns the mean over the batch, as PyTorch's default reduction='mean'.
+#include "fast_exp.h"
 #include "ops_internal.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -26,23 +28,42 @@ static void check_cross_entropy(const Tensor& logits, const Tensor& targets, int
                         std::to_string(logits.size(1)) + " classes).");
 }
 
-// log Σ_c exp(row_c), computed stably around the row's max, in double.
-static double log_sum_exp(const float* row, int64_t n) {
+// log Σ_c exp(row_c), computed stably around the row's max m: exps[c] = exp(row_c - m)
+// in float with fast_exp (a loop the compiler vectorises), summed in double.
+// row, exps: (n)
+static double log_sum_exp(const float* row, int64_t n, float* exps, double& total) {
     float m = -std::numeric_limits<float>::infinity();
     for (int64_t c = 0; c < n; c++) m = std::max(m, row[c]);
-    double total = 0.0;
-    for (int64_t c = 0; c < n; c++) total += std::exp(static_cast<double>(row[c]) - m);
+    for (int64_t c = 0; c < n; c++) exps[c] = fast_exp(row[c] - m);
+    total = 0.0;
+    for (int64_t c = 0; c < n; c++) total += exps[c];
     return m + std::log(total);
 }
 
+// Rows per thread chunk: enough classes that waking a thread pays off.
+static int64_t rows_grain(int64_t classes) { return 1 + 32768 / std::max<int64_t>(1, classes); }
+
+// The rows' losses are computed in parallel and summed in row order (the same sum for
+// any thread count).
 Tensor cross_entropy_forward(const Tensor& logits, const Tensor& targets, int64_t ignore_index) {
-    int64_t rows = logits.size(0), classes = logits.size(1), counted = 0;
+    int64_t rows = logits.size(0), classes = logits.size(1);
+    const float *x = logits.data(), *t = targets.data();
+    std::vector<double> row_loss(static_cast<size_t>(rows), 0.0);
+    parallel_for(rows, rows_grain(classes), [&](int64_t r0, int64_t r1) {
+        std::vector<float> exps(static_cast<size_t>(classes));
+        double total = 0.0;
+        for (int64_t r = r0; r < r1; r++) {
+            int64_t target = static_cast<int64_t>(t[r]);
+            if (target == ignore_index) continue;
+            const float* row = x + r * classes;
+            row_loss[r] = log_sum_exp(row, classes, exps.data(), total) - row[target];
+        }
+    });
     double total = 0.0;
+    int64_t counted = 0;
     for (int64_t r = 0; r < rows; r++) {
-        int64_t t = static_cast<int64_t>(targets.data()[r]);
-        if (t == ignore_index) continue;
-        const float* row = logits.data() + r * classes;
-        total += log_sum_exp(row, classes) - row[t];
+        if (static_cast<int64_t>(t[r]) == ignore_index) continue;
+        total += row_loss[r];
         counted++;
     }
     return tensor(static_cast<float>(total / static_cast<double>(counted)));  // nan if all ignored
@@ -51,20 +72,22 @@ Tensor cross_entropy_forward(const Tensor& logits, const Tensor& targets, int64_
 // dL/dlogits_nc = (softmax(logits_n)_c - [c == t_n]) / (number of counted rows)
 std::vector<Tensor> cross_entropy_backward(const Node& node, const Tensor& grad) {
     const Tensor& logits = node.inputs[0];
-    const Tensor& targets = node.saved[0];
+    const float* t = node.saved[0].data();
     int64_t rows = logits.size(0), classes = logits.size(1), ignore_index = node.ints[0], counted = 0;
-    for (float t : targets.values()) counted += static_cast<int64_t>(t) != ignore_index;
+    for (int64_t r = 0; r < rows; r++) counted += static_cast<int64_t>(t[r]) != ignore_index;
     Tensor dlogits = zeros(logits.shape());
     float scale = grad.item() / static_cast<float>(counted);
-    for (int64_t r = 0; r < rows; r++) {
-        int64_t t = static_cast<int64_t>(targets.data()[r]);
-        if (t == ignore_index) continue;
-        const float* row = logits.data() + r * classes;
-        float* out = dlogits.data() + r * classes;
-        double lse = log_sum_exp(row, classes);
-        for (int64_t c = 0; c < classes; c++) out[c] = static_cast<float>(std::exp(row[c] - lse)) * scale;
-        out[t] -= scale;
-    }
+    parallel_for(rows, rows_grain(classes), [&](int64_t r0, int64_t r1) {
+        for (int64_t r = r0; r < r1; r++) {
+            int64_t target = static_cast<int64_t>(t[r]);
+            if (target == ignore_index) continue;
+            float* out = dlogits.data() + r * classes;
+            double total = 0.0;  // softmax_c = exp(x_c - m) / Σ, the exps computed into `out`
+            log_sum_exp(logits.data() + r * classes, classes, out, total);
+            for (int64_t c = 0; c < classes; c++) out[c] = static_cast<float>(out[c] / total) * scale;
+            out[target] -= scale;
+        }
+    });
     return {dlogits};
 }
 
