@@ -187,14 +187,45 @@ void pack_a_by_columns(const StridedMatrix& a, int64_t row0, int64_t col0, int64
 // `packed`, as ceil(nc/NR) slivers of NR columns. Within a sliver the panel is
 // stored row by row: for each k, the NR values B(row0+k, col0+j). Columns past
 // nc are zeros.
+//
+// When B is stored transposed (a Linear weight in x·Wᵀ), the NR values of one k are NR
+// different rows in memory; pack_b_by_columns copies such a panel in small blocks instead.
+void pack_b_by_columns(const StridedMatrix& b, int64_t row0, int64_t col0, int64_t kc, int64_t nc,
+                       float* packed);
+
 void pack_b(const StridedMatrix& b, int64_t row0, int64_t col0, int64_t kc, int64_t nc,
             float* packed) {
+    if (b.row_stride == 1 && b.col_stride != 1) return pack_b_by_columns(b, row0, col0, kc, nc, packed);
     for (int64_t j0 = 0; j0 < nc; j0 += NR) {
         int64_t cols = std::min<int64_t>(NR, nc - j0);
         for (int64_t k = 0; k < kc; k++) {
             for (int64_t j = 0; j < cols; j++) packed[j] = b.at(row0 + k, col0 + j0 + j);
             for (int64_t j = cols; j < NR; j++) packed[j] = 0.0f;
             packed += NR;
+        }
+    }
+}
+
+// The same packed layout as pack_b, for an op(B) whose columns are contiguous. Read
+// column by column, the NR columns of a sliver are NR memory rows whose strides (often a
+// power of two times a small number) map them onto a few L1 cache sets, so walking k
+// across all of them at once evicts each line before its next value is read. Copying
+// KB values of each column at a time (NR short contiguous reads, then KB rows of the
+// sliver written) keeps both sides in L1.
+void pack_b_by_columns(const StridedMatrix& b, int64_t row0, int64_t col0, int64_t kc, int64_t nc,
+                       float* packed) {
+    constexpr int64_t KB = 16;  // values per column per step: one 64-byte cache line
+    for (int64_t j0 = 0; j0 < nc; j0 += NR) {
+        int64_t cols = std::min<int64_t>(NR, nc - j0);
+        float* sliver = packed + j0 * kc;  // the slivers before it hold j0 columns of kc values
+        for (int64_t k0 = 0; k0 < kc; k0 += KB) {
+            int64_t k1 = std::min(kc, k0 + KB);
+            for (int64_t j = 0; j < cols; j++) {
+                const float* column = b.data + (row0 + k0) + (col0 + j0 + j) * b.col_stride;
+                for (int64_t k = k0; k < k1; k++) sliver[k * NR + j] = column[k - k0];
+            }
+            for (int64_t j = cols; j < NR; j++)
+                for (int64_t k = k0; k < k1; k++) sliver[k * NR + j] = 0.0f;
         }
     }
 }
@@ -323,15 +354,21 @@ StridedMatrix rows_from(const StridedMatrix& a, int64_t i0) {
     return StridedMatrix{a.data + i0 * a.row_stride, a.row_stride, a.col_stride};
 }
 
+// A thread gets at least this many multiply-adds, or waking it costs more than it saves.
+constexpr int64_t MIN_WORK_PER_THREAD = 1 << 18;
+
+// Tiles per chunk so that a chunk holds MIN_WORK_PER_THREAD multiply-adds (at least 1).
+int64_t tiles_grain(int64_t work_per_tile) { return std::max<int64_t>(1, MIN_WORK_PER_THREAD / work_per_tile); }
+
 void matmul_blocked_threads(int64_t M, int64_t N, int64_t K, const StridedMatrix& a,
                             const StridedMatrix& b, float* C, int64_t ldc, bool accumulate) {
     if (N >= M) {
-        parallel_for((N + NR - 1) / NR, 4, [&](int64_t t0, int64_t t1) {  // tiles of NR columns
+        parallel_for((N + NR - 1) / NR, tiles_grain(M * K * NR), [&](int64_t t0, int64_t t1) {  // NR columns
             int64_t j0 = t0 * NR, j1 = std::min(N, t1 * NR);
             matmul_blocked(M, j1 - j0, K, a, columns_from(b, j0), C + j0, ldc, accumulate);
         });
     } else {
-        parallel_for((M + MR - 1) / MR, 4, [&](int64_t t0, int64_t t1) {  // tiles of MR rows
+        parallel_for((M + MR - 1) / MR, tiles_grain(N * K * MR), [&](int64_t t0, int64_t t1) {  // MR rows
             int64_t i0 = t0 * MR, i1 = std::min(M, t1 * MR);
             matmul_blocked(i1 - i0, N, K, rows_from(a, i0), b, C + i0 * ldc, ldc, accumulate);
         });
