@@ -61,7 +61,11 @@ std::vector<Node*> topological_order(Node* root) {
 static void accumulate_into_leaf(const Tensor& leaf, const Tensor& grad) {
     Tensor current = leaf.grad();
     if (!current.defined()) {
-        Tensor own = grad.detach().clone();  // never alias a buffer another node may hold
+        // The first gradient: adopt its values when no other tensor holds them (the common
+        // case, a backward's fresh result); otherwise copy, never aliasing a buffer another
+        // node may hold. Adopting saves a copy of every weight's gradient each step.
+        bool only_holder = grad.impl_ptr().use_count() == 1 && grad.impl()->storage.use_count() == 1;
+        Tensor own = only_holder ? grad.detach() : grad.detach().clone();
         leaf.impl()->grad = own.impl_ptr();
     } else {
         float* g = current.data();

@@ -4,6 +4,7 @@
 #include "autograd.h"
 #include "ops.h"
 #include "print.h"
+#include "storage.h"
 
 #include <cmath>
 #include <ostream>
@@ -56,7 +57,7 @@ Tensor::Tensor(Shape shape, std::vector<float> values, Dtype dtype) {
         throw Error("tensor: " + std::to_string(values.size()) + " values do not fill shape " +
                     shape_to_string(shape) + " (" + std::to_string(numel_of(shape)) + " elements)");
     impl_ = std::make_shared<TensorData>();
-    impl_->storage = std::make_shared<std::vector<float>>(std::move(values));
+    impl_->storage = make_storage(std::move(values));
     impl_->shape = std::move(shape);
     impl_->dtype = dtype;
 }
@@ -271,7 +272,7 @@ Tensor tensor_int64(std::initializer_list<std::initializer_list<int64_t>> rows) 
 
 Tensor full(Shape shape, float value) {
     int64_t n = numel_of(shape);
-    return Tensor(std::move(shape), std::vector<float>(n < 0 ? 0 : n, value));
+    return Tensor(std::move(shape), new_values(static_cast<size_t>(n < 0 ? 0 : n), value));
 }
 
 Tensor empty(Shape shape) { return full(std::move(shape), 0.0f); }

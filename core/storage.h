@@ -1,0 +1,22 @@
+// Where a tensor's values live, and how big buffers are reused between steps.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <vector>
+
+namespace llm {
+
+// n floats, all equal to `value`. A kept buffer of exactly n floats is reused when there
+// is one (see storage.cpp); otherwise a new vector.
+std::vector<float> new_values(size_t n, float value);
+
+// The shared storage a TensorData points to, owning `values`. When the last tensor using
+// it is gone, a big buffer is kept for reuse instead of being freed.
+std::shared_ptr<std::vector<float>> make_storage(std::vector<float> values);
+
+// The bytes kept for reuse right now, and a way to free them all.
+size_t kept_storage_bytes();
+void free_kept_storage();
+
+}  // namespace llm
