@@ -38,6 +38,14 @@ struct HeadLayout {
     int64_t square(int64_t bh) const { return bh * tokens * tokens; }
 };
 
+// A T×T work area for one head, kept by each thread from call to call (a fresh 256 KB
+// allocation per head would come back as new pages, to be cleared by the OS each time).
+float* head_scratch(int64_t T) {
+    thread_local std::vector<float> scratch;
+    if (scratch.size() < static_cast<size_t>(T * T)) scratch.resize(static_cast<size_t>(T * T));
+    return scratch.data();
+}
+
 // The book divides the scores by √head_dim as a float: scores / keys.shape[-1]**0.5.
 float attention_scale(int64_t head_dim) { return static_cast<float>(std::sqrt(static_cast<double>(head_dim))); }
 
@@ -58,14 +66,14 @@ void head_forward(const HeadLayout& L, int64_t bh, const float* q, const float* 
                   const float* mask, float* weights, float* context) {
     int64_t T = L.tokens, at = L.columns(bh);
     float* w = weights + L.square(bh);
-    std::vector<float> scratch(static_cast<size_t>(T * T));
-    matmul(T, T, L.head_dim, q + at, L.d_out, false, k + at, L.d_out, true, scratch.data(), T, false);
-    causal_softmax(scratch.data(), w, T, attention_scale(L.head_dim));
+    float* scratch = head_scratch(T);
+    matmul(T, T, L.head_dim, q + at, L.d_out, false, k + at, L.d_out, true, scratch, T, false);
+    causal_softmax(scratch, w, T, attention_scale(L.head_dim));
     const float* used = w;  // the weights that multiply V: after dropout, if any
     if (mask != nullptr) {
         const float* m = mask + L.square(bh);
         for (int64_t i = 0; i < T * T; i++) scratch[i] = w[i] * m[i];
-        used = scratch.data();
+        used = scratch;
     }
     matmul(T, L.head_dim, T, used, T, false, v + at, L.d_out, false, context + at, L.d_out, false);
 }
@@ -98,19 +106,19 @@ void head_backward(const HeadLayout& L, int64_t bh, const AttentionGrads& g) {
     int64_t T = L.tokens, hd = L.head_dim, C = L.d_out, at = L.columns(bh);
     const float* w = g.weights + L.square(bh);
     const float* m = g.mask ? g.mask + L.square(bh) : nullptr;
-    std::vector<float> scratch(static_cast<size_t>(T * T));
+    float* scratch = head_scratch(T);
     const float* used = w;  // Pd
     if (m != nullptr) {
         for (int64_t i = 0; i < T * T; i++) scratch[i] = w[i] * m[i];
-        used = scratch.data();
+        used = scratch;
     }
     matmul(T, hd, T, used, T, true, g.d_context + at, C, false, g.dv + at, C, false);
-    matmul(T, T, hd, g.d_context + at, C, false, g.v + at, C, true, scratch.data(), T, false);
+    matmul(T, T, hd, g.d_context + at, C, false, g.v + at, C, true, scratch, T, false);
     if (m != nullptr)
         for (int64_t i = 0; i < T * T; i++) scratch[i] = scratch[i] * m[i];
-    causal_softmax_backward(scratch.data(), w, T, attention_scale(hd));
-    matmul(T, hd, T, scratch.data(), T, false, g.k + at, C, false, g.dq + at, C, false);
-    matmul(T, hd, T, scratch.data(), T, true, g.q + at, C, false, g.dk + at, C, false);
+    causal_softmax_backward(scratch, w, T, attention_scale(hd));
+    matmul(T, hd, T, scratch, T, false, g.k + at, C, false, g.dq + at, C, false);
+    matmul(T, hd, T, scratch, T, true, g.q + at, C, false, g.dk + at, C, false);
 }
 
 HeadLayout layout_of(const Shape& shape, int64_t num_heads) {
