@@ -45,23 +45,14 @@
 // arms of such a select, and then refuses to vectorise a loop with branches in it.
 #pragma once
 
+#include "multiply_add.h"
+
 #include <bit>
 #include <cmath>
 #include <cstdint>
 #include <limits>
 
 namespace llm {
-
-// a·b + c with one rounding when the CPU has a fused multiply-add (then it is also one
-// instruction), else two roundings. The build uses -ffp-contract=off, so the compiler
-// never fuses a*b + c by itself. (The same helper as in matmul.cpp.)
-inline float exp_multiply_add(float a, float b, float c) {
-#if defined(FP_FAST_FMAF) || defined(__FMA__)
-    return std::fma(a, b, c);
-#else
-    return a * b + c;
-#endif
-}
 
 // The bits of `if_true` when `condition` holds, else those of `if_false`: a select done
 // with bit masks, which g++ and clang++ both turn into SIMD blends.
@@ -95,13 +86,13 @@ inline float fast_exp(float x) {
 
     // Step 2: e^r ≈ Σ r^i / i! for i = 0..7, by Horner's rule.
     float p = 1.0f / 5040.0f;                   // 1/7!
-    p = exp_multiply_add(p, r, 1.0f / 720.0f);  // 1/6!
-    p = exp_multiply_add(p, r, 1.0f / 120.0f);  // 1/5!
-    p = exp_multiply_add(p, r, 1.0f / 24.0f);   // 1/4!
-    p = exp_multiply_add(p, r, 1.0f / 6.0f);    // 1/3!
-    p = exp_multiply_add(p, r, 0.5f);           // 1/2!
-    p = exp_multiply_add(p, r, 1.0f);           // 1/1!
-    p = exp_multiply_add(p, r, 1.0f);           // 1/0!
+    p = multiply_add(p, r, 1.0f / 720.0f);  // 1/6!
+    p = multiply_add(p, r, 1.0f / 120.0f);  // 1/5!
+    p = multiply_add(p, r, 1.0f / 24.0f);   // 1/4!
+    p = multiply_add(p, r, 1.0f / 6.0f);    // 1/3!
+    p = multiply_add(p, r, 0.5f);           // 1/2!
+    p = multiply_add(p, r, 1.0f);           // 1/1!
+    p = multiply_add(p, r, 1.0f);           // 1/0!
 
     // Step 3: multiply by 2^k = 2^half · 2^(k - half). For kExpMinArg <= x <= kExpMaxArg,
     // k is in [-126, 128], so both exponents + 127 lie in [64, 191], inside the exponent

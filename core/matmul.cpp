@@ -21,6 +21,7 @@
 // micro-kernel is then one short loop the compiler turns into vector FMAs.
 #include "matmul.h"
 
+#include "multiply_add.h"
 #include "parallel.h"
 
 #include <algorithm>
@@ -94,19 +95,6 @@ constexpr int64_t SMALL_PRODUCT = 8 * 8 * 8;
 
 // ---------------------------------------------------------------------------
 // Helpers.
-
-// a·b + c. Where the CPU has a fused multiply-add (FP_FAST_FMAF from <cmath>
-// under g++, __FMA__ on x86 under clang++) this is std::fma: one instruction,
-// one rounding. The build's -ffp-contract=off stops the compiler fusing a*b + c
-// by itself, so the fma must be asked for. Without the hardware, std::fma is a
-// slow library routine, so the plain expression is used instead.
-inline float multiply_add(float a, float b, float c) {
-#if defined(FP_FAST_FMAF) || defined(__FMA__)
-    return std::fma(a, b, c);
-#else
-    return a * b + c;
-#endif
-}
 
 int64_t round_up(int64_t n, int64_t multiple) { return (n + multiple - 1) / multiple * multiple; }
 
