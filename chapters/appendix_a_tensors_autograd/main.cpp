@@ -2,6 +2,7 @@
 // Run it beside the book: each section prints what the book's code prints.
 //
 //   build/release/appendix_a_tensors_autograd
+#include "../common.h"
 #include "autograd.h"
 #include "ops.h"
 #include "print.h"
@@ -214,18 +215,15 @@ static void section_a6_a7() {
     std::cout << "test accuracy: " << compute_accuracy(model, data.X_test, data.y_test) << "\n";
 }
 
-int main() {
-    try {
-        section_a2();
-        section_a3_a4();
-        section_a5();
-        section_a6_a7();
-        heading("A.8 Saving and loading models / A.9 GPUs");
-        std::cout << "Saving and loading arrives with chapter 5 (safetensors checkpoints);\n"
-                     "this project trains on the CPU only, so A.9 has no counterpart here.\n";
-    } catch (const std::exception& e) {
-        std::cerr << "error: " << e.what() << "\n";
-        return 1;
-    }
+static int run(int, char**) {
+    section_a2();
+    section_a3_a4();
+    section_a5();
+    section_a6_a7();
+    heading("A.8 Saving and loading models / A.9 GPUs");
+    std::cout << "Saving and loading arrives with chapter 5 (safetensors checkpoints);\n"
+                 "this project trains on the CPU only, so A.9 has no counterpart here.\n";
     return 0;
 }
+
+int main(int argc, char** argv) { return chapter::run_reporting_errors(run, argc, argv); }

@@ -70,14 +70,11 @@ static void all_queries(const Tensor& inputs, const Tensor& context_vec_2, const
     std::cout << "\n(heat map of the attention weights written to " << path << ")\n";
 }
 
-int main(int argc, char** argv) {
-    try {
-        Tensor inputs = chapter::your_journey_inputs();
-        Tensor context_vec_2 = one_query(inputs);
-        all_queries(inputs, context_vec_2, chapter::output_dir(argc, argv));
-    } catch (const std::exception& e) {
-        std::cerr << "error: " << e.what() << "\n";
-        return 1;
-    }
+static int run(int argc, char** argv) {
+    Tensor inputs = chapter::your_journey_inputs();
+    Tensor context_vec_2 = one_query(inputs);
+    all_queries(inputs, context_vec_2, chapter::output_dir(argc, argv));
     return 0;
 }
+
+int main(int argc, char** argv) { return chapter::run_reporting_errors(run, argc, argv); }

@@ -65,14 +65,11 @@ static void compact_classes(const Tensor& inputs) {
     print(sa_v2.forward(inputs));
 }
 
-int main(int argc, char** argv) {
-    try {
-        Tensor inputs = chapter::your_journey_inputs();
-        step_by_step(inputs, chapter::output_dir(argc, argv));
-        compact_classes(inputs);
-    } catch (const std::exception& e) {
-        std::cerr << "error: " << e.what() << "\n";
-        return 1;
-    }
+static int run(int argc, char** argv) {
+    Tensor inputs = chapter::your_journey_inputs();
+    step_by_step(inputs, chapter::output_dir(argc, argv));
+    compact_classes(inputs);
     return 0;
 }
+
+int main(int argc, char** argv) { return chapter::run_reporting_errors(run, argc, argv); }

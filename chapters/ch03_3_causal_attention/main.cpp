@@ -71,15 +71,12 @@ static void compact_class(const Tensor& inputs) {
     std::cout << "context_vecs.shape: " << context_vecs.shape_str() << "\n";
 }
 
-int main(int argc, char** argv) {
-    try {
-        Tensor inputs = chapter::your_journey_inputs();
-        Tensor attn_weights = causal_mask(inputs, chapter::output_dir(argc, argv));
-        masking_with_dropout(attn_weights);
-        compact_class(inputs);
-    } catch (const std::exception& e) {
-        std::cerr << "error: " << e.what() << "\n";
-        return 1;
-    }
+static int run(int argc, char** argv) {
+    Tensor inputs = chapter::your_journey_inputs();
+    Tensor attn_weights = causal_mask(inputs, chapter::output_dir(argc, argv));
+    masking_with_dropout(attn_weights);
+    compact_class(inputs);
     return 0;
 }
+
+int main(int argc, char** argv) { return chapter::run_reporting_errors(run, argc, argv); }

@@ -66,15 +66,12 @@ static void weight_splits(const Tensor& batch, const std::string& svg_dir) {
     }
 }
 
-int main(int argc, char** argv) {
-    try {
-        Tensor inputs = chapter::your_journey_inputs();
-        Tensor batch = stack({inputs, inputs}, 0);
-        stacked_heads(batch);
-        weight_splits(batch, chapter::output_dir(argc, argv));
-    } catch (const std::exception& e) {
-        std::cerr << "error: " << e.what() << "\n";
-        return 1;
-    }
+static int run(int argc, char** argv) {
+    Tensor inputs = chapter::your_journey_inputs();
+    Tensor batch = stack({inputs, inputs}, 0);
+    stacked_heads(batch);
+    weight_splits(batch, chapter::output_dir(argc, argv));
     return 0;
 }
+
+int main(int argc, char** argv) { return chapter::run_reporting_errors(run, argc, argv); }

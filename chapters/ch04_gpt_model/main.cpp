@@ -161,21 +161,18 @@ static void generate_text(GPTModel& model, const chapter::Gpt2Vocabulary& vocab)
     std::cout << vocab.decode(out[0]) << "\n";
 }
 
-int main(int argc, char** argv) {
-    try {
-        chapter::Gpt2Vocabulary vocab(argc > 1 ? argv[1] : "");
-        Tensor batch = example_batch(vocab);
-        layer_normalization();
-        feed_forward();
-        shortcut_connections();
-        transformer_block();
-        manual_seed(123);
-        GPTModel model(gpt_config_124m());
-        gpt_model(model, batch);
-        generate_text(model, vocab);
-    } catch (const std::exception& e) {
-        std::cerr << "error: " << e.what() << "\n";
-        return 1;
-    }
+static int run(int argc, char** argv) {
+    chapter::Gpt2Vocabulary vocab(argc > 1 ? argv[1] : "");
+    Tensor batch = example_batch(vocab);
+    layer_normalization();
+    feed_forward();
+    shortcut_connections();
+    transformer_block();
+    manual_seed(123);
+    GPTModel model(gpt_config_124m());
+    gpt_model(model, batch);
+    generate_text(model, vocab);
     return 0;
 }
+
+int main(int argc, char** argv) { return chapter::run_reporting_errors(run, argc, argv); }
