@@ -38,7 +38,7 @@ inline constexpr int64_t kElementGrain = 32768;
 // out[i] = f(a[i]) for every element.
 template <typename F>
 Tensor map_unary(const Tensor& a, F f) {
-    Tensor out = zeros(a.shape());
+    Tensor out = empty(a.shape());  // every element is written below
     const float* x = a.data();
     float* y = out.data();
     parallel_for(a.numel(), kElementGrain, [&](int64_t begin, int64_t end) {
@@ -51,7 +51,7 @@ Tensor map_unary(const Tensor& a, F f) {
 template <typename F>
 Tensor map_binary(const Tensor& a, const Tensor& b, const char* op, F f) {
     Shape out_shape = broadcast_shapes(a.shape(), b.shape(), op);
-    Tensor out = zeros(out_shape);
+    Tensor out = empty(out_shape);  // every element is written below
     const float* x = a.data();
     const float* y = b.data();
     float* z = out.data();

@@ -63,7 +63,7 @@ static void batch_offsets(const MatmulPlan& p, int64_t batch_index, int64_t& a_o
 
 Tensor matmul_forward(const Tensor& a, const Tensor& b) {
     MatmulPlan p = plan_matmul(a.shape(), b.shape());
-    Tensor out = zeros(p.out_shape);
+    Tensor out = empty(p.out_shape);  // each batch's product is stored, not added
     for (int64_t i = 0; i < numel_of(p.batch); i++) {
         int64_t a_off, b_off;
         batch_offsets(p, i, a_off, b_off);
@@ -114,7 +114,7 @@ Tensor linear_forward(const Tensor& x, const Tensor& weight, const Tensor& bias)
     int64_t rows = x.numel() / in;
     Shape shape = x.shape();
     shape.back() = out_features;
-    Tensor y = zeros(shape);
+    Tensor y = empty(shape);  // written by the bias rows, or stored (not added) by matmul
     if (bias.defined()) {  // start every row from the bias, then accumulate x·Wᵀ onto it
         const float* b = bias.data();
         float* y_rows = y.data();
@@ -132,12 +132,12 @@ std::vector<Tensor> linear_backward(const Node& node, const Tensor& grad) {
     int64_t in = weight.size(1), out_features = weight.size(0), rows = x.numel() / in;
     std::vector<Tensor> grads(node.inputs.size());
     if (x.requires_grad()) {
-        grads[0] = zeros(x.shape());
+        grads[0] = empty(x.shape());  // stored, not added, by matmul
         matmul(rows, in, out_features, grad.data(), out_features, false, weight.data(), in, false,
                grads[0].data(), in, false);
     }
     if (weight.requires_grad()) {
-        grads[1] = zeros(weight.shape());
+        grads[1] = empty(weight.shape());
         matmul(out_features, in, rows, grad.data(), out_features, true, x.data(), in, false,
                grads[1].data(), in, false);
     }

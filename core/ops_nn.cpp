@@ -32,7 +32,7 @@ void softmax_row(const float* row, float* out_row, int64_t n, int64_t stride) {
 
 Tensor softmax_forward(const Tensor& a, int64_t dim) {
     DimSplit s = split_at(a.shape(), dim);
-    Tensor out = zeros(a.shape());
+    Tensor out = empty(a.shape());  // every row is written by softmax_row
     const float* x = a.data();
     float* y = out.data();
     parallel_for(s.outer, 1 + 4096 / std::max<int64_t>(1, s.n * s.inner), [&](int64_t i0, int64_t i1) {
@@ -47,7 +47,7 @@ Tensor softmax_forward(const Tensor& a, int64_t dim) {
 std::vector<Tensor> softmax_backward(const Node& node, const Tensor& grad) {
     const Tensor& y = node.saved[0];
     DimSplit s = split_at(y.shape(), node.ints[0]);
-    Tensor dx = zeros(y.shape());
+    Tensor dx = empty(y.shape());  // every element is written below
     const float *g = grad.data(), *yv = y.data();
     float* d = dx.data();
     parallel_for(s.outer, 1 + 4096 / std::max<int64_t>(1, s.n * s.inner), [&](int64_t i0, int64_t i1) {
@@ -132,7 +132,7 @@ Tensor log_softmax(const Tensor& a, int64_t dim) {
 Tensor layer_norm_forward(const Tensor& x, const Tensor& scale, const Tensor& shift, float eps,
                           Tensor& mean_out, Tensor& rstd_out) {
     int64_t n = x.size(-1), rows = x.numel() / std::max<int64_t>(n, 1);
-    Tensor y = zeros(x.shape());
+    Tensor y = empty(x.shape());  // every row is written below
     mean_out = zeros({rows});
     rstd_out = zeros({rows});
     const float *xv = x.data(), *sc = scale.data(), *sh = shift.data();
@@ -160,7 +160,7 @@ std::vector<Tensor> layer_norm_backward(const Node& node, const Tensor& grad) {
     const Tensor& x = node.inputs[0];
     const Tensor& scale = node.inputs[1];
     int64_t n = x.size(-1), rows = x.numel() / std::max<int64_t>(n, 1);
-    Tensor dx = zeros(x.shape()), dscale = zeros(scale.shape()), dshift = zeros(scale.shape());
+    Tensor dx = empty(x.shape()), dscale = zeros(scale.shape()), dshift = zeros(scale.shape());
     const float *xv = x.data(), *g = grad.data(), *sc = scale.data();
     const float *mean = node.saved[0].data(), *rstd = node.saved[1].data();
     float *dxv = dx.data(), *dsc = dscale.data(), *dsh = dshift.data();

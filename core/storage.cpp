@@ -11,6 +11,8 @@
 // generating text, whose lengths change every token, cannot grow the cache without end.
 #include "storage.h"
 
+#include "parallel.h"
+
 #include <algorithm>
 #include <mutex>
 #include <unordered_map>
@@ -71,7 +73,16 @@ struct KeepBigBuffers {
 std::vector<float> new_values(size_t n, float value) {
     std::vector<float> values = take_kept(n);
     if (values.size() != n) return std::vector<float>(n, value);
-    std::fill(values.begin(), values.end(), value);
+    float* v = values.data();
+    parallel_for(static_cast<int64_t>(n), 32768, [&](int64_t begin, int64_t end) {
+        std::fill(v + begin, v + end, value);
+    });
+    return values;
+}
+
+std::vector<float> new_values_unset(size_t n) {
+    std::vector<float> values = take_kept(n);
+    if (values.size() != n) return std::vector<float>(n);
     return values;
 }
 

@@ -11,6 +11,10 @@ namespace llm {
 // is one (see storage.cpp); otherwise a new vector.
 std::vector<float> new_values(size_t n, float value);
 
+// n floats whose values do not matter because the caller writes every one: a kept
+// buffer with whatever it last held, or else a new vector (of zeros).
+std::vector<float> new_values_unset(size_t n);
+
 // The shared storage a TensorData points to, owning `values`. When the last tensor using
 // it is gone, a big buffer is kept for reuse instead of being freed.
 std::shared_ptr<std::vector<float>> make_storage(std::vector<float> values);

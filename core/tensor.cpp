@@ -275,7 +275,10 @@ Tensor full(Shape shape, float value) {
     return Tensor(std::move(shape), new_values(static_cast<size_t>(n < 0 ? 0 : n), value));
 }
 
-Tensor empty(Shape shape) { return full(std::move(shape), 0.0f); }
+Tensor empty(Shape shape) {
+    int64_t n = numel_of(shape);
+    return Tensor(std::move(shape), new_values_unset(static_cast<size_t>(n < 0 ? 0 : n)));
+}
 Tensor zeros(Shape shape) { return full(std::move(shape), 0.0f); }
 Tensor ones(Shape shape) { return full(std::move(shape), 1.0f); }
 Tensor zeros_like(const Tensor& t) { return zeros(t.shape()); }

@@ -126,7 +126,8 @@ Tensor tensor_int64(std::initializer_list<int64_t> values);
 Tensor tensor_int64(std::initializer_list<std::initializer_list<int64_t>> rows);
 Tensor tensor_int64(const std::vector<int64_t>& values, Shape shape);
 
-Tensor empty(Shape shape);          // values are zero here (PyTorch leaves them undefined)
+Tensor empty(Shape shape);          // values undefined, as in PyTorch (zeros, or a reused buffer's old
+                                    // values): for results whose every element is then written
 Tensor zeros(Shape shape);
 Tensor ones(Shape shape);
 Tensor full(Shape shape, float value);

@@ -4,7 +4,11 @@
 
 #include "ops.h"
 #include "storage.h"
+#include "random.h"
 #include "tensor.h"
+
+#include <limits>
+#include <vector>
 
 using namespace llm;
 
@@ -36,4 +40,44 @@ TEST_CASE("leaves never share a gradient buffer", "[autograd][storage]") {
     Tensor c = zeros({400000}).requires_grad_();
     (c * 3.0f).sum().backward();
     CHECK(c.grad().data()[399999] == 3.0f);
+}
+
+namespace {
+
+// Fills the cache with NaN buffers: `copies` of each size, so that every request of those
+// sizes gets one back.
+void poison_kept_buffers(const std::vector<int64_t>& sizes, int copies) {
+    free_kept_storage();
+    std::vector<Tensor> held;
+    for (int64_t n : sizes)
+        for (int c = 0; c < copies; c++) held.push_back(full({n}, std::numeric_limits<float>::quiet_NaN()));
+}  // dropping `held` hands them all to the cache
+
+}  // namespace
+
+// Every op that starts from empty() must write every element: an element left unwritten
+// would keep a poisoned buffer's NaN.
+TEST_CASE("ops that start from an unset buffer write every element of it", "[tensor][storage]") {
+    manual_seed(3);
+    Tensor x = zeros({4, 96, 128});
+    normal_(x.data(), x.numel(), 0.0, 1.0);
+    Tensor w = zeros({256, 128}), bias = zeros({256}), row = zeros({128});
+    normal_(w.data(), w.numel(), 0.0, 0.1);
+    normal_(row.data(), row.numel(), 0.0, 1.0);
+    auto op = [&]() {
+        Tensor xg = x.detach().requires_grad_(), wg = w.detach().requires_grad_();
+        Tensor y = gelu(linear(xg, wg, bias) + linear(xg, wg, Tensor()));  // map_unary, map_binary
+        Tensor z = softmax(layer_norm(y, ones({256}), zeros({256})), 1);  // softmax over a middle dim
+        Tensor m = matmul(z.transpose(1, 2), z);  // batched
+        (m.sum() + (xg * row).sum()).backward();  // a broadcasting map_binary
+        return std::vector<Tensor>{y.detach(), z.detach(), m.detach(), xg.grad(), wg.grad()};
+    };
+    free_kept_storage();
+    std::vector<Tensor> clean = op();
+    poison_kept_buffers({4 * 96 * 128, 4 * 96 * 256, 256 * 128, 4 * 256 * 256}, 24);
+    REQUIRE(kept_storage_bytes() > 0);
+    std::vector<Tensor> poisoned = op();
+    for (size_t t = 0; t < clean.size(); t++)
+        for (int64_t i = 0; i < clean[t].numel(); i++) REQUIRE(poisoned[t].data()[i] == clean[t].data()[i]);
+    free_kept_storage();
 }
