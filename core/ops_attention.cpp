@@ -18,7 +18,6 @@
 // tests check that the two give the same values and gradients.
 #include "matmul.h"
 #include "ops_internal.h"
-#include "random.h"
 
 #include <algorithm>
 #include <cmath>
@@ -78,16 +77,14 @@ void head_forward(const HeadLayout& L, int64_t bh, const float* q, const float* 
     matmul(T, L.head_dim, T, used, T, false, v + at, L.d_out, false, context + at, L.d_out, false);
 }
 
-// dS (T×T) from dW = dL/d(weights after softmax), in place: softmax backward row by row
-// (as softmax_backward does it), then the division by scale; masked entries get 0.
+// dS (T×T) from dW = dL/d(weights after softmax), in place: softmax backward row by row,
+// then d(s / scale)/ds = 1 / scale; masked entries get 0 (their score was -inf).
 // d_weights: (T, T); weights: (T, T)
 void causal_softmax_backward(float* d_weights, const float* weights, int64_t T, float scale) {
     for (int64_t i = 0; i < T; i++) {
         float* g = d_weights + i * T;
-        const float* y = weights + i * T;
-        double dot = 0.0;
-        for (int64_t j = 0; j < T; j++) dot += g[j] * y[j];
-        for (int64_t j = 0; j <= i; j++) g[j] = y[j] * (g[j] - static_cast<float>(dot)) / scale;
+        softmax_backward_row(g, weights + i * T, g, T, 1);
+        for (int64_t j = 0; j <= i; j++) g[j] = g[j] / scale;
         std::fill(g + i + 1, g + T, 0.0f);
     }
 }
@@ -172,10 +169,7 @@ Tensor causal_attention(const Tensor& queries, const Tensor& keys, const Tensor&
     int64_t tokens = queries.size(1);
     Tensor weights = empty({queries.size(0), num_heads, tokens, tokens});
     Tensor mask;  // drawn for the whole (b, H, T, T) at once, in the order dropout() draws it
-    if (training && dropout_p > 0.0 && weights.numel() > 0) {
-        mask = zeros(weights.shape());  // p = 1 drops everything, drawing nothing
-        if (dropout_p < 1.0) dropout_mask(mask.data(), mask.numel(), dropout_p);
-    }
+    if (training && dropout_p > 0.0 && weights.numel() > 0) mask = draw_dropout_mask(weights.shape(), dropout_p);
     Tensor context = causal_attention_forward(queries, keys, values, num_heads, mask, weights);
     if (needs_grad({&queries, &keys, &values})) {
         Node& node = attach_node(context, "CausalAttentionBackward", causal_attention_backward,

@@ -30,6 +30,12 @@ Shape reduced_shape(const Shape& shape, int64_t dim, bool keepdim);
 
 // out_row = softmax of the n entries of row that sit `stride` apart (ops_nn.cpp).
 void softmax_row(const float* row, float* out_row, int64_t n, int64_t stride);
+// dx = the softmax's backward for those n entries, given g = dL/dy and y = the softmax (ops_nn.cpp).
+void softmax_backward_row(const float* g, const float* y, float* dx, int64_t n, int64_t stride);
+
+// The mask dropout multiplies by, shaped `shape`: 1/(1-p) where an element is kept, 0 where
+// it is dropped, drawn as PyTorch draws it (p = 1 drops everything and draws nothing).
+Tensor draw_dropout_mask(const Shape& shape, double p);
 
 // Elementwise loops use threads only from this many elements on (below that, waking
 // the threads costs more than the work).

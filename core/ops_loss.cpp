@@ -28,16 +28,20 @@ static void check_cross_entropy(const Tensor& logits, const Tensor& targets, int
                         std::to_string(logits.size(1)) + " classes).");
 }
 
-// log Σ_c exp(row_c), computed stably around the row's max m: exps[c] = exp(row_c - m)
-// in float with fast_exp (a loop the compiler vectorises), summed in double.
-// row, exps: (n)
-static double log_sum_exp(const float* row, int64_t n, float* exps, double& total) {
+static float row_max(const float* row, int64_t n) {
     float m = -std::numeric_limits<float>::infinity();
     for (int64_t c = 0; c < n; c++) m = std::max(m, row[c]);
+    return m;
+}
+
+// exps[c] = exp(row_c - m) in float with fast_exp (a loop the compiler vectorises);
+// returns their sum, in double. With m the row's max nothing overflows, and
+// log Σ_c exp(row_c) = m + log(the sum).   row, exps: (n)
+static double sum_of_exps(const float* row, int64_t n, float m, float* exps) {
     for (int64_t c = 0; c < n; c++) exps[c] = fast_exp(row[c] - m);
-    total = 0.0;
+    double total = 0.0;
     for (int64_t c = 0; c < n; c++) total += exps[c];
-    return m + std::log(total);
+    return total;
 }
 
 // Rows per thread chunk: enough classes that waking a thread pays off.
@@ -51,12 +55,12 @@ Tensor cross_entropy_forward(const Tensor& logits, const Tensor& targets, int64_
     std::vector<double> row_loss(static_cast<size_t>(rows), 0.0);
     parallel_for(rows, rows_grain(classes), [&](int64_t r0, int64_t r1) {
         std::vector<float> exps(static_cast<size_t>(classes));
-        double total = 0.0;
         for (int64_t r = r0; r < r1; r++) {
             int64_t target = static_cast<int64_t>(t[r]);
             if (target == ignore_index) continue;
             const float* row = x + r * classes;
-            row_loss[r] = log_sum_exp(row, classes, exps.data(), total) - row[target];
+            float m = row_max(row, classes);
+            row_loss[r] = m + std::log(sum_of_exps(row, classes, m, exps.data())) - row[target];
         }
     });
     double total = 0.0;
@@ -81,9 +85,9 @@ std::vector<Tensor> cross_entropy_backward(const Node& node, const Tensor& grad)
         for (int64_t r = r0; r < r1; r++) {
             int64_t target = static_cast<int64_t>(t[r]);
             if (target == ignore_index) continue;
-            float* out = dlogits.data() + r * classes;
-            double total = 0.0;  // softmax_c = exp(x_c - m) / Σ, the exps computed into `out`
-            log_sum_exp(logits.data() + r * classes, classes, out, total);
+            const float* row = logits.data() + r * classes;
+            float* out = dlogits.data() + r * classes;  // first exp(x_c - m), then softmax_c = that / Σ
+            double total = sum_of_exps(row, classes, row_max(row, classes), out);
             for (int64_t c = 0; c < classes; c++) out[c] = static_cast<float>(out[c] / total) * scale;
             out[target] -= scale;
         }

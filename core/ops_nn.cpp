@@ -43,6 +43,15 @@ Tensor softmax_forward(const Tensor& a, int64_t dim) {
     return out;
 }
 
+// One softmax's backward, n entries `stride` apart (declared in ops_internal.h; the fused
+// attention uses it too): dx_i = y_i · (dL/dy_i - Σ_j dL/dy_j · y_j), the sum in double.
+// g, y, dx: (n) entries of dL/dy, the softmax output and dL/dx
+void softmax_backward_row(const float* g, const float* y, float* dx, int64_t n, int64_t stride) {
+    double dot = 0.0;
+    for (int64_t j = 0; j < n; j++) dot += g[j * stride] * y[j * stride];
+    for (int64_t j = 0; j < n; j++) dx[j * stride] = y[j * stride] * (g[j * stride] - static_cast<float>(dot));
+}
+
 // dL/dx_i = y_i · (dL/dy_i - Σ_j dL/dy_j · y_j)
 std::vector<Tensor> softmax_backward(const Node& node, const Tensor& grad) {
     const Tensor& y = node.saved[0];
@@ -52,14 +61,9 @@ std::vector<Tensor> softmax_backward(const Node& node, const Tensor& grad) {
     float* d = dx.data();
     parallel_for(s.outer, 1 + 4096 / std::max<int64_t>(1, s.n * s.inner), [&](int64_t i0, int64_t i1) {
         for (int64_t i = i0; i < i1; i++)
-            for (int64_t k = 0; k < s.inner; k++) {
+            for (int64_t k = 0; k < s.inner; k++) {  // entry j of this softmax is at [j * inner]
                 int64_t base = i * s.n * s.inner + k;
-                double dot = 0.0;
-                for (int64_t j = 0; j < s.n; j++) dot += g[base + j * s.inner] * yv[base + j * s.inner];
-                for (int64_t j = 0; j < s.n; j++) {
-                    int64_t at = base + j * s.inner;
-                    d[at] = yv[at] * (g[at] - static_cast<float>(dot));
-                }
+                softmax_backward_row(g + base, yv + base, d + base, s.n, s.inner);
             }
     });
     return {dx};
@@ -252,6 +256,12 @@ Tensor embedding(const Tensor& weight, const Tensor& ids) {
 // so the expected value is unchanged; in eval mode (or p = 0) it is the identity.
 // The mask is drawn in one place, dropout_mask in random.cpp, exactly as PyTorch draws it.
 
+Tensor draw_dropout_mask(const Shape& shape, double p) {
+    Tensor mask = zeros(shape);
+    if (p < 1.0) dropout_mask(mask.data(), mask.numel(), p);
+    return mask;
+}
+
 // d(x · mask)/dx = mask
 std::vector<Tensor> dropout_backward(const Node& node, const Tensor& grad) {
     return {mul(grad, node.saved[0])};
@@ -261,8 +271,7 @@ Tensor dropout(const Tensor& a, double p, bool training) {
     if (p < 0.0 || p > 1.0)
         throw Error("dropout probability has to be between 0 and 1, but got " + std::to_string(p));
     if (!training || p == 0.0 || a.numel() == 0) return a;
-    Tensor mask = zeros(a.shape());                           // p = 1 drops everything, drawing nothing
-    if (p < 1.0) dropout_mask(mask.data(), mask.numel(), p);
+    Tensor mask = draw_dropout_mask(a.shape(), p);
     Tensor out = map_binary(a, mask, "dropout", [](float x, float m) { return x * m; });
     if (needs_grad({&a})) attach_node(out, "MulBackward0", dropout_backward, {a}).saved = {mask};
     return out;
