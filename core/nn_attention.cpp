@@ -169,9 +169,7 @@ Tensor MultiHeadAttention::forward_cached(const Tensor& x, Tensor& cache_keys, T
     cache_keys = cache_keys.defined() ? cat({cache_keys, keys}, 2) : keys;        // (b, H, T_seen, head_dim)
     cache_values = cache_values.defined() ? cat({cache_values, values}, 2) : values;
     int64_t seen = cache_keys.size(2), start = seen - num_tokens;
-    if (seen > mask.size(0))
-        throw Error("attention: " + std::to_string(seen) + " tokens do not fit the context length of " +
-                    std::to_string(mask.size(0)));
+    check_fits_context(seen, mask);
     Tensor attn_scores = matmul(queries, cache_keys.transpose(2, 3));  // (b, H, T_new, T_seen)
     Tensor future = slice(slice(mask, 0, start, seen), 1, 0, seen).to_bool();  // rows of the new positions
     attn_scores = masked_fill(attn_scores, future, -std::numeric_limits<float>::infinity());
