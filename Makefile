@@ -30,7 +30,7 @@ ALL_LDFLAGS := -pthread $(filter -fsanitize=%,$(OPT)) $(LDFLAGS)
 
 # The hot loop stays fast in the debug build so stepping through a chapter is pleasant.
 ifeq ($(BUILD),debug)
-$(OUT)/core/matmul.o: OPT := -O2 -g3 -march=native
+$(OUT)/core/kernels/gemm.o: OPT := -O2 -g3 -march=native
 endif
 
 # GCC 12 with the sanitizers reports a false "may be used uninitialized" inside
@@ -41,7 +41,8 @@ ifeq ($(BUILD)$(IS_CLANG),asan)
 $(OUT)/tests/catch_main.o: WARN += -Wno-maybe-uninitialized
 endif
 
-CORE_SRC  := $(sort $(wildcard core/*.cpp))
+# Every room of core/ (core/<room>/*.cpp); bench/ is a program of its own, not library code.
+CORE_SRC  := $(sort $(filter-out core/bench/%,$(wildcard core/*/*.cpp)))
 CORE_OBJ  := $(CORE_SRC:%.cpp=$(OUT)/%.o)
 CORE_LIB  := $(OUT)/libllm.a
 

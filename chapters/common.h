@@ -2,8 +2,8 @@
 // printing, and the book's example input. Header-only, so each chapter stays one file.
 #pragma once
 
-#include "ops.h"
-#include "print.h"
+#include "ops/ops.h"
+#include "tensor/print.h"
 
 #include <filesystem>
 #include <iostream>

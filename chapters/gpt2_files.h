@@ -4,8 +4,8 @@
 // to download and where to put it, and runs the parts that need nothing.
 #pragma once
 
-#include "bpe.h"
-#include "tensor.h"
+#include "text/bpe.h"
+#include "tensor/tensor.h"
 
 #include <filesystem>
 #include <iostream>

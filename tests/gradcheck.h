@@ -8,8 +8,8 @@
 // tolerance is |numeric - analytic| <= 1e-2 + 2e-2 · |analytic|.
 #pragma once
 
-#include "autograd.h"
-#include "ops.h"
+#include "autograd/autograd.h"
+#include "ops/ops.h"
 
 #include <functional>
 #include <random>

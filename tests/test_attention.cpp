@@ -3,10 +3,10 @@
 // dropout draws, for any thread count.
 #include "catch_compat.h"
 
-#include "nn.h"
-#include "ops.h"
-#include "parallel.h"
-#include "random.h"
+#include "nn/nn.h"
+#include "ops/ops.h"
+#include "kernels/parallel.h"
+#include "random/random.h"
 
 #include <string>
 #include <vector>

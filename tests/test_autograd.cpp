@@ -2,8 +2,8 @@
 // accumulation, zero_grad, detach, no-grad, and the errors PyTorch raises.
 #include "catch_compat.h"
 
-#include "autograd.h"
-#include "ops.h"
+#include "autograd/autograd.h"
+#include "ops/ops.h"
 
 using namespace llm;
 

@@ -2,9 +2,9 @@
 // literals), recomputed with the modules and the PyTorch-compatible generator.
 #include "catch_compat.h"
 
-#include "nn.h"
-#include "ops.h"
-#include "random.h"
+#include "nn/nn.h"
+#include "ops/ops.h"
+#include "random/random.h"
 
 using namespace llm;
 

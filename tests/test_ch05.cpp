@@ -4,13 +4,13 @@
 #include "catch_compat.h"
 #include "data_files.h"
 
-#include "autograd.h"
-#include "bpe.h"
-#include "io.h"
-#include "ops.h"
-#include "optim.h"
-#include "random.h"
-#include "train.h"
+#include "autograd/autograd.h"
+#include "text/bpe.h"
+#include "io/files.h"
+#include "ops/ops.h"
+#include "optim/optim.h"
+#include "random/random.h"
+#include "train/loss.h"
 
 #include <cstdlib>
 #include <cstring>

@@ -4,14 +4,14 @@
 #include "catch_compat.h"
 #include "temp_dir.h"
 
-#include "checkpoint.h"
-#include "io.h"
-#include "json.h"
-#include "nn.h"
-#include "ops.h"
-#include "optim.h"
-#include "random.h"
-#include "safetensors.h"
+#include "io/checkpoint.h"
+#include "io/files.h"
+#include "io/json.h"
+#include "nn/nn.h"
+#include "ops/ops.h"
+#include "optim/optim.h"
+#include "random/random.h"
+#include "io/safetensors.h"
 
 #include <chrono>
 #include <cmath>

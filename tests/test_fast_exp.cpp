@@ -2,8 +2,8 @@
 // GELU computed with it against GELU computed with std::exp.
 #include "catch_compat.h"
 
-#include "fast_exp.h"
-#include "ops.h"
+#include "kernels/fast_exp.h"
+#include "ops/ops.h"
 
 #include <bit>
 #include <cfloat>

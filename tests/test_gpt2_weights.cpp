@@ -7,13 +7,13 @@
 #include "temp_dir.h"
 #include "data_files.h"
 
-#include "autograd.h"
-#include "bpe.h"
-#include "generate.h"
-#include "gpt2_weights.h"
-#include "io.h"
-#include "random.h"
-#include "safetensors.h"
+#include "autograd/autograd.h"
+#include "text/bpe.h"
+#include "train/sampling.h"
+#include "io/gpt2_weights.h"
+#include "io/files.h"
+#include "random/random.h"
+#include "io/safetensors.h"
 
 #include <chrono>
 #include <filesystem>

@@ -2,9 +2,9 @@
 #include "catch_compat.h"
 #include "data_files.h"
 
-#include "io.h"
-#include "json.h"
-#include "tensor.h"
+#include "io/files.h"
+#include "io/json.h"
+#include "tensor/tensor.h"
 
 #include <chrono>
 #include <string>

@@ -3,7 +3,7 @@
 // combination, accumulate on and off, and leading dimensions larger than needed.
 #include "catch_compat.h"
 
-#include "matmul.h"
+#include "kernels/gemm.h"
 
 #include <cmath>
 #include <cstdint>

@@ -1,9 +1,9 @@
 // nn modules: state-dict names and order, parameter counts, train/eval.
 #include "catch_compat.h"
 
-#include "nn.h"
-#include "ops.h"
-#include "random.h"
+#include "nn/nn.h"
+#include "ops/ops.h"
+#include "random/random.h"
 
 using namespace llm;
 

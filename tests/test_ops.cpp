@@ -1,9 +1,9 @@
 // Forward semantics of the ops on edge shapes, and the errors they raise.
 #include "catch_compat.h"
 
-#include "autograd.h"
-#include "ops.h"
-#include "random.h"
+#include "autograd/autograd.h"
+#include "ops/ops.h"
+#include "random/random.h"
 
 using namespace llm;
 using Catch::Matchers::Contains;

@@ -2,12 +2,12 @@
 // the same bit for bit whatever the thread count.
 #include "catch_compat.h"
 
-#include "matmul.h"
-#include "nn.h"
-#include "ops.h"
-#include "parallel.h"
-#include "random.h"
-#include "train.h"
+#include "kernels/gemm.h"
+#include "nn/nn.h"
+#include "ops/ops.h"
+#include "kernels/parallel.h"
+#include "random/random.h"
+#include "train/loss.h"
 
 #include <atomic>
 #include <vector>

@@ -2,8 +2,8 @@
 // (FACTS.md, sections named per test; copied here as literals).
 #include "catch_compat.h"
 
-#include "ops.h"
-#include "print.h"
+#include "ops/ops.h"
+#include "tensor/print.h"
 
 #include <cmath>
 

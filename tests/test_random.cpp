@@ -3,8 +3,8 @@
 // SPEC.md (the line is named in the comment), so these tests run without ../shared.
 #include "catch_compat.h"
 
-#include "ops.h"
-#include "random.h"
+#include "ops/ops.h"
+#include "random/random.h"
 
 #include <vector>
 

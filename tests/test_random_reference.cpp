@@ -5,9 +5,9 @@
 // carries the essential values as literals.
 #include "catch_compat.h"
 
-#include "io.h"
-#include "ops.h"
-#include "random.h"
+#include "io/files.h"
+#include "ops/ops.h"
+#include "random/random.h"
 
 #include <cstdio>
 #include <cstring>

@@ -2,10 +2,10 @@
 // only when nothing else holds it (autograd.cpp).
 #include "catch_compat.h"
 
-#include "ops.h"
-#include "storage.h"
-#include "random.h"
-#include "tensor.h"
+#include "ops/ops.h"
+#include "tensor/storage.h"
+#include "random/random.h"
+#include "tensor/tensor.h"
 
 #include <limits>
 #include <vector>

@@ -1,7 +1,7 @@
 // Tensor creation, element access, handle semantics and shape helpers.
 #include "catch_compat.h"
 
-#include "ops.h"
+#include "ops/ops.h"
 
 using namespace llm;
 

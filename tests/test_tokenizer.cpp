@@ -6,11 +6,11 @@
 #include "catch_compat.h"
 #include "data_files.h"
 
-#include "bpe.h"
-#include "io.h"
-#include "tensor.h"
-#include "tokenizer_simple.h"
-#include "unicode_table.h"
+#include "text/bpe.h"
+#include "io/files.h"
+#include "tensor/tensor.h"
+#include "text/tokenizer_simple.h"
+#include "text/unicode_table.h"
 
 #include <cstdint>
 #include <filesystem>

@@ -3,11 +3,11 @@
 #include "catch_compat.h"
 #include "temp_dir.h"
 
-#include "io.h"
-#include "optim.h"
-#include "random.h"
-#include "train.h"
-#include "trainer.h"
+#include "io/files.h"
+#include "optim/optim.h"
+#include "random/random.h"
+#include "train/loss.h"
+#include "train/pretrain.h"
 
 #include <filesystem>
 #include <iostream>

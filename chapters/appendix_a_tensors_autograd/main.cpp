@@ -3,10 +3,10 @@
 //
 //   build/release/appendix_a_tensors_autograd
 #include "../common.h"
-#include "autograd.h"
-#include "ops.h"
-#include "print.h"
-#include "random.h"
+#include "autograd/autograd.h"
+#include "ops/ops.h"
+#include "tensor/print.h"
+#include "random/random.h"
 
 #include <cstdio>
 #include <iostream>

@@ -8,11 +8,11 @@
 #include "../common.h"
 #include "../gpt2_files.h"
 
-#include "data.h"
-#include "io.h"
-#include "optim.h"
-#include "random.h"
-#include "train.h"
+#include "text/dataset.h"
+#include "io/files.h"
+#include "optim/optim.h"
+#include "random/random.h"
+#include "train/loss.h"
 
 #include <cmath>
 #include <cstdio>

@@ -7,11 +7,11 @@
 #include "../common.h"
 #include "../gpt2_files.h"
 
-#include "data.h"
-#include "io.h"
-#include "nn.h"
-#include "random.h"
-#include "tokenizer_simple.h"
+#include "text/dataset.h"
+#include "io/files.h"
+#include "nn/nn.h"
+#include "random/random.h"
+#include "text/tokenizer_simple.h"
 
 #include <algorithm>
 #include <optional>

@@ -2,7 +2,7 @@
 //
 //   build/release/ch03_1_simplified_self_attention [svg-output-folder]
 #include "../common.h"
-#include "plot.h"
+#include "io/plot.h"
 
 using namespace llm;
 using chapter::heading;

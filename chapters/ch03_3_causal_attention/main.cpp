@@ -2,9 +2,9 @@
 //
 //   build/release/ch03_3_causal_attention [svg-output-folder]
 #include "../common.h"
-#include "nn.h"
-#include "plot.h"
-#include "random.h"
+#include "nn/nn.h"
+#include "io/plot.h"
+#include "random/random.h"
 
 #include <cmath>
 #include <limits>

@@ -5,14 +5,14 @@
 #include "../common.h"
 #include "../gpt2_files.h"
 
-#include "autograd.h"
-#include "checkpoint.h"
-#include "generate.h"
-#include "io.h"
-#include "ops.h"
-#include "optim.h"
-#include "random.h"
-#include "train.h"
+#include "autograd/autograd.h"
+#include "io/checkpoint.h"
+#include "train/sampling.h"
+#include "io/files.h"
+#include "ops/ops.h"
+#include "optim/optim.h"
+#include "random/random.h"
+#include "train/loss.h"
 
 #include <cmath>
 #include <cstdio>

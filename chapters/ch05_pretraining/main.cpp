@@ -10,8 +10,8 @@
 // The book's sections need the-verdict.txt and GPT-2's encoder.json + vocab.bpe
 // (in data/, see data/README.md); `train` and `generate` need neither.
 #include "book.h"
-#include "gpt2_weights.h"
-#include "trainer.h"
+#include "io/gpt2_weights.h"
+#include "train/pretrain.h"
 
 #include <cstring>
 

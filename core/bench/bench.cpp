@@ -9,12 +9,12 @@
 // Every figure is one JSON line on stdout; progress goes to stderr. Each figure is
 // measured on 1 thread and on all threads (llm::num_threads() before any change:
 // LLM_THREADS, else the hardware threads).
-#include "matmul.h"
-#include "nn.h"
-#include "optim.h"
-#include "parallel.h"
-#include "random.h"
-#include "train.h"
+#include "kernels/gemm.h"
+#include "nn/nn.h"
+#include "optim/optim.h"
+#include "kernels/parallel.h"
+#include "random/random.h"
+#include "train/loss.h"
 
 #include <sys/resource.h>
 

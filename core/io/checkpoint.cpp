@@ -1,0 +1,325 @@
+// Model and optimizer checkpoints on top of safetensors.h (see checkpoint.h).
+//
+// Loading checks everything first and copies last, so a wrong file never leaves a
+// model or an optimizer half overwritten.
+#include "io/checkpoint.h"
+
+#include "io/safetensors.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+
+namespace llm {
+
+// --- exact numbers as strings ---------------------------------------------------------
+
+std::string encode_double(double value) {
+    if (!std::isfinite(value)) return std::isnan(value) ? "nan" : value < 0 ? "-inf" : "inf";
+    char buf[64];
+    auto result = std::to_chars(buf, buf + sizeof buf, std::fabs(value), std::chars_format::hex);
+    return std::string(std::signbit(value) ? "-0x" : "0x") + std::string(buf, result.ptr);
+}
+
+double decode_double(const std::string& text, const std::string& what) {
+    size_t i = text.compare(0, 1, "-") == 0 ? 1 : 0;  // from_chars takes hex digits only,
+    bool negative = i == 1;                             // so the sign and "0x" are ours
+    bool special = text.compare(i, std::string::npos, "inf") == 0 || text.compare(i, std::string::npos, "nan") == 0;
+    bool hex = text.compare(i, 2, "0x") == 0;           // required: "0.1" would read as 1/16
+    if (hex) i += 2;
+    double value = 0.0;
+    auto result = std::from_chars(text.data() + i, text.data() + text.size(), value, std::chars_format::hex);
+    if (!(hex || special) || i == text.size() || result.ec != std::errc() || result.ptr != text.data() + text.size())
+        throw Error(what + " is '" + text + "', expected a hex float such as 0x1.999999999999ap-4");
+    return negative ? -value : value;
+}
+
+// A float widens to a double exactly, so its hex form is the double's.
+std::string encode_float(float value) { return encode_double(static_cast<double>(value)); }
+
+float decode_float(const std::string& text, const std::string& what) {
+    double value = decode_double(text, what);
+    float f = static_cast<float>(value);
+    if (!std::isnan(value) && static_cast<double>(f) != value)
+        throw Error(what + " is '" + text + "', which is not exactly a float32 value");
+    return f;
+}
+
+std::string encode_int64(int64_t value) { return std::to_string(value); }
+
+int64_t decode_int64(const std::string& text, const std::string& what) {
+    int64_t value = 0;
+    auto result = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (text.empty() || result.ec != std::errc() || result.ptr != text.data() + text.size())
+        throw Error(what + " is '" + text + "', expected a whole number");
+    return value;
+}
+
+std::string encode_u32s(const std::vector<uint32_t>& words) {
+    std::string out;
+    for (uint32_t w : words) {
+        char buf[9];
+        std::snprintf(buf, sizeof buf, "%08x", w);
+        out += buf;
+    }
+    return out;
+}
+
+std::vector<uint32_t> decode_u32s(const std::string& text, const std::string& what) {
+    if (text.size() % 8 != 0)
+        throw Error(what + " has " + std::to_string(text.size()) + " characters, expected 8 hex digits per word");
+    std::vector<uint32_t> words(text.size() / 8);
+    for (size_t i = 0; i < words.size(); i++) {
+        const char* begin = text.data() + 8 * i;
+        auto result = std::from_chars(begin, begin + 8, words[i], 16);
+        if (result.ec != std::errc() || result.ptr != begin + 8)
+            throw Error(what + ": word " + std::to_string(i) + " ('" + text.substr(8 * i, 8) + "') is not 8 hex digits");
+    }
+    return words;
+}
+
+// --- the model --------------------------------------------------------------------------
+
+namespace {
+
+const char* kConfigKeys[] = {"vocab_size", "context_length", "emb_dim", "n_heads", "n_layers", "drop_rate", "qkv_bias"};
+
+// The config as metadata strings (drop_rate in the shortest form that reads back exactly).
+std::map<std::string, std::string> config_metadata(const GPTConfig& cfg) {
+    char rate[32];
+    auto result = std::to_chars(rate, rate + sizeof rate, cfg.drop_rate);
+    return {{"vocab_size", std::to_string(cfg.vocab_size)}, {"context_length", std::to_string(cfg.context_length)},
+            {"emb_dim", std::to_string(cfg.emb_dim)},       {"n_heads", std::to_string(cfg.n_heads)},
+            {"n_layers", std::to_string(cfg.n_layers)},     {"drop_rate", std::string(rate, result.ptr)},
+            {"qkv_bias", cfg.qkv_bias ? "true" : "false"}};
+}
+
+// "vocab_size=50, context_length=8, ...": a config for messages.
+std::string describe(const GPTConfig& cfg) {
+    std::string s;
+    for (const auto& [key, value] : config_metadata(cfg))
+        if (key != "drop_rate") s += (s.empty() ? "" : ", ") + key + "=" + value;
+    return s;
+}
+
+// A file of another kind of ours (an optimizer file given as a model, ...) is refused.
+void check_format(const std::map<std::string, std::string>& metadata, const std::string& expected,
+                  const std::string& path, bool required) {
+    auto it = metadata.find("format");
+    bool ours = it != metadata.end() && it->second.rfind("llm-from-scratch-cpp", 0) == 0;
+    if ((required || ours) && (it == metadata.end() || it->second != expected))
+        throw Error("'" + path + "': the checkpoint's format is '" + (it == metadata.end() ? "" : it->second) +
+                    "', expected '" + expected + "'");
+}
+
+// "(the checkpoint is for a different config: file emb_dim=32 ..., model emb_dim=16 ...)"
+std::string different_config(const std::map<std::string, std::string>& metadata, const GPTModel& model,
+                             const std::string& path) {
+    std::string file = "unknown";
+    try {
+        file = describe(config_from_metadata(metadata, path));
+    } catch (const Error&) {}  // a file without a config: say so rather than fail here
+    return " (the checkpoint is for a different config: file " + file + "; model " + describe(model.cfg) + ")";
+}
+
+// Is `name` a mask buffer `trf_blocks.<i>.att.mask` of the model, and which block's?
+const Tensor* mask_buffer(const std::string& name, const GPTModel& model) {
+    for (size_t i = 0; i < model.trf_blocks.size(); i++)
+        if (name == "trf_blocks." + std::to_string(i) + ".att.mask") return &model.trf_blocks[i]->att.mask;
+    return nullptr;
+}
+
+// The file's tensor `name` must be float32 and shaped like `expected`.
+void check_tensor(const std::string& name, const Tensor& found, const Tensor& expected, const std::string& path,
+                  const std::string& hint) {
+    if (found.dtype() != Dtype::float32)
+        throw Error("'" + path + "': tensor '" + name + "' is " + dtype_name(found.dtype()) + ", expected torch.float32");
+    if (found.shape() != expected.shape())
+        throw Error("'" + path + "': tensor '" + name + "' has shape " + shape_to_string(found.shape()) +
+                    ", the model expects " + shape_to_string(expected.shape()) + hint);
+}
+
+}  // namespace
+
+std::vector<NamedTensor> model_state_dict(const GPTModel& model) {
+    std::vector<NamedTensor> out;
+    const std::string query = ".att.W_query.weight";
+    for (const NamedTensor& p : model.named_parameters()) {
+        if (p.name.ends_with(query)) {  // trf_blocks.<i>.att.W_query.weight: the block's mask goes first
+            std::string mask_name = p.name.substr(0, p.name.size() - query.size()) + ".att.mask";
+            if (const Tensor* mask = mask_buffer(mask_name, model)) out.push_back({mask_name, *mask});
+        }
+        out.push_back(p);
+    }
+    return out;
+}
+
+void save_model(const std::string& path, const GPTModel& model, const std::map<std::string, std::string>& extra_metadata) {
+    std::map<std::string, std::string> metadata = config_metadata(model.cfg);
+    metadata["format"] = kModelFormat;
+    for (const auto& [key, value] : extra_metadata)
+        if (!metadata.emplace(key, value).second)
+            throw Error("save_model: extra metadata key '" + key + "' is reserved for the model config");
+    save_safetensors(path, model_state_dict(model), metadata);
+}
+
+GPTConfig config_from_metadata(const std::map<std::string, std::string>& metadata, const std::string& path) {
+    std::map<std::string, std::string> values;
+    for (const char* key : kConfigKeys) {
+        auto it = metadata.find(key);
+        if (it == metadata.end())
+            throw Error("'" + path + "': the checkpoint's metadata has no '" + key +
+                        "' (a model checkpoint stores its GPTConfig there; was it written by save_model?)");
+        values[key] = it->second;
+    }
+    std::string what = "'" + path + "' metadata '";
+    GPTConfig cfg;
+    cfg.vocab_size = decode_int64(values["vocab_size"], what + "vocab_size'");
+    cfg.context_length = decode_int64(values["context_length"], what + "context_length'");
+    cfg.emb_dim = decode_int64(values["emb_dim"], what + "emb_dim'");
+    cfg.n_heads = decode_int64(values["n_heads"], what + "n_heads'");
+    cfg.n_layers = decode_int64(values["n_layers"], what + "n_layers'");
+    const std::string& rate = values["drop_rate"];
+    auto result = std::from_chars(rate.data(), rate.data() + rate.size(), cfg.drop_rate);
+    if (rate.empty() || result.ec != std::errc() || result.ptr != rate.data() + rate.size())
+        throw Error(what + "drop_rate' is '" + rate + "', expected a number such as 0.1");
+    if (values["qkv_bias"] != "true" && values["qkv_bias"] != "false")
+        throw Error(what + "qkv_bias' is '" + values["qkv_bias"] + "', expected 'true' or 'false'");
+    cfg.qkv_bias = values["qkv_bias"] == "true";
+    return cfg;
+}
+
+GPTConfig read_model_config(const std::string& path) {
+    std::map<std::string, std::string> metadata = read_safetensors_metadata(path);
+    check_format(metadata, kModelFormat, path, false);
+    return config_from_metadata(metadata, path);
+}
+
+void load_model(const std::string& path, GPTModel& model) {
+    SafetensorsFile file = load_safetensors(path);
+    check_format(file.metadata, kModelFormat, path, false);
+    std::string hint = different_config(file.metadata, model, path);
+    std::map<std::string, const Tensor*> found;
+    for (const NamedTensor& t : file.tensors) found[t.name] = &t.tensor;
+    std::vector<NamedTensor> params = model.named_parameters();
+    for (const NamedTensor& p : params) {
+        if (!found.count(p.name))
+            throw Error("'" + path + "': tensor '" + p.name + "' (shape " + shape_to_string(p.tensor.shape()) +
+                        ") is missing" + hint);
+        check_tensor(p.name, *found[p.name], p.tensor, path, hint);
+    }
+    for (const NamedTensor& t : file.tensors) {
+        const Tensor* mask = mask_buffer(t.name, model);
+        if (mask) check_tensor(t.name, t.tensor, *mask, path, hint);
+        bool is_param = std::any_of(params.begin(), params.end(), [&](const NamedTensor& p) { return p.name == t.name; });
+        if (!mask && !is_param)
+            throw Error("'" + path + "': tensor '" + t.name + "' is not a parameter of this GPTModel" + hint);
+    }
+    auto n_heads = file.metadata.find("n_heads");  // the one config value no shape shows
+    if (n_heads != file.metadata.end() && n_heads->second != std::to_string(model.cfg.n_heads))
+        throw Error("'" + path + "': n_heads is " + n_heads->second + " in the file, " +
+                    std::to_string(model.cfg.n_heads) + " in the model" + hint);
+    for (NamedTensor& p : params) std::copy(found[p.name]->values().begin(), found[p.name]->values().end(), p.tensor.data());
+}
+
+// --- the optimizer ----------------------------------------------------------------------
+
+namespace {
+
+// The state-dict name of each of opt's parameters, found in `model` by identity.
+std::vector<std::string> optimizer_param_names(const AdamW& opt, const Module& model) {
+    std::vector<NamedTensor> named = model.named_parameters();
+    std::vector<std::string> names;
+    for (size_t i = 0; i < opt.params().size(); i++) {
+        auto it = std::find_if(named.begin(), named.end(),
+                               [&](const NamedTensor& p) { return p.tensor.impl() == opt.params()[i].impl(); });
+        if (it == named.end())
+            throw Error("optimizer checkpoint: the optimizer's parameter " + std::to_string(i) +
+                        " is not a parameter of the given model");
+        names.push_back(it->name);
+    }
+    return names;
+}
+
+// Keys the optimizer file uses itself.
+bool reserved_key(const std::string& key) { return key == "format" || key.rfind("adamw.", 0) == 0; }
+
+// file[name], which must exist and be float32 shaped like `like`.
+const Tensor& state_tensor(const std::map<std::string, Tensor>& file, const std::string& name, const Tensor& like,
+                           const std::string& path) {
+    auto it = file.find(name);
+    if (it == file.end()) throw Error("'" + path + "': optimizer state '" + name + "' is missing");
+    if (it->second.dtype() != Dtype::float32 || it->second.shape() != like.shape())
+        throw Error("'" + path + "': optimizer state '" + name + "' has shape " + shape_to_string(it->second.shape()) +
+                    ", the parameter has " + shape_to_string(like.shape()));
+    return it->second;
+}
+
+// metadata[key], which must exist.
+const std::string& required(const std::map<std::string, std::string>& metadata, const std::string& key,
+                            const std::string& path) {
+    auto it = metadata.find(key);
+    if (it == metadata.end()) throw Error("'" + path + "': the optimizer checkpoint's metadata has no '" + key + "'");
+    return it->second;
+}
+
+}  // namespace
+
+void save_optimizer(const std::string& path, const AdamW& opt, const Module& model,
+                    const std::map<std::string, std::string>& metadata) {
+    for (const auto& [key, value] : metadata)
+        if (reserved_key(key)) throw Error("save_optimizer: metadata key '" + key + "' is reserved");
+    std::vector<std::string> names = optimizer_param_names(opt, model);
+    std::map<std::string, std::string> meta = metadata;
+    meta["format"] = kOptimizerFormat;
+    meta["adamw.lr"] = encode_float(opt.lr);
+    meta["adamw.weight_decay"] = encode_float(opt.weight_decay);
+    meta["adamw.beta1"] = encode_float(opt.beta1);
+    meta["adamw.beta2"] = encode_float(opt.beta2);
+    meta["adamw.eps"] = encode_float(opt.eps);
+    std::vector<NamedTensor> tensors;
+    for (size_t i = 0; i < names.size(); i++) {
+        meta["adamw.step." + names[i]] = encode_int64(opt.steps[i]);
+        tensors.push_back({"exp_avg." + names[i], opt.exp_avg[i]});
+        tensors.push_back({"exp_avg_sq." + names[i], opt.exp_avg_sq[i]});
+    }
+    save_safetensors(path, tensors, meta);
+}
+
+std::map<std::string, std::string> load_optimizer(const std::string& path, AdamW& opt, const Module& model) {
+    SafetensorsFile file = load_safetensors(path);
+    check_format(file.metadata, kOptimizerFormat, path, true);
+    std::vector<std::string> names = optimizer_param_names(opt, model);
+    std::map<std::string, Tensor> state;
+    for (const NamedTensor& t : file.tensors) state[t.name] = t.tensor;
+    if (state.size() != 2 * names.size())
+        throw Error("'" + path + "': the file holds " + std::to_string(state.size()) + " state tensors, the optimizer has " +
+                    std::to_string(2 * names.size()) + " (2 per parameter): is it for another model?");
+    std::vector<int64_t> steps;
+    for (size_t i = 0; i < names.size(); i++) {
+        state_tensor(state, "exp_avg." + names[i], opt.params()[i], path);
+        state_tensor(state, "exp_avg_sq." + names[i], opt.params()[i], path);
+        std::string key = "adamw.step." + names[i];
+        steps.push_back(decode_int64(required(file.metadata, key, path), "'" + path + "' metadata '" + key + "'"));
+    }
+    float hyper[5];
+    const char* keys[5] = {"adamw.lr", "adamw.weight_decay", "adamw.beta1", "adamw.beta2", "adamw.eps"};
+    for (int k = 0; k < 5; k++)
+        hyper[k] = decode_float(required(file.metadata, keys[k], path), "'" + path + "' metadata '" + keys[k] + "'");
+    // Everything checked: now overwrite the optimizer.
+    for (size_t i = 0; i < names.size(); i++) {
+        const Tensor& m = state["exp_avg." + names[i]];
+        const Tensor& v = state["exp_avg_sq." + names[i]];
+        std::copy(m.values().begin(), m.values().end(), opt.exp_avg[i].data());
+        std::copy(v.values().begin(), v.values().end(), opt.exp_avg_sq[i].data());
+    }
+    opt.steps = steps;
+    opt.lr = hyper[0], opt.weight_decay = hyper[1], opt.beta1 = hyper[2], opt.beta2 = hyper[3], opt.eps = hyper[4];
+    std::map<std::string, std::string> user;
+    for (const auto& [key, value] : file.metadata)
+        if (!reserved_key(key)) user[key] = value;
+    return user;
+}
+
+}  // namespace llm

@@ -1,0 +1,371 @@
+// GPT-2's weights from Hugging Face's safetensors layout (see gpt2_weights.h).
+//
+// One table, gpt2_mappings(), says which of the model's tensors each Hugging Face tensor
+// feeds and how (as is, cut in parts, transposed). Loading checks the whole table against
+// the file's header first, then reads and copies one tensor at a time; saving runs the
+// same table backwards.
+#include "io/gpt2_weights.h"
+
+#include "tensor/print.h"
+
+#include "autograd/autograd.h"
+#include "text/bpe.h"
+#include "text/dataset.h"
+#include "cli/flags.h"
+#include "io/files.h"
+#include "random/random.h"
+#include "io/safetensors.h"
+#include "train/loss.h"
+
+#include <algorithm>
+#include <charconv>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <set>
+
+namespace llm {
+
+namespace {
+
+// How one Hugging Face tensor becomes the model's tensors.
+enum class Layout {
+    same,             // every target gets the whole tensor (wte -> tok_emb and out_head)
+    split,            // 1-D, cut into equal consecutive parts, one per target (c_attn.bias)
+    transpose_split,  // 2-D (in, k·out): target j (out, in) is columns [j·out, (j+1)·out), transposed
+};
+
+struct Mapping {
+    std::string hf_name;          // without "transformer."
+    Shape hf_shape;               // the shape the file must have
+    Layout layout;
+    std::vector<Tensor> targets;  // the model's parameters (handles: they share the values)
+};
+
+// The Hugging Face shape of a tensor that feeds `targets` (all of one shape) this way.
+Shape hf_shape_of(Layout layout, const std::vector<Tensor>& targets) {
+    const Shape& s = targets[0].shape();
+    int64_t k = static_cast<int64_t>(targets.size());
+    if (layout == Layout::same) return s;
+    if (layout == Layout::split) return {s[0] * k};
+    return {s[1], s[0] * k};  // Conv1D: (in_features, out_features)
+}
+
+// Append one row of the table.
+void add(std::vector<Mapping>& table, const std::string& name, Layout layout, std::vector<Tensor> targets) {
+    Shape shape = hf_shape_of(layout, targets);
+    table.push_back({name, shape, layout, std::move(targets)});
+}
+
+// The twelve tensors of block i.
+void add_block(std::vector<Mapping>& table, size_t i, const TransformerBlock& b) {
+    std::string h = "h." + std::to_string(i) + ".";
+    const MultiHeadAttention& att = b.att;
+    add(table, h + "ln_1.weight", Layout::same, {b.norm1.scale});
+    add(table, h + "ln_1.bias", Layout::same, {b.norm1.shift});
+    add(table, h + "attn.c_attn.weight", Layout::transpose_split, {att.W_query.weight, att.W_key.weight, att.W_value.weight});
+    add(table, h + "attn.c_attn.bias", Layout::split, {att.W_query.bias, att.W_key.bias, att.W_value.bias});
+    add(table, h + "attn.c_proj.weight", Layout::transpose_split, {att.out_proj.weight});
+    add(table, h + "attn.c_proj.bias", Layout::same, {att.out_proj.bias});
+    add(table, h + "ln_2.weight", Layout::same, {b.norm2.scale});
+    add(table, h + "ln_2.bias", Layout::same, {b.norm2.shift});
+    add(table, h + "mlp.c_fc.weight", Layout::transpose_split, {b.ff.fc1.weight});
+    add(table, h + "mlp.c_fc.bias", Layout::same, {b.ff.fc1.bias});
+    add(table, h + "mlp.c_proj.weight", Layout::transpose_split, {b.ff.fc2.weight});
+    add(table, h + "mlp.c_proj.bias", Layout::same, {b.ff.fc2.bias});
+}
+
+// The whole table for `model`, in the order Hugging Face's GPT2Model declares its tensors.
+std::vector<Mapping> gpt2_mappings(const GPTModel& model) {
+    if (!model.cfg.qkv_bias)
+        throw Error("GPT-2 has biases in its query/key/value projections: the model needs qkv_bias = true");
+    std::vector<Mapping> table;
+    add(table, "wte.weight", Layout::same, {model.tok_emb.weight, model.out_head.weight});
+    add(table, "wpe.weight", Layout::same, {model.pos_emb.weight});
+    for (size_t i = 0; i < model.trf_blocks.size(); i++) add_block(table, i, *model.trf_blocks[i]);
+    add(table, "ln_f.weight", Layout::same, {model.final_norm.scale});
+    add(table, "ln_f.bias", Layout::same, {model.final_norm.shift});
+    return table;
+}
+
+// Copy between `hf` (the Hugging Face tensor's values, hf_shape) and the targets:
+// into the model when `to_model`, else into `hf` (then a `same` row copies target 0 only).
+void copy_values(const Mapping& m, float* hf, bool to_model) {
+    for (size_t j = 0; j < m.targets.size(); j++) {
+        Tensor target = m.targets[j];
+        float* w = target.data();
+        int64_t n = target.numel();
+        if (m.layout != Layout::transpose_split) {
+            float* part = hf + (m.layout == Layout::split ? static_cast<int64_t>(j) * n : 0);
+            if (to_model) std::copy(part, part + n, w);
+            else if (m.layout == Layout::split || j == 0) std::copy(w, w + n, part);
+            continue;
+        }
+        int64_t out = target.size(0), in = target.size(1), cols = m.hf_shape[1];
+        float* first = hf + static_cast<int64_t>(j) * out;  // column j·out of row 0
+        for (int64_t o = 0; o < out; o++)
+            for (int64_t r = 0; r < in; r++) {
+                if (to_model) w[o * in + r] = first[r * cols + o];
+                else first[r * cols + o] = w[o * in + r];
+            }
+    }
+}
+
+// The file opened for reading, or an Error saying it is not there.
+std::ifstream open_checkpoint(const std::string& path) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec)) throw Error("cannot read '" + path + "': no such file");
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw Error("cannot read '" + path + "'");
+    return in;
+}
+
+// The checked header; a half-precision file gets a hint.
+SafetensorsHeader read_header(std::ifstream& in, const std::string& path) {
+    try {
+        return read_safetensors_header(in, path);
+    } catch (const Error& e) {
+        std::string what = e.what();
+        if (what.find("has dtype") == std::string::npos) throw;
+        throw Error(what + "; only F32 GPT-2 checkpoints are supported (openai-community/gpt2's model.safetensors is F32)");
+    }
+}
+
+// Buffers of Hugging Face's attention layer and its tied output head: not weights to load.
+bool ignored(const std::string& name) {
+    bool attention_buffer = name.starts_with("h.") && (name.ends_with(".attn.bias") || name.ends_with(".attn.masked_bias"));
+    return attention_buffer || name == "lm_head.weight";
+}
+
+// The header's tensors by name, "transformer." removed.
+std::map<std::string, const SafetensorsEntry*> entries_by_name(const SafetensorsHeader& header, const std::string& path) {
+    std::map<std::string, const SafetensorsEntry*> by_name;
+    const std::string prefix = "transformer.";
+    for (const SafetensorsEntry& e : header.entries) {
+        std::string name = e.name.starts_with(prefix) ? e.name.substr(prefix.size()) : e.name;
+        if (!by_name.emplace(name, &e).second)
+            throw Error("'" + path + "': tensor '" + name + "' is there twice (with and without \"transformer.\")");
+    }
+    return by_name;
+}
+
+// "vocab_size=50257, context_length=1024, emb_dim=768, n_heads=12, n_layers=12": for messages.
+std::string describe(const GPTConfig& cfg) {
+    return "vocab_size=" + std::to_string(cfg.vocab_size) + ", context_length=" + std::to_string(cfg.context_length) +
+           ", emb_dim=" + std::to_string(cfg.emb_dim) + ", n_heads=" + std::to_string(cfg.n_heads) +
+           ", n_layers=" + std::to_string(cfg.n_layers);
+}
+
+// The file's entry for each row of the table, all checked: present, F32, the right shape,
+// and no tensor the table does not know.
+std::vector<const SafetensorsEntry*> match_entries(const SafetensorsHeader& header, const std::vector<Mapping>& table,
+                                                   const GPTModel& model, const std::string& path) {
+    std::map<std::string, const SafetensorsEntry*> by_name = entries_by_name(header, path);
+    std::string model_is = " (the model has " + describe(model.cfg) + ")";
+    std::vector<const SafetensorsEntry*> found;
+    std::set<std::string> known;
+    for (const Mapping& m : table) {
+        auto it = by_name.find(m.hf_name);
+        if (it == by_name.end())
+            throw Error("'" + path + "': no tensor '" + m.hf_name + "'; is this GPT-2's model.safetensors?" + model_is);
+        const SafetensorsEntry& e = *it->second;
+        if (e.dtype != "F32")
+            throw Error("'" + path + "': tensor '" + e.name + "' is " + e.dtype + "; only F32 GPT-2 checkpoints are supported");
+        if (e.shape != m.hf_shape)
+            throw Error("'" + path + "': tensor '" + e.name + "' has shape " + shape_to_string(e.shape) + ", expected " +
+                        shape_to_string(m.hf_shape) + model_is);
+        found.push_back(&e);
+        known.insert(m.hf_name);
+    }
+    for (const auto& [name, e] : by_name)
+        if (!known.count(name) && !ignored(name))
+            throw Error("'" + path + "': unexpected tensor '" + e->name + "', not part of GPT-2" + model_is);
+    return found;
+}
+
+// A whole number from text (a block index, a metadata value); -1 when it is not one.
+int64_t whole_number(const std::string& text) {
+    int64_t value = -1;
+    auto result = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (text.empty() || result.ec != std::errc() || result.ptr != text.data() + text.size()) return -1;
+    return value;
+}
+
+// The number of blocks: the h.<i> in the names must be exactly 0 .. n-1.
+int64_t count_blocks(const std::map<std::string, const SafetensorsEntry*>& by_name, const std::string& path) {
+    std::set<int64_t> blocks;
+    for (const auto& [name, e] : by_name) {
+        if (!name.starts_with("h.")) continue;
+        size_t dot = name.find('.', 2);
+        int64_t i = whole_number(name.substr(2, dot == std::string::npos ? std::string::npos : dot - 2));
+        if (i < 0) throw Error("'" + path + "': tensor '" + e->name + "' does not name a block as h.<number>.");
+        blocks.insert(i);
+    }
+    if (blocks.empty()) throw Error("'" + path + "': no transformer blocks (no tensor named h.0.*); is this GPT-2?");
+    int64_t n = static_cast<int64_t>(blocks.size());
+    if (*blocks.rbegin() != n - 1)
+        throw Error("'" + path + "': the blocks are numbered up to h." + std::to_string(*blocks.rbegin()) + " but only " +
+                    std::to_string(n) + " of them are there");
+    return n;
+}
+
+// Heads of a model with this embedding size: the metadata "n_head", else GPT-2's sizes.
+int64_t count_heads(int64_t emb_dim, const std::map<std::string, std::string>& metadata, const std::string& path) {
+    auto it = metadata.find("n_head");
+    int64_t heads = it != metadata.end() ? whole_number(it->second) : 0;
+    if (it == metadata.end()) {
+        const std::map<int64_t, int64_t> gpt2_sizes = {{768, 12}, {1024, 16}, {1280, 20}, {1600, 25}};
+        auto size = gpt2_sizes.find(emb_dim);
+        if (size == gpt2_sizes.end())
+            throw Error("'" + path + "': embedding size " + std::to_string(emb_dim) + " is none of GPT-2's (768: 12 heads, "
+                        "1024: 16, 1280: 20, 1600: 25) and the metadata has no \"n_head\" to say how many heads");
+        heads = size->second;
+    }
+    if (heads <= 0 || emb_dim % heads != 0)
+        throw Error("'" + path + "': metadata \"n_head\" is '" + (it == metadata.end() ? "" : it->second) +
+                    "', expected a number of heads dividing " + std::to_string(emb_dim));
+    return heads;
+}
+
+// The entry `name` (a 2-D weight), or an Error saying this is no GPT-2 checkpoint.
+const SafetensorsEntry& matrix(const std::map<std::string, const SafetensorsEntry*>& by_name, const std::string& name,
+                               const std::string& path) {
+    auto it = by_name.find(name);
+    if (it == by_name.end()) throw Error("'" + path + "': no tensor '" + name + "'; is this GPT-2's model.safetensors?");
+    if (it->second->shape.size() != 2)
+        throw Error("'" + path + "': tensor '" + it->second->name + "' has shape " + shape_to_string(it->second->shape) +
+                    ", expected 2 dimensions");
+    return *it->second;
+}
+
+}  // namespace
+
+GPTConfig gpt2_config_from_safetensors(const std::string& path) {
+    std::ifstream in = open_checkpoint(path);
+    SafetensorsHeader header = read_header(in, path);
+    std::map<std::string, const SafetensorsEntry*> by_name = entries_by_name(header, path);
+    const SafetensorsEntry& wte = matrix(by_name, "wte.weight", path);
+    const SafetensorsEntry& wpe = matrix(by_name, "wpe.weight", path);
+    if (wpe.shape[1] != wte.shape[1])
+        throw Error("'" + path + "': wte.weight " + shape_to_string(wte.shape) + " and wpe.weight " +
+                    shape_to_string(wpe.shape) + " disagree on the embedding size");
+    GPTConfig cfg;
+    cfg.vocab_size = wte.shape[0];
+    cfg.emb_dim = wte.shape[1];
+    cfg.context_length = wpe.shape[0];
+    cfg.n_layers = count_blocks(by_name, path);
+    cfg.n_heads = count_heads(cfg.emb_dim, header.metadata, path);
+    cfg.drop_rate = 0.1;  // the book's NEW_CONFIG keeps GPT_CONFIG_124M's rate
+    cfg.qkv_bias = true;
+    return cfg;
+}
+
+void load_gpt2_weights(const std::string& path, GPTModel& model) {
+    std::ifstream in = open_checkpoint(path);
+    SafetensorsHeader header = read_header(in, path);
+    std::vector<Mapping> table = gpt2_mappings(model);
+    std::vector<const SafetensorsEntry*> entries = match_entries(header, table, model, path);
+    NoGradGuard no_grad;
+    for (size_t i = 0; i < table.size(); i++) {  // one tensor in memory at a time
+        Tensor hf = read_safetensors_tensor(in, header, *entries[i], path);
+        copy_values(table[i], hf.data(), true);
+    }
+}
+
+void save_gpt2_hf(const std::string& path, const GPTModel& model) {
+    if (model.out_head.weight.values() != model.tok_emb.weight.values())
+        throw Error("save_gpt2_hf: out_head.weight differs from tok_emb.weight, but GPT-2's layout stores one matrix "
+                    "(wte) for both; this model cannot be written without losing its output head");
+    std::vector<NamedTensor> tensors;
+    for (const Mapping& m : gpt2_mappings(model)) {
+        Tensor hf = zeros(m.hf_shape);
+        copy_values(m, hf.data(), false);
+        tensors.push_back({m.hf_name, hf});
+    }
+    save_safetensors(path, tensors, {{"format", "pt"}, {"n_head", std::to_string(model.cfg.n_heads)}});
+}
+
+// --- the gpt2 command ----------------------------------------------------------------------
+
+namespace {
+
+struct Gpt2Options {
+    std::string model = "data/gpt2/model.safetensors", gpt2_dir = "data/gpt2";
+    std::string prompt = "Every effort moves you", eval_verdict;
+    int64_t tokens = 25, top_k = 50, seed = 123;
+    double temperature = 1.5;
+};
+
+// `path`, or ../shared/`path` when the flag was not given and only that one exists.
+std::string default_or_shared(const std::string& path, bool given) {
+    std::error_code ec;
+    if (given || std::filesystem::exists(path, ec)) return path;
+    std::string shared = "../shared/" + path;
+    return std::filesystem::exists(shared, ec) ? shared : path;
+}
+
+// Stop with what to download when a file is missing.
+void check_gpt2_files(const Gpt2Options& o) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(o.model, ec))
+        throw Error("gpt2: '" + o.model + "' not found. Download GPT-2 124M's weights (548 MB) into data/gpt2/:\n"
+                    "  https://huggingface.co/openai-community/gpt2/resolve/main/model.safetensors\n"
+                    "(the larger sizes are openai-community/gpt2-medium, gpt2-large and gpt2-xl; pass --model PATH)");
+    for (const char* name : {"/encoder.json", "/vocab.bpe"})
+        if (!std::filesystem::is_regular_file(o.gpt2_dir + name, ec))
+            throw Error("gpt2: '" + o.gpt2_dir + name + "' not found. Download GPT-2's vocabulary into data/gpt2/ "
+                        "(or pass --gpt2-dir DIR):\n  https://openaipublic.blob.core.windows.net/gpt-2/models/124M/encoder.json\n"
+                        "  https://openaipublic.blob.core.windows.net/gpt-2/models/124M/vocab.bpe");
+}
+
+// 5.5: continue the prompt with generate() and print it as the book does.
+void print_generation(const GPTModel& model, const BpeTokenizer& tokenizer, const Gpt2Options& o) {
+    std::vector<int64_t> ids = tokenizer.encode(o.prompt);
+    if (ids.empty()) throw Error("gpt2: --prompt is empty; give at least one character");
+    manual_seed(static_cast<uint64_t>(o.seed));
+    std::cout << "Output text:\n " << generate_text(model, tokenizer, ids, o.tokens, o.temperature, o.top_k, true) << "\n";
+}
+
+// Exercise 5.5: the losses on the-verdict's loaders (90/10 split by characters, windows
+// of 256 tokens, batch 2, seed 123), in eval mode without gradients.
+void print_verdict_losses(GPTModel& model, const BpeTokenizer& tokenizer, const std::string& path) {
+    TrainValLoaders loaders(read_file(path), tokenizer, std::min<int64_t>(256, model.cfg.context_length), 2);
+    model.eval();
+    manual_seed(123);  // the shuffling of the training loader
+    NoGradGuard no_grad;
+    std::cout << "Training loss: " << python_float_repr(calc_loss_loader(loaders.train_loader, model)) << "\n";
+    std::cout << "Validation loss: " << python_float_repr(calc_loss_loader(loaders.val_loader, model)) << "\n";
+}
+
+}  // namespace
+
+int gpt2_command(int argc, char** argv) {
+    Gpt2Options o;
+    FlagParser flags("ch05_pretraining gpt2");
+    flags.add_string("--model", &o.model, "Hugging Face GPT-2 model.safetensors  [data/gpt2/model.safetensors]");
+    flags.add_string("--gpt2-dir", &o.gpt2_dir, "folder with GPT-2's encoder.json and vocab.bpe  [data/gpt2]");
+    flags.add_string("--prompt", &o.prompt, "text to continue  [\"Every effort moves you\"]");
+    flags.add_int("--tokens", &o.tokens, 0, 1000000, "how many tokens to add  [25]");
+    flags.add_double("--temperature", &o.temperature, 0.0, 100.0, "0: greedy  [1.5]");
+    flags.add_int("--top-k", &o.top_k, 0, 1000000, "sample among the k likeliest (0: all)  [50]");
+    flags.add_int("--seed", &o.seed, 0, INT64_MAX, "random seed  [123]");
+    flags.add_threads();
+    flags.add_string("--eval-verdict", &o.eval_verdict, "also print the losses on this text (data/the-verdict.txt: exercise 5.5)");
+    if (!flags.parse(argc, argv)) return 0;
+    o.model = default_or_shared(o.model, flags.given("--model"));
+    o.gpt2_dir = default_or_shared(o.gpt2_dir, flags.given("--gpt2-dir"));
+    check_gpt2_files(o);
+    BpeTokenizer tokenizer = BpeTokenizer::load_gpt2(o.gpt2_dir + "/encoder.json", o.gpt2_dir + "/vocab.bpe");
+    GPTModel model(gpt2_config_from_safetensors(o.model));
+    if (model.cfg.vocab_size != tokenizer.vocab_size())
+        throw Error("gpt2: '" + o.model + "' has " + std::to_string(model.cfg.vocab_size) + " token embeddings but the "
+                    "vocabulary in " + o.gpt2_dir + " has " + std::to_string(tokenizer.vocab_size()) + " tokens");
+    load_gpt2_weights(o.model, model);
+    model.eval();
+    print_generation(model, tokenizer, o);
+    if (!o.eval_verdict.empty()) print_verdict_losses(model, tokenizer, o.eval_verdict);
+    return 0;
+}
+
+}  // namespace llm

@@ -1,0 +1,76 @@
+// The safetensors file format, written and read by hand.
+//
+// safetensors (Hugging Face) is the simplest way to store named tensors so that
+// PyTorch can read them (`safetensors.torch.load_file`). A file has three parts:
+//
+//   bytes 0..7     N, the length of the header, as an unsigned 64-bit little-endian integer
+//   bytes 8..8+N   the header: a JSON object, padded with spaces so 8 + N is a multiple of 8
+//                    {"__metadata__": {"format": "..."},            <- optional, string -> string
+//                     "tok_emb.weight": {"dtype": "F32",
+//                                        "shape": [50257, 768],
+//                                        "data_offsets": [0, 154389504]},
+//                     ...}
+//   the rest       the data: every tensor's values, row-major, little-endian, one after
+//                  the other; data_offsets = [begin, end) counts bytes from the end of
+//                  the header, so the first tensor starts at 0.
+//
+// The reader trusts nothing: a wrong or truncated file raises llm::Error naming the
+// file and what was expected, before anything large is allocated.
+#pragma once
+
+#include "nn/nn.h"  // NamedTensor
+
+#include <cstdint>
+#include <fstream>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace llm {
+
+// Everything a safetensors file holds: the header's "__metadata__" and the tensors
+// in the order the header lists them.
+struct SafetensorsFile {
+    std::map<std::string, std::string> metadata;
+    std::vector<NamedTensor> tensors;
+};
+
+// Write `tensors` (stored in this order) and `metadata` to `path`, atomically.
+// float32 tensors are stored as "F32"; int64-tagged tensors (token ids) as "I64".
+void save_safetensors(const std::string& path, const std::vector<NamedTensor>& tensors,
+                      const std::map<std::string, std::string>& metadata = {});
+
+// Read and check a whole file. "F32" tensors come back float32, "I64" ones int64-tagged.
+SafetensorsFile load_safetensors(const std::string& path);
+
+// Only the header's "__metadata__" (the header is checked; the data is not read, so
+// this is cheap even for a 500 MB checkpoint).
+std::map<std::string, std::string> read_safetensors_metadata(const std::string& path);
+
+// --- one tensor at a time -------------------------------------------------------------
+// For checkpoints too big to hold twice (GPT-2 XL is 6 GB): read and check the header,
+// then read the tensors one by one from the open file.
+
+// What the header says about one tensor: bytes [begin, end) of the data area.
+struct SafetensorsEntry {
+    std::string name;
+    std::string dtype;  // "F32" or "I64"
+    Shape shape;
+    uint64_t begin = 0, end = 0;
+};
+
+struct SafetensorsHeader {
+    std::map<std::string, std::string> metadata;
+    std::vector<SafetensorsEntry> entries;  // in header order
+    uint64_t data_start = 0;                // file offset of the data area (8 + header length)
+};
+
+// Read and check the header of the file `in` (opened in binary mode on `path`; the size
+// of the file is checked against the offsets, so a truncated file is refused here).
+SafetensorsHeader read_safetensors_header(std::ifstream& in, const std::string& path);
+
+// One tensor of the header `header` read from `in`: "F32" -> float32, "I64" -> int64-tagged.
+Tensor read_safetensors_tensor(std::ifstream& in, const SafetensorsHeader& header, const SafetensorsEntry& entry,
+                               const std::string& path);
+
+}  // namespace llm

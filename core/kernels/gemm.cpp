@@ -1,0 +1,415 @@
+// Matrix multiply kernels; see matmul.h for the contract.
+//
+// matmul_naive is the definition written out: three loops, one dot product per
+// element of C. It is correct and slow, because every element of op(B) is read
+// from memory M times and op(B) is walked down its columns.
+//
+// matmul computes the same product the way BLAS libraries do (GotoBLAS, BLIS,
+// "Anatomy of High-Performance Matrix Multiplication", Goto & van de Geijn 2008):
+//
+//   for jc in steps of NC over N:          loop 5: a KC×NC panel of op(B) ...
+//     for pc in steps of KC over K:        loop 4: ... is packed once, lives in L3
+//       pack_b   KC×NC panel of op(B)
+//       for ic in steps of MC over M:      loop 3: an MC×KC block of op(A) ...
+//         pack_a   MC×KC block of op(A)    ...   is packed once, lives in L2
+//         for jr in steps of NR over NC:   loop 2: a KC×NR sliver of B, reused ...
+//           for ir in steps of MR over MC: loop 1: ... by every MR×KC sliver of A
+//             micro_kernel: MR×NR tile of C in registers, KC rank-1 updates
+//
+// Packing copies each block into the exact order the micro-kernel reads it,
+// front to back, with transposes resolved and edges padded with zeros. The
+// micro-kernel is then one short loop the compiler turns into vector FMAs.
+#include "kernels/gemm.h"
+
+#include "kernels/multiply_add.h"
+#include "kernels/parallel.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <memory>
+#include <new>
+#include <vector>
+
+namespace llm {
+
+void matmul_naive(int64_t M, int64_t N, int64_t K,
+                  const float* A, int64_t lda, bool trans_a,
+                  const float* B, int64_t ldb, bool trans_b,
+                  float* C, int64_t ldc, bool accumulate) {
+    for (int64_t i = 0; i < M; i++) {
+        for (int64_t j = 0; j < N; j++) {
+            float sum = 0.0f;
+            for (int64_t k = 0; k < K; k++) {
+                float a = trans_a ? A[k * lda + i] : A[i * lda + k];
+                float b = trans_b ? B[j * ldb + k] : B[k * ldb + j];
+                sum += a * b;
+            }
+            C[i * ldc + j] = accumulate ? C[i * ldc + j] + sum : sum;
+        }
+    }
+}
+
+namespace {
+
+// ---------------------------------------------------------------------------
+// Block sizes.
+//
+// MR×NR is the register tile: the micro-kernel keeps MR·NR accumulators of C in
+// vector registers and, per step of k, loads NR floats of B, broadcasts MR floats
+// of A and does MR·NR multiply-adds. It should use most registers but not spill.
+// The AVX2 shape was chosen by timing the micro-kernel under g++ 12 and clang++
+// 14: others (6×16, 8×8) make g++ vectorise the loop over i instead of j and run
+// 10× slower. The AVX-512 shape is untimed (the machine here has none).
+#if defined(__AVX512F__)
+constexpr int MR = 6;   // 6×32: 12 zmm accumulators (24 ymm if the compiler prefers
+constexpr int NR = 32;  // 256-bit vectors) + B + A, within the 32 registers
+#elif defined(__AVX2__)
+constexpr int MR = 4;   // 4×24: 12 ymm accumulators + 3 for B + 1 for A = all 16
+constexpr int NR = 24;
+#else
+constexpr int MR = 4;   // 4×8: 8 xmm accumulators (SSE2, 16 registers), or scalar code
+constexpr int NR = 8;
+#endif
+
+// KC: each visit of the micro-kernel to a tile of C does KC multiply-adds per
+//     element and then loads and stores the tile. C is too big to stay in any
+//     cache between visits, so a tile costs a trip to L3 or memory: larger KC
+//     means fewer trips. Textbook BLIS keeps the KC×NR sliver of B in the 32 KB
+//     L1 (KC = 256); here KC = 768 (a 72 KB sliver, streamed from L2 by the
+//     hardware prefetcher) measured 5-10% faster, as C traffic is what limits.
+// MC: the MC×KC block of packed A is reread for every NR-wide sliver of B, so it
+//     should stay in L2 (512 KB per core here): 96·768·4 B = 288 KB, leaving
+//     room for the B sliver. A multiple of every MR.
+// NC: the KC×NC panel of packed B is reread for every MC block of A, so it
+//     should stay in L3: 768·2016·4 B = 6 MB of a 32 MB L3. A multiple of every NR.
+constexpr int64_t KC = 768;
+constexpr int64_t MC = 96;
+constexpr int64_t NC = 2016;
+static_assert(MC % MR == 0 && NC % NR == 0, "blocks must hold whole tiles");
+
+// Below this many multiply-adds the copying and allocation of the blocked path
+// cost more than they save (measured: the two break even near 8×8×8; the
+// blocked path is 4-8× faster at 32×32×32, 12-17× at 64×64×64).
+constexpr int64_t SMALL_PRODUCT = 8 * 8 * 8;
+
+// ---------------------------------------------------------------------------
+// Helpers.
+
+int64_t round_up(int64_t n, int64_t multiple) { return (n + multiple - 1) / multiple * multiple; }
+
+// A matrix seen through strides: element (r, c) is data[r*row_stride + c*col_stride].
+// op(A) and op(B) of the contract are both one of these, whatever the transposes.
+struct StridedMatrix {
+    const float* data;
+    int64_t row_stride;
+    int64_t col_stride;
+    float at(int64_t r, int64_t c) const { return data[r * row_stride + c * col_stride]; }
+};
+
+// op(X) as a StridedMatrix: the transposed layout just swaps the two strides.
+StridedMatrix op(const float* X, int64_t ldx, bool trans) {
+    return trans ? StridedMatrix{X, 1, ldx} : StridedMatrix{X, ldx, 1};
+}
+
+// A float buffer aligned to 64 bytes (a cache line, and one AVX-512 register),
+// freed automatically. Uninitialised: the packing routines write every element.
+struct FreeDeleter {
+    void operator()(float* p) const { std::free(p); }
+};
+using AlignedBuffer = std::unique_ptr<float[], FreeDeleter>;
+
+AlignedBuffer alloc_aligned(int64_t count) {
+    size_t bytes = static_cast<size_t>(round_up(count * int64_t(sizeof(float)), 64));
+    void* p = std::aligned_alloc(64, bytes);
+    if (p == nullptr) throw std::bad_alloc();
+    return AlignedBuffer(static_cast<float*>(p));
+}
+
+// ---------------------------------------------------------------------------
+// Packing.
+
+// Copies the mc×kc block of op(A) whose top-left corner is (row0, col0) into
+// `packed`, as ceil(mc/MR) slivers of MR rows. Within a sliver the block is
+// stored column by column: for each k, the MR values A(row0+i, col0+k). Rows
+// past mc are zeros, so the micro-kernel always computes a full tile.
+//
+// When A is stored transposed (a weight gradient dYᵀ·X), a column of op(A) is a
+// contiguous row in memory, and walking it down a sliver's MR rows per step would
+// touch a new cache line every step; pack_a_by_columns reads it straight instead.
+void pack_a_by_columns(const StridedMatrix& a, int64_t row0, int64_t col0, int64_t mc, int64_t kc,
+                       float* packed);
+
+void pack_a(const StridedMatrix& a, int64_t row0, int64_t col0, int64_t mc, int64_t kc,
+            float* packed) {
+    if (a.row_stride == 1 && a.col_stride != 1) return pack_a_by_columns(a, row0, col0, mc, kc, packed);
+    for (int64_t i0 = 0; i0 < mc; i0 += MR) {
+        int64_t rows = std::min<int64_t>(MR, mc - i0);
+        for (int64_t k = 0; k < kc; k++) {
+            for (int64_t i = 0; i < rows; i++) packed[i] = a.at(row0 + i0 + i, col0 + k);
+            for (int64_t i = rows; i < MR; i++) packed[i] = 0.0f;
+            packed += MR;
+        }
+    }
+}
+
+// The same packed layout as pack_a, for an op(A) whose columns are contiguous: each
+// column k of the block is read once, front to back, and its values are dealt out MR at
+// a time to the slivers, where they sit at position k.
+void pack_a_by_columns(const StridedMatrix& a, int64_t row0, int64_t col0, int64_t mc, int64_t kc,
+                       float* packed) {
+    int64_t full_slivers = mc / MR, rest = mc % MR;
+    for (int64_t k = 0; k < kc; k++) {
+        const float* column = a.data + row0 + (col0 + k) * a.col_stride;
+        float* out = packed + k * MR;  // entry k of the first sliver
+        for (int64_t s = 0; s < full_slivers; s++)
+            for (int64_t i = 0; i < MR; i++) out[s * MR * kc + i] = column[s * MR + i];
+        if (rest > 0) {
+            float* last = out + full_slivers * MR * kc;
+            for (int64_t i = 0; i < MR; i++) last[i] = i < rest ? column[full_slivers * MR + i] : 0.0f;
+        }
+    }
+}
+
+// Copies the kc×nc panel of op(B) whose top-left corner is (row0, col0) into
+// `packed`, as ceil(nc/NR) slivers of NR columns. Within a sliver the panel is
+// stored row by row: for each k, the NR values B(row0+k, col0+j). Columns past
+// nc are zeros.
+//
+// When B is stored transposed (a Linear weight in x·Wᵀ), the NR values of one k are NR
+// different rows in memory; pack_b_by_columns copies such a panel in small blocks instead.
+void pack_b_by_columns(const StridedMatrix& b, int64_t row0, int64_t col0, int64_t kc, int64_t nc,
+                       float* packed);
+
+void pack_b(const StridedMatrix& b, int64_t row0, int64_t col0, int64_t kc, int64_t nc,
+            float* packed) {
+    if (b.row_stride == 1 && b.col_stride != 1) return pack_b_by_columns(b, row0, col0, kc, nc, packed);
+    for (int64_t j0 = 0; j0 < nc; j0 += NR) {
+        int64_t cols = std::min<int64_t>(NR, nc - j0);
+        for (int64_t k = 0; k < kc; k++) {
+            for (int64_t j = 0; j < cols; j++) packed[j] = b.at(row0 + k, col0 + j0 + j);
+            for (int64_t j = cols; j < NR; j++) packed[j] = 0.0f;
+            packed += NR;
+        }
+    }
+}
+
+// The same packed layout as pack_b, for an op(B) whose columns are contiguous. Read
+// column by column, the NR columns of a sliver are NR memory rows whose strides (often a
+// power of two times a small number) map them onto a few L1 cache sets, so walking k
+// across all of them at once evicts each line before its next value is read. Copying
+// KB values of each column at a time (NR short contiguous reads, then KB rows of the
+// sliver written) keeps both sides in L1.
+void pack_b_by_columns(const StridedMatrix& b, int64_t row0, int64_t col0, int64_t kc, int64_t nc,
+                       float* packed) {
+    constexpr int64_t KB = 16;  // values per column per step: one 64-byte cache line
+    for (int64_t j0 = 0; j0 < nc; j0 += NR) {
+        int64_t cols = std::min<int64_t>(NR, nc - j0);
+        float* sliver = packed + j0 * kc;  // the slivers before it hold j0 columns of kc values
+        for (int64_t k0 = 0; k0 < kc; k0 += KB) {
+            int64_t k1 = std::min(kc, k0 + KB);
+            for (int64_t j = 0; j < cols; j++) {
+                const float* column = b.data + (row0 + k0) + (col0 + j0 + j) * b.col_stride;
+                for (int64_t k = k0; k < k1; k++) sliver[k * NR + j] = column[k - k0];
+            }
+            for (int64_t j = cols; j < NR; j++)
+                for (int64_t k = k0; k < k1; k++) sliver[k * NR + j] = 0.0f;
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The micro-kernel and the loops around it.
+
+// tile (MR×NR, row-major) = Σ_k a_sliver[k] ⊗ b_sliver[k]: kc rank-1 updates of
+// an MR×NR tile, reading MR floats of packed A and NR floats of packed B per k.
+// Constant loop bounds let the compiler unroll i, turn j into NR/lanes vector
+// FMAs and keep all of acc in registers.
+void micro_kernel(int64_t kc, const float* a, const float* b, float* tile) {
+    float acc[MR][NR] = {};
+    for (int64_t k = 0; k < kc; k++) {
+        for (int i = 0; i < MR; i++)
+            for (int j = 0; j < NR; j++) acc[i][j] = multiply_add(a[i], b[j], acc[i][j]);
+        a += MR;
+        b += NR;
+    }
+    for (int i = 0; i < MR; i++)
+        for (int j = 0; j < NR; j++) tile[i * NR + j] = acc[i][j];
+}
+
+// Writes the top-left rows×cols of a computed tile into C (row stride ldc):
+// C = tile, or C += tile when `add`. The zero-padded rest of the tile is dropped.
+void store_tile(const float* tile, int64_t rows, int64_t cols, float* C, int64_t ldc, bool add) {
+    for (int64_t i = 0; i < rows; i++) {
+        float* c_row = C + i * ldc;
+        const float* t_row = tile + i * NR;
+        if (add)
+            for (int64_t j = 0; j < cols; j++) c_row[j] += t_row[j];
+        else
+            for (int64_t j = 0; j < cols; j++) c_row[j] = t_row[j];
+    }
+}
+
+// C[mc×nc] (=|+=) packed A block (mc×kc) · packed B panel (kc×nc), one MR×NR
+// tile at a time (loops 2 and 1 of the nest at the top of the file).
+void macro_kernel(int64_t mc, int64_t nc, int64_t kc, const float* a_packed,
+                  const float* b_packed, float* C, int64_t ldc, bool add) {
+    alignas(64) float tile[MR * NR];
+    for (int64_t j0 = 0; j0 < nc; j0 += NR) {
+        for (int64_t i0 = 0; i0 < mc; i0 += MR) {
+            micro_kernel(kc, a_packed + i0 * kc, b_packed + j0 * kc, tile);
+            store_tile(tile, std::min<int64_t>(MR, mc - i0), std::min<int64_t>(NR, nc - j0),
+                       C + i0 * ldc + j0, ldc, add);
+        }
+    }
+}
+
+// The blocked product, loops 5, 4 and 3. The first KC block of K stores into C
+// (or adds, if `accumulate`); later KC blocks add to what the earlier ones left.
+// matmul_blocked_threads below runs one of these per thread on a slab of C.
+// Each thread keeps its two packing buffers from one product to the next. (Allocating
+// up to 6 MB per product made the C library map fresh pages each time, and the OS
+// clear every one of them on first touch: about 5% of a GPT-2 training step.)
+struct PackingBuffers {
+    AlignedBuffer a, b;
+    int64_t a_count = 0, b_count = 0;
+};
+thread_local PackingBuffers t_packing;
+
+// `buffer`, grown to hold at least `count` floats.
+float* at_least(AlignedBuffer& buffer, int64_t& capacity, int64_t count) {
+    if (count > capacity) {
+        buffer = alloc_aligned(count);
+        capacity = count;
+    }
+    return buffer.get();
+}
+
+void matmul_blocked(int64_t M, int64_t N, int64_t K, const StridedMatrix& a,
+                    const StridedMatrix& b, float* C, int64_t ldc, bool accumulate) {
+    PackingBuffers& buffers = t_packing;
+    float* a_packed = at_least(buffers.a, buffers.a_count, round_up(std::min(M, MC), MR) * std::min(K, KC));
+    float* b_packed = at_least(buffers.b, buffers.b_count, std::min(K, KC) * round_up(std::min(N, NC), NR));
+    for (int64_t jc = 0; jc < N; jc += NC) {
+        int64_t nc = std::min(NC, N - jc);
+        for (int64_t pc = 0; pc < K; pc += KC) {
+            int64_t kc = std::min(KC, K - pc);
+            bool add = accumulate || pc > 0;
+            pack_b(b, pc, jc, kc, nc, b_packed);
+            for (int64_t ic = 0; ic < M; ic += MC) {
+                int64_t mc = std::min(MC, M - ic);
+                pack_a(a, ic, pc, mc, kc, a_packed);
+                macro_kernel(mc, nc, kc, a_packed, b_packed, C + ic * ldc + jc, ldc,
+                             add);
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// One row of A (M == 1, as when generating one token): a vector-matrix product.
+// Packing B would cost as much as the arithmetic, so B is read in place.
+
+// Σ x[k]·y[k] with 16 independent partial sums, so the compiler can vectorise
+// it without reassociating one long sum (which it may not do on its own).
+float dot(const float* x, const float* y, int64_t n) {
+    constexpr int LANES = 16;
+    float partial[LANES] = {};
+    int64_t k = 0;
+    for (; k + LANES <= n; k += LANES)
+        for (int l = 0; l < LANES; l++) partial[l] = multiply_add(x[k + l], y[k + l], partial[l]);
+    float sum = 0.0f;
+    for (int l = 0; l < LANES; l++) sum += partial[l];
+    for (; k < n; k++) sum = multiply_add(x[k], y[k], sum);
+    return sum;
+}
+
+// c (1×N) (=|+=) a (1×K) · op(B). If the rows of op(B) are contiguous, c is
+// built as Σ_k a_k · (row k of B), vectorised over j; otherwise (trans_b) its
+// columns are contiguous and each c_j is a dot product.
+void row_times_matrix(int64_t N, int64_t K, const StridedMatrix& a, const StridedMatrix& b,
+                      float* c, bool accumulate) {
+    std::vector<float> a_row(static_cast<size_t>(K));  // op(A)'s row, made contiguous
+    for (int64_t k = 0; k < K; k++) a_row[k] = a.at(0, k);
+    if (b.col_stride == 1) {
+        if (!accumulate) std::fill(c, c + N, 0.0f);
+        for (int64_t k = 0; k < K; k++) {
+            const float* b_row = b.data + k * b.row_stride;
+            for (int64_t j = 0; j < N; j++) c[j] = multiply_add(a_row[k], b_row[j], c[j]);
+        }
+    } else {
+        for (int64_t j = 0; j < N; j++) {
+            float sum = dot(a_row.data(), b.data + j * b.col_stride, K);
+            c[j] = accumulate ? c[j] + sum : sum;
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Threads. The output is cut into slabs of whole tiles, one per thread: columns of
+// C when N is the larger side, rows when M is. Each thread runs the single-threaded
+// kernel on its slab with its own packing buffers. Every element of C is still
+// computed by the same loops in the same order, so the result does not depend on
+// the number of threads.
+
+// Columns [j0, j1) of op(B), as a matrix of their own.
+StridedMatrix columns_from(const StridedMatrix& b, int64_t j0) {
+    return StridedMatrix{b.data + j0 * b.col_stride, b.row_stride, b.col_stride};
+}
+// Rows [i0, i1) of op(A).
+StridedMatrix rows_from(const StridedMatrix& a, int64_t i0) {
+    return StridedMatrix{a.data + i0 * a.row_stride, a.row_stride, a.col_stride};
+}
+
+// A thread gets at least this many multiply-adds, or waking it costs more than it saves.
+constexpr int64_t MIN_WORK_PER_THREAD = 1 << 18;
+
+// Tiles per chunk so that a chunk holds MIN_WORK_PER_THREAD multiply-adds (at least 1).
+int64_t tiles_grain(int64_t work_per_tile) { return std::max<int64_t>(1, MIN_WORK_PER_THREAD / work_per_tile); }
+
+void matmul_blocked_threads(int64_t M, int64_t N, int64_t K, const StridedMatrix& a,
+                            const StridedMatrix& b, float* C, int64_t ldc, bool accumulate) {
+    if (N >= M) {
+        parallel_for((N + NR - 1) / NR, tiles_grain(M * K * NR), [&](int64_t t0, int64_t t1) {  // NR columns
+            int64_t j0 = t0 * NR, j1 = std::min(N, t1 * NR);
+            matmul_blocked(M, j1 - j0, K, a, columns_from(b, j0), C + j0, ldc, accumulate);
+        });
+    } else {
+        parallel_for((M + MR - 1) / MR, tiles_grain(N * K * MR), [&](int64_t t0, int64_t t1) {  // MR rows
+            int64_t i0 = t0 * MR, i1 = std::min(M, t1 * MR);
+            matmul_blocked(i1 - i0, N, K, rows_from(a, i0), b, C + i0 * ldc, ldc, accumulate);
+        });
+    }
+}
+
+// The vector-matrix product, its columns split between the threads.
+void row_times_matrix_threads(int64_t N, int64_t K, const StridedMatrix& a, const StridedMatrix& b,
+                              float* c, bool accumulate) {
+    parallel_for(N, 512, [&](int64_t j0, int64_t j1) {
+        row_times_matrix(j1 - j0, K, a, columns_from(b, j0), c + j0, accumulate);
+    });
+}
+
+}  // namespace
+
+// Picks a path by shape; see the comment at the top of the file for the blocked one.
+void matmul(int64_t M, int64_t N, int64_t K,
+            const float* A, int64_t lda, bool trans_a,
+            const float* B, int64_t ldb, bool trans_b,
+            float* C, int64_t ldc, bool accumulate) {
+    if (M <= 0 || N <= 0) return;
+    if (K <= 0) {  // an empty sum: C = 0, or C unchanged when accumulating
+        if (!accumulate)
+            for (int64_t i = 0; i < M; i++) std::fill(C + i * ldc, C + i * ldc + N, 0.0f);
+        return;
+    }
+    if (M * N * K < SMALL_PRODUCT) {
+        matmul_naive(M, N, K, A, lda, trans_a, B, ldb, trans_b, C, ldc, accumulate);
+    } else if (M == 1) {
+        row_times_matrix_threads(N, K, op(A, lda, trans_a), op(B, ldb, trans_b), C, accumulate);
+    } else {
+        matmul_blocked_threads(M, N, K, op(A, lda, trans_a), op(B, ldb, trans_b), C, ldc, accumulate);
+    }
+}
+
+}  // namespace llm

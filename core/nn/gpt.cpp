@@ -1,0 +1,131 @@
+// Chapter 4: the Transformer block and the GPT model.
+#include "nn/nn.h"
+
+#include "ops/ops.h"
+
+namespace llm {
+
+// --- TransformerBlock (4.5) ---------------------------------------------------------
+
+TransformerBlock::TransformerBlock(const GPTConfig& cfg)
+    : att(cfg.emb_dim, cfg.emb_dim, cfg.context_length, cfg.drop_rate, cfg.n_heads, cfg.qkv_bias),
+      ff(cfg), norm1(cfg.emb_dim), norm2(cfg.emb_dim), drop_shortcut(cfg.drop_rate) {
+    register_module("att", att);
+    register_module("ff", ff);
+    register_module("norm1", norm1);
+    register_module("norm2", norm2);
+    register_module("drop_shortcut", drop_shortcut);
+}
+
+Tensor TransformerBlock::forward(const Tensor& x) const {
+    Tensor shortcut = x;  // shortcut connection for the attention block
+    Tensor h = norm1.forward(x);
+    h = att.forward(h);
+    h = drop_shortcut.forward(h);
+    h = h + shortcut;
+
+    shortcut = h;         // shortcut connection for the feed-forward block
+    Tensor out = norm2.forward(h);
+    out = ff.forward(out);
+    out = drop_shortcut.forward(out);
+    return out + shortcut;
+}
+
+Tensor TransformerBlock::forward_cached(const Tensor& x, Tensor& cache_keys, Tensor& cache_values) const {
+    Tensor h = drop_shortcut.forward(att.forward_cached(norm1.forward(x), cache_keys, cache_values)) + x;
+    return drop_shortcut.forward(ff.forward(norm2.forward(h))) + h;
+}
+
+// --- GPTModel (4.6) ----------------------------------------------------------------------
+
+static void check_config(const GPTConfig& cfg) {
+    if (cfg.vocab_size <= 0 || cfg.context_length <= 0 || cfg.emb_dim <= 0 || cfg.n_heads <= 0 || cfg.n_layers < 0)
+        throw Error("GPTConfig: vocab_size, context_length, emb_dim and n_heads must be positive");
+    if (cfg.emb_dim % cfg.n_heads != 0)
+        throw Error("GPTConfig: emb_dim (" + std::to_string(cfg.emb_dim) + ") must be divisible by n_heads (" +
+                    std::to_string(cfg.n_heads) + ")");
+    if (cfg.drop_rate < 0.0 || cfg.drop_rate >= 1.0)
+        throw Error("GPTConfig: drop_rate must be in [0, 1), got " + std::to_string(cfg.drop_rate));
+}
+
+static const GPTConfig& checked(const GPTConfig& cfg) {
+    check_config(cfg);
+    return cfg;
+}
+
+// The blocks are built in the member initialiser list, between drop_emb and
+// final_norm, so their weights are drawn from the generator after the embeddings
+// and before out_head, as in the book.
+static std::vector<std::unique_ptr<TransformerBlock>> make_blocks(const GPTConfig& cfg) {
+    std::vector<std::unique_ptr<TransformerBlock>> blocks;
+    for (int64_t i = 0; i < cfg.n_layers; i++) blocks.push_back(std::make_unique<TransformerBlock>(cfg));
+    return blocks;
+}
+
+GPTModel::GPTModel(const GPTConfig& config)
+    : cfg(checked(config)), tok_emb(cfg.vocab_size, cfg.emb_dim), pos_emb(cfg.context_length, cfg.emb_dim),
+      drop_emb(cfg.drop_rate), trf_blocks(make_blocks(cfg)), final_norm(cfg.emb_dim),
+      out_head(cfg.emb_dim, cfg.vocab_size, false) {
+    register_module("tok_emb", tok_emb);
+    register_module("pos_emb", pos_emb);
+    register_module("drop_emb", drop_emb);
+    for (size_t i = 0; i < trf_blocks.size(); i++) register_module("trf_blocks." + std::to_string(i), *trf_blocks[i]);
+    register_module("final_norm", final_norm);
+    register_module("out_head", out_head);
+}
+
+// Embeddings of the token ids (b, T) and of the positions 0..T-1, added.
+static Tensor embed(const Embedding& tok_emb, const Embedding& pos_emb, const Tensor& in_idx) {
+    if (in_idx.dim() != 2)
+        throw Error("GPTModel: expected token ids of shape (batch, num_tokens), got " + shape_to_string(in_idx.shape()));
+    int64_t seq_len = in_idx.size(1);
+    if (seq_len > pos_emb.weight.size(0))
+        throw Error("GPTModel: " + std::to_string(seq_len) + " tokens are more than the context length " +
+                    std::to_string(pos_emb.weight.size(0)));
+    Tensor tok_embeds = tok_emb.forward(in_idx);            // (b, T, emb_dim)
+    Tensor pos_embeds = pos_emb.forward(arange(seq_len));   // (T, emb_dim)
+    return tok_embeds + pos_embeds;
+}
+
+Tensor GPTModel::forward(const Tensor& in_idx) const {
+    Tensor x = embed(tok_emb, pos_emb, in_idx);
+    x = drop_emb.forward(x);
+    for (const auto& block : trf_blocks) x = block->forward(x);
+    x = final_norm.forward(x);
+    return out_head.forward(x);  // logits (b, T, vocab_size)
+}
+
+// Like forward, for the tokens after the cached ones: positions start at cache.length.
+Tensor GPTModel::forward_cached(const Tensor& in_idx, KVCache& cache) const {
+    int64_t seq_len = in_idx.size(1);
+    if (cache.length + seq_len > cfg.context_length)
+        throw Error("GPTModel: the KV cache holds " + std::to_string(cache.length) + " tokens; " +
+                    std::to_string(seq_len) + " more exceed the context length " + std::to_string(cfg.context_length));
+    cache.keys.resize(trf_blocks.size());
+    cache.values.resize(trf_blocks.size());
+    Tensor positions = arange(cache.length, cache.length + seq_len);
+    Tensor x = drop_emb.forward(tok_emb.forward(in_idx) + pos_emb.forward(positions));
+    for (size_t i = 0; i < trf_blocks.size(); i++) x = trf_blocks[i]->forward_cached(x, cache.keys[i], cache.values[i]);
+    cache.length += seq_len;
+    return out_head.forward(final_norm.forward(x));
+}
+
+// --- DummyGPTModel (4.1) ------------------------------------------------------------------
+// The book's dummy blocks and dummy norm return their input unchanged and hold no
+// parameters, so they are left out; the random stream is the same.
+
+DummyGPTModel::DummyGPTModel(const GPTConfig& cfg)
+    : tok_emb(cfg.vocab_size, cfg.emb_dim), pos_emb(cfg.context_length, cfg.emb_dim), drop_emb(cfg.drop_rate),
+      out_head(cfg.emb_dim, cfg.vocab_size, false) {
+    register_module("tok_emb", tok_emb);
+    register_module("pos_emb", pos_emb);
+    register_module("drop_emb", drop_emb);
+    register_module("out_head", out_head);
+}
+
+Tensor DummyGPTModel::forward(const Tensor& in_idx) const {
+    Tensor x = drop_emb.forward(embed(tok_emb, pos_emb, in_idx));
+    return out_head.forward(x);
+}
+
+}  // namespace llm

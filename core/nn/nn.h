@@ -1,0 +1,212 @@
+// Neural-network modules with the book's names, built like PyTorch builds them.
+//
+// A Module owns named parameters and named child modules, so that
+// named_parameters() gives PyTorch's state-dict names in PyTorch's order
+// (`trf_blocks.0.att.W_query.weight`, ...). C++ constructs members in the order
+// they are declared, so each class declares its members in the order the book's
+// __init__ creates them: that is also the order the random generator is drawn,
+// which is why a seeded model here has the book's weights.
+#pragma once
+
+#include "tensor/tensor.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace llm {
+
+struct NamedTensor {
+    std::string name;
+    Tensor tensor;
+};
+
+class Module {
+public:
+    Module() = default;
+    Module(const Module&) = delete;             // children are registered by address
+    Module& operator=(const Module&) = delete;
+    virtual ~Module() = default;
+
+    std::vector<NamedTensor> named_parameters() const;  // own first, then children's, as PyTorch
+    std::vector<Tensor> parameters() const;
+    int64_t num_parameters() const;
+    void train(bool mode = true);                        // sets this module and all children
+    void eval() { train(false); }
+    bool training() const { return training_; }
+    void zero_grad();                                    // every parameter's grad -> none
+
+protected:
+    Tensor register_parameter(const std::string& name, Tensor value);  // marks requires_grad
+    void register_module(const std::string& name, Module& child);
+
+private:
+    void collect(const std::string& prefix, std::vector<NamedTensor>& out) const;
+    std::vector<NamedTensor> params_;
+    std::vector<std::pair<std::string, Module*>> children_;
+    bool training_ = true;
+};
+
+// --- layers (nn_layers.cpp) -------------------------------------------------
+
+// nn.Linear: y = x·Wᵀ + b, weight (out_features, in_features).
+class Linear : public Module {
+public:
+    Linear(int64_t in_features, int64_t out_features, bool bias = true);
+    Tensor forward(const Tensor& x) const;  // x: (..., in) -> (..., out)
+    Tensor weight, bias;                    // bias undefined when bias = false
+};
+
+// nn.Embedding: a lookup table of num_embeddings rows of embedding_dim values.
+class Embedding : public Module {
+public:
+    Embedding(int64_t num_embeddings, int64_t embedding_dim);
+    Tensor forward(const Tensor& ids) const;  // ids: int64 (...) -> (..., dim)
+    Tensor weight;
+};
+
+// The book's LayerNorm (section 4.2): trainable scale and shift, eps 1e-5.
+class LayerNorm : public Module {
+public:
+    explicit LayerNorm(int64_t emb_dim);
+    Tensor forward(const Tensor& x) const;  // x: (..., emb_dim)
+    float eps = 1e-5f;
+    Tensor scale, shift;
+};
+
+// The book's GELU (tanh approximation, section 4.3). No parameters.
+class GELU : public Module {
+public:
+    Tensor forward(const Tensor& x) const;
+};
+
+class Dropout : public Module {
+public:
+    explicit Dropout(double p) : p(p) {}
+    Tensor forward(const Tensor& x) const;  // identity in eval mode
+    double p;  // a double, as in Python: keep = 1 - p is compared in double (SPEC §8.1)
+};
+
+// The book's configuration dictionary, e.g. GPT_CONFIG_124M.
+struct GPTConfig {
+    int64_t vocab_size = 50257;
+    int64_t context_length = 1024;
+    int64_t emb_dim = 768;
+    int64_t n_heads = 12;
+    int64_t n_layers = 12;
+    double drop_rate = 0.1;
+    bool qkv_bias = false;
+};
+GPTConfig gpt_config_124m();
+
+// Linear(emb, 4·emb) -> GELU -> Linear(4·emb, emb), named layers.0 / layers.2 as in nn.Sequential.
+class FeedForward : public Module {
+public:
+    explicit FeedForward(const GPTConfig& cfg);
+    Tensor forward(const Tensor& x) const;  // x: (..., emb_dim)
+    Linear fc1;
+    GELU gelu;
+    Linear fc2;
+};
+
+// --- attention (nn_attention.cpp), chapter 3 -----------------------------------
+
+// 3.4.2: weights as plain parameters of shape (d_in, d_out), drawn with torch.rand.
+class SelfAttentionV1 : public Module {
+public:
+    SelfAttentionV1(int64_t d_in, int64_t d_out);
+    Tensor forward(const Tensor& x) const;  // x: (num_tokens, d_in) -> (num_tokens, d_out)
+    Tensor W_query, W_key, W_value;
+};
+
+// 3.4.2: the same with nn.Linear layers (better initialisation).
+class SelfAttentionV2 : public Module {
+public:
+    SelfAttentionV2(int64_t d_in, int64_t d_out, bool qkv_bias = false);
+    Tensor forward(const Tensor& x) const;  // x: (num_tokens, d_in) -> (num_tokens, d_out)
+    Linear W_query, W_key, W_value;
+};
+
+// 3.5.3: causal mask and dropout on the attention weights, batched input.
+class CausalAttention : public Module {
+public:
+    CausalAttention(int64_t d_in, int64_t d_out, int64_t context_length, double dropout, bool qkv_bias = false);
+    Tensor forward(const Tensor& x) const;  // x: (b, num_tokens, d_in) -> (b, num_tokens, d_out)
+    Linear W_query, W_key, W_value;
+    Dropout dropout;
+    Tensor mask;  // buffer: triu(ones(context_length, context_length), 1)
+};
+
+// 3.6.1: num_heads CausalAttention heads side by side, outputs concatenated.
+class MultiHeadAttentionWrapper : public Module {
+public:
+    MultiHeadAttentionWrapper(int64_t d_in, int64_t d_out, int64_t context_length, double dropout,
+                              int64_t num_heads, bool qkv_bias = false);
+    Tensor forward(const Tensor& x) const;  // (b, T, d_in) -> (b, T, num_heads · d_out)
+    std::vector<std::unique_ptr<CausalAttention>> heads;
+};
+
+// 3.6.2: one set of projections split into heads, plus an output projection.
+class MultiHeadAttention : public Module {
+public:
+    MultiHeadAttention(int64_t d_in, int64_t d_out, int64_t context_length, double dropout,
+                       int64_t num_heads, bool qkv_bias = false);
+    Tensor forward(const Tensor& x) const;  // (b, T, d_in) -> (b, T, d_out), one fused attention op
+    Tensor forward_reference(const Tensor& x) const;  // the same, op by op as in the book
+    // Generation with a KV cache: x holds only the new tokens (b, T_new, d_in); their keys
+    // and values are appended to cache_keys / cache_values (b, num_heads, T_seen, head_dim),
+    // and the new queries attend to everything cached. Same result as forward on the whole text.
+    Tensor forward_cached(const Tensor& x, Tensor& cache_keys, Tensor& cache_values) const;
+    int64_t d_out, num_heads, head_dim;
+    Linear W_query, W_key, W_value, out_proj;
+    Dropout dropout;
+    Tensor mask;  // buffer: triu(ones(context_length, context_length), 1)
+};
+
+// --- the GPT model (nn_gpt.cpp), chapter 4 ----------------------------------------
+
+// 4.5: pre-LayerNorm block with shortcut connections.
+class TransformerBlock : public Module {
+public:
+    explicit TransformerBlock(const GPTConfig& cfg);
+    Tensor forward(const Tensor& x) const;  // (b, T, emb_dim) -> same
+    Tensor forward_cached(const Tensor& x, Tensor& cache_keys, Tensor& cache_values) const;  // see above
+    MultiHeadAttention att;
+    FeedForward ff;
+    LayerNorm norm1, norm2;
+    Dropout drop_shortcut;
+};
+
+// The keys and values of the tokens a GPTModel has seen, one pair per block (the book's
+// bonus material on KV caches). Empty at first; forward_cached fills it.
+struct KVCache {
+    std::vector<Tensor> keys, values;  // per block: (b, num_heads, length, head_dim)
+    int64_t length = 0;                // tokens seen so far
+};
+
+// 4.6: token + position embeddings, n_layers blocks, final norm, output head.
+class GPTModel : public Module {
+public:
+    explicit GPTModel(const GPTConfig& cfg);
+    Tensor forward(const Tensor& in_idx) const;  // int64 (b, T) -> logits (b, T, vocab_size)
+    // The next tokens only: int64 (b, T_new) at positions cache.length ...; appends to the cache.
+    Tensor forward_cached(const Tensor& in_idx, KVCache& cache) const;  // -> logits (b, T_new, vocab_size)
+    GPTConfig cfg;
+    Embedding tok_emb, pos_emb;
+    Dropout drop_emb;
+    std::vector<std::unique_ptr<TransformerBlock>> trf_blocks;
+    LayerNorm final_norm;
+    Linear out_head;
+};
+
+// 4.1: the placeholder model: real embeddings and head, blocks and norm that do nothing.
+class DummyGPTModel : public Module {
+public:
+    explicit DummyGPTModel(const GPTConfig& cfg);
+    Tensor forward(const Tensor& in_idx) const;  // int64 (b, T) -> logits (b, T, vocab_size)
+    Embedding tok_emb, pos_emb;
+    Dropout drop_emb;
+    Linear out_head;
+};
+
+}  // namespace llm

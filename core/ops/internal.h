@@ -1,0 +1,98 @@
+// Helpers shared by the ops_*.cpp files: broadcasting, splitting a shape at a
+// dim, and applying a function to every element. Not part of the public API.
+#pragma once
+
+#include "autograd/autograd.h"
+#include "ops/ops.h"
+#include "kernels/parallel.h"
+
+#include <string>
+#include <vector>
+
+namespace llm {
+
+// PyTorch's broadcasting: align shapes on the right; sizes must match or be 1.
+Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op);
+
+// Strides (in elements) for reading a tensor of `shape` as if it had `out`'s
+// shape: 0 along the dims that broadcasting stretches.
+std::vector<int64_t> broadcast_strides(const Shape& shape, const Shape& out);
+
+// A shape seen around one dim: `outer` blocks of `n` entries, each entry
+// `inner` floats apart. Reductions and softmax loop over (outer, n, inner).
+struct DimSplit {
+    int64_t outer, n, inner;
+};
+DimSplit split_at(const Shape& shape, int64_t dim);
+
+// The shape with `dim` set to 1 (keepdim) or removed.
+Shape reduced_shape(const Shape& shape, int64_t dim, bool keepdim);
+
+// out_row = softmax of the n entries of row that sit `stride` apart (ops_nn.cpp).
+void softmax_row(const float* row, float* out_row, int64_t n, int64_t stride);
+// dx = the softmax's backward for those n entries, given g = dL/dy and y = the softmax (ops_nn.cpp).
+void softmax_backward_row(const float* g, const float* y, float* dx, int64_t n, int64_t stride);
+
+// The mask dropout multiplies by, shaped `shape`: 1/(1-p) where an element is kept, 0 where
+// it is dropped, drawn as PyTorch draws it (p = 1 drops everything and draws nothing).
+Tensor draw_dropout_mask(const Shape& shape, double p);
+
+// Elementwise loops use threads only from this many elements on (below that, waking
+// the threads costs more than the work).
+inline constexpr int64_t kElementGrain = 32768;
+
+// out[i] = f(a[i]) for every element.
+template <typename F>
+Tensor map_unary(const Tensor& a, F f) {
+    Tensor out = empty(a.shape());  // every element is written below
+    const float* x = a.data();
+    float* y = out.data();
+    parallel_for(a.numel(), kElementGrain, [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; i++) y[i] = f(x[i]);
+    });
+    return out;
+}
+
+// out = f(a, b) elementwise, with a and b broadcast to a common shape.
+template <typename F>
+Tensor map_binary(const Tensor& a, const Tensor& b, const char* op, F f) {
+    Shape out_shape = broadcast_shapes(a.shape(), b.shape(), op);
+    Tensor out = empty(out_shape);  // every element is written below
+    const float* x = a.data();
+    const float* y = b.data();
+    float* z = out.data();
+    int64_t n = out.numel();
+    if (a.shape() == b.shape()) {  // the common case: no broadcasting
+        parallel_for(n, kElementGrain, [&](int64_t begin, int64_t end) {
+            for (int64_t i = begin; i < end; i++) z[i] = f(x[i], y[i]);
+        });
+        return out;
+    }
+    if (n == 0) return out;
+    // Walk the output row by row (a row = the last dim), reading a and b through
+    // their broadcast strides.
+    std::vector<int64_t> sa = broadcast_strides(a.shape(), out_shape);
+    std::vector<int64_t> sb = broadcast_strides(b.shape(), out_shape);
+    int64_t ndim = static_cast<int64_t>(out_shape.size());
+    int64_t last = ndim ? out_shape.back() : 1;
+    int64_t last_a = ndim ? sa.back() : 0, last_b = ndim ? sb.back() : 0;
+    std::vector<int64_t> index(ndim, 0);
+    for (int64_t row = 0; row < n / last; row++) {
+        int64_t oa = 0, ob = 0;
+        for (int64_t d = 0; d + 1 < ndim; d++) {
+            oa += index[d] * sa[d];
+            ob += index[d] * sb[d];
+        }
+        for (int64_t j = 0; j < last; j++) z[row * last + j] = f(x[oa + j * last_a], y[ob + j * last_b]);
+        for (int64_t d = ndim - 2; d >= 0; d--) {  // advance the odometer
+            if (++index[d] < out_shape[d]) break;
+            index[d] = 0;
+        }
+    }
+    return out;
+}
+
+// Throws unless the tensor is float32 (ops that need real values).
+void check_float(const Tensor& t, const char* op);
+
+}  // namespace llm

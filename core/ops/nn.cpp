@@ -1,0 +1,280 @@
+// Neural-network functions: softmax, log_softmax, layer_norm, embedding, dropout.
+#include "kernels/fast_exp.h"
+#include "ops/internal.h"
+#include "random/random.h"
+
+#include <cmath>
+#include <limits>
+
+namespace llm {
+
+// --- softmax along a dim:  y_i = exp(x_i - max) / Σ_j exp(x_j - max) ------------
+// Subtracting the max changes nothing mathematically and keeps exp from overflowing.
+
+// One softmax: n entries `stride` apart (declared in ops_internal.h; the fused
+// attention of ops_attention.cpp uses it too).
+// The exps use fast_exp (fast_exp.h, within about 1 ulp of std::exp), which unlike std::exp
+// the compiler can vectorise: when the entries are contiguous (stride 1, the last dim),
+// the exp loop runs 8 entries at a time. The sum stays a separate loop, in double and
+// in index order, so it adds in exactly the same order whatever the vector width.
+void softmax_row(const float* row, float* out_row, int64_t n, int64_t stride) {
+    float m = -std::numeric_limits<float>::infinity();
+    for (int64_t j = 0; j < n; j++) m = std::max(m, row[j * stride]);
+    if (stride == 1) {
+        for (int64_t j = 0; j < n; j++) out_row[j] = fast_exp(row[j] - m);
+    } else {
+        for (int64_t j = 0; j < n; j++) out_row[j * stride] = fast_exp(row[j * stride] - m);
+    }
+    double total = 0.0;
+    for (int64_t j = 0; j < n; j++) total += out_row[j * stride];
+    for (int64_t j = 0; j < n; j++) out_row[j * stride] = static_cast<float>(out_row[j * stride] / total);
+}
+
+Tensor softmax_forward(const Tensor& a, int64_t dim) {
+    DimSplit s = split_at(a.shape(), dim);
+    Tensor out = empty(a.shape());  // every row is written by softmax_row
+    const float* x = a.data();
+    float* y = out.data();
+    parallel_for(s.outer, 1 + 4096 / std::max<int64_t>(1, s.n * s.inner), [&](int64_t i0, int64_t i1) {
+        for (int64_t i = i0; i < i1; i++)
+            for (int64_t k = 0; k < s.inner; k++)  // entry j of this softmax is at [j * inner]
+                softmax_row(x + i * s.n * s.inner + k, y + i * s.n * s.inner + k, s.n, s.inner);
+    });
+    return out;
+}
+
+// One softmax's backward, n entries `stride` apart (declared in ops_internal.h; the fused
+// attention uses it too): dx_i = y_i · (dL/dy_i - Σ_j dL/dy_j · y_j), the sum in double.
+// g, y, dx: (n) entries of dL/dy, the softmax output and dL/dx
+void softmax_backward_row(const float* g, const float* y, float* dx, int64_t n, int64_t stride) {
+    double dot = 0.0;
+    for (int64_t j = 0; j < n; j++) dot += g[j * stride] * y[j * stride];
+    for (int64_t j = 0; j < n; j++) dx[j * stride] = y[j * stride] * (g[j * stride] - static_cast<float>(dot));
+}
+
+// dL/dx_i = y_i · (dL/dy_i - Σ_j dL/dy_j · y_j)
+std::vector<Tensor> softmax_backward(const Node& node, const Tensor& grad) {
+    const Tensor& y = node.saved[0];
+    DimSplit s = split_at(y.shape(), node.ints[0]);
+    Tensor dx = empty(y.shape());  // every element is written below
+    const float *g = grad.data(), *yv = y.data();
+    float* d = dx.data();
+    parallel_for(s.outer, 1 + 4096 / std::max<int64_t>(1, s.n * s.inner), [&](int64_t i0, int64_t i1) {
+        for (int64_t i = i0; i < i1; i++)
+            for (int64_t k = 0; k < s.inner; k++) {  // entry j of this softmax is at [j * inner]
+                int64_t base = i * s.n * s.inner + k;
+                softmax_backward_row(g + base, yv + base, d + base, s.n, s.inner);
+            }
+    });
+    return {dx};
+}
+
+Tensor softmax(const Tensor& a, int64_t dim) {
+    check_float(a, "softmax");
+    int64_t d = normalize_dim(dim, a.dim(), "softmax");
+    Tensor out = softmax_forward(a, d);
+    if (needs_grad({&a})) {
+        Node& node = attach_node(out, "SoftmaxBackward0", softmax_backward, {a});
+        node.saved = {out.detach()};
+        node.ints = {d};
+    }
+    return out;
+}
+
+// --- log_softmax:  y_i = x_i - max - log Σ_j exp(x_j - max) -------------------------
+
+Tensor log_softmax_forward(const Tensor& a, int64_t dim) {
+    DimSplit s = split_at(a.shape(), dim);
+    Tensor out = zeros(a.shape());
+    for (int64_t i = 0; i < s.outer; i++)
+        for (int64_t k = 0; k < s.inner; k++) {
+            int64_t base = i * s.n * s.inner + k;
+            float m = -std::numeric_limits<float>::infinity();
+            for (int64_t j = 0; j < s.n; j++) m = std::max(m, a.data()[base + j * s.inner]);
+            double total = 0.0;
+            for (int64_t j = 0; j < s.n; j++) total += std::exp(static_cast<double>(a.data()[base + j * s.inner] - m));
+            float log_total = static_cast<float>(std::log(total));
+            for (int64_t j = 0; j < s.n; j++) out.data()[base + j * s.inner] = a.data()[base + j * s.inner] - m - log_total;
+        }
+    return out;
+}
+
+// dL/dx_i = dL/dy_i - softmax_i · Σ_j dL/dy_j
+std::vector<Tensor> log_softmax_backward(const Node& node, const Tensor& grad) {
+    const Tensor& y = node.saved[0];
+    DimSplit s = split_at(y.shape(), node.ints[0]);
+    Tensor dx = zeros(y.shape());
+    for (int64_t i = 0; i < s.outer; i++)
+        for (int64_t k = 0; k < s.inner; k++) {
+            int64_t base = i * s.n * s.inner + k;
+            double total = 0.0;
+            for (int64_t j = 0; j < s.n; j++) total += grad.data()[base + j * s.inner];
+            for (int64_t j = 0; j < s.n; j++) {
+                int64_t at = base + j * s.inner;
+                dx.data()[at] = grad.data()[at] - std::exp(y.data()[at]) * static_cast<float>(total);
+            }
+        }
+    return {dx};
+}
+
+Tensor log_softmax(const Tensor& a, int64_t dim) {
+    check_float(a, "log_softmax");
+    int64_t d = normalize_dim(dim, a.dim(), "log_softmax");
+    Tensor out = log_softmax_forward(a, d);
+    if (needs_grad({&a})) {
+        Node& node = attach_node(out, "LogSoftmaxBackward0", log_softmax_backward, {a});
+        node.saved = {out.detach()};
+        node.ints = {d};
+    }
+    return out;
+}
+
+// --- layer_norm over the last dim (book section 4.2) ----------------------------------
+// y = scale · (x - mean) / sqrt(var + eps) + shift, with the biased variance (÷ n).
+
+// Per row: the mean and 1/sqrt(var + eps), saved for backward.
+Tensor layer_norm_forward(const Tensor& x, const Tensor& scale, const Tensor& shift, float eps,
+                          Tensor& mean_out, Tensor& rstd_out) {
+    int64_t n = x.size(-1), rows = x.numel() / std::max<int64_t>(n, 1);
+    Tensor y = empty(x.shape());  // every row is written below
+    mean_out = zeros({rows});
+    rstd_out = zeros({rows});
+    const float *xv = x.data(), *sc = scale.data(), *sh = shift.data();
+    float *yv = y.data(), *mv = mean_out.data(), *rv = rstd_out.data();
+    parallel_for(rows, 1 + 4096 / std::max<int64_t>(1, n), [&](int64_t r0, int64_t r1) {
+        for (int64_t r = r0; r < r1; r++) {
+            const float* row = xv + r * n;
+            double total = 0.0, squares = 0.0;
+            for (int64_t j = 0; j < n; j++) total += row[j];
+            double m = total / static_cast<double>(n);
+            for (int64_t j = 0; j < n; j++) squares += (row[j] - m) * (row[j] - m);
+            float rstd = static_cast<float>(1.0 / std::sqrt(squares / static_cast<double>(n) + eps));
+            float mf = static_cast<float>(m);
+            for (int64_t j = 0; j < n; j++) yv[r * n + j] = sc[j] * ((row[j] - mf) * rstd) + sh[j];
+            mv[r] = mf;
+            rv[r] = rstd;
+        }
+    });
+    return y;
+}
+
+// With x̂ = (x - mean)·rstd and dx̂ = dy·scale:
+// dx = rstd · (dx̂ - mean(dx̂) - x̂ · mean(dx̂ · x̂)),  dscale = Σ_rows dy·x̂,  dshift = Σ_rows dy
+std::vector<Tensor> layer_norm_backward(const Node& node, const Tensor& grad) {
+    const Tensor& x = node.inputs[0];
+    const Tensor& scale = node.inputs[1];
+    int64_t n = x.size(-1), rows = x.numel() / std::max<int64_t>(n, 1);
+    Tensor dx = empty(x.shape()), dscale = zeros(scale.shape()), dshift = zeros(scale.shape());
+    const float *xv = x.data(), *g = grad.data(), *sc = scale.data();
+    const float *mean = node.saved[0].data(), *rstd = node.saved[1].data();
+    float *dxv = dx.data(), *dsc = dscale.data(), *dsh = dshift.data();
+    parallel_for(rows, 1 + 4096 / std::max<int64_t>(1, n), [&](int64_t r0, int64_t r1) {  // dx, row by row
+        for (int64_t r = r0; r < r1; r++) {
+            const float *xr = xv + r * n, *gr = g + r * n;
+            double mean_dxhat = 0.0, mean_dxhat_xhat = 0.0;
+            for (int64_t j = 0; j < n; j++) {
+                float xhat = (xr[j] - mean[r]) * rstd[r];
+                float dxhat = gr[j] * sc[j];
+                mean_dxhat += dxhat;
+                mean_dxhat_xhat += dxhat * xhat;
+            }
+            float m1 = static_cast<float>(mean_dxhat / static_cast<double>(n));
+            float m2 = static_cast<float>(mean_dxhat_xhat / static_cast<double>(n));
+            for (int64_t j = 0; j < n; j++) {
+                float xhat = (xr[j] - mean[r]) * rstd[r];
+                dxv[r * n + j] = rstd[r] * (gr[j] * sc[j] - m1 - xhat * m2);
+            }
+        }
+    });
+    parallel_for(n, 64, [&](int64_t j0, int64_t j1) {  // dscale and dshift, column by column
+        for (int64_t r = 0; r < rows; r++)
+            for (int64_t j = j0; j < j1; j++) {
+                float gj = g[r * n + j];
+                dsc[j] += gj * ((xv[r * n + j] - mean[r]) * rstd[r]);
+                dsh[j] += gj;
+            }
+    });
+    return {dx, dscale, dshift};
+}
+
+Tensor layer_norm(const Tensor& x, const Tensor& scale, const Tensor& shift, float eps) {
+    check_float(x, "layer_norm");
+    if (x.dim() == 0 || scale.shape() != Shape{x.size(-1)} || shift.shape() != Shape{x.size(-1)})
+        throw Error("layer_norm: scale " + shape_to_string(scale.shape()) + " and shift " +
+                    shape_to_string(shift.shape()) + " must both be [" + (x.dim() ? std::to_string(x.size(-1)) : "?") +
+                    "], the last dim of the input " + shape_to_string(x.shape()));
+    Tensor mean, rstd;
+    Tensor y = layer_norm_forward(x, scale, shift, eps, mean, rstd);
+    if (needs_grad({&x, &scale, &shift}))
+        attach_node(y, "NativeLayerNormBackward0", layer_norm_backward, {x, scale, shift}).saved = {mean, rstd};
+    return y;
+}
+
+// --- embedding: look up one row of the weight per id ----------------------------------
+
+Tensor embedding_forward(const Tensor& weight, const Tensor& ids) {
+    int64_t rows = weight.size(0), dim = weight.size(1);
+    Shape shape = ids.shape();
+    shape.push_back(dim);
+    Tensor out = zeros(shape);
+    for (int64_t i = 0, n = ids.numel(); i < n; i++) {
+        float id = ids.data()[i];
+        if (!(id >= 0 && id < static_cast<float>(rows)))
+            throw Error("embedding: index " + std::to_string(static_cast<int64_t>(id)) +
+                        " is out of range for a table of " + std::to_string(rows) + " rows (index out of range in self)");
+        const float* from = weight.data() + static_cast<int64_t>(id) * dim;
+        for (int64_t j = 0; j < dim; j++) out.data()[i * dim + j] = from[j];
+    }
+    return out;
+}
+
+// Each looked-up row's gradient is added to that row of dL/dweight
+std::vector<Tensor> embedding_backward(const Node& node, const Tensor& grad) {
+    const Tensor& weight = node.inputs[0];
+    const Tensor& ids = node.saved[0];
+    int64_t dim = weight.size(1);
+    Tensor dweight = zeros(weight.shape());
+    for (int64_t i = 0, n = ids.numel(); i < n; i++) {
+        float* row = dweight.data() + static_cast<int64_t>(ids.data()[i]) * dim;
+        for (int64_t j = 0; j < dim; j++) row[j] += grad.data()[i * dim + j];
+    }
+    return {dweight};
+}
+
+Tensor embedding(const Tensor& weight, const Tensor& ids) {
+    if (weight.dim() != 2) throw Error("embedding: weight must be 2-D, got " + shape_to_string(weight.shape()));
+    if (ids.dtype() != Dtype::int64)
+        throw Error("embedding: Expected tensor for argument #1 'indices' to have one of the following scalar "
+                    "types: Long, Int; but got a float tensor of shape " + shape_to_string(ids.shape()));
+    Tensor out = embedding_forward(weight, ids);
+    if (needs_grad({&weight})) attach_node(out, "EmbeddingBackward0", embedding_backward, {weight}).saved = {ids.detach()};
+    return out;
+}
+
+// --- dropout (book section 3.5.2) --------------------------------------------------------
+// In training, each element is kept with probability 1-p and then scaled by 1/(1-p),
+// so the expected value is unchanged; in eval mode (or p = 0) it is the identity.
+// The mask is drawn in one place, dropout_mask in random.cpp, exactly as PyTorch draws it.
+
+Tensor draw_dropout_mask(const Shape& shape, double p) {
+    Tensor mask = zeros(shape);
+    if (p < 1.0) dropout_mask(mask.data(), mask.numel(), p);
+    return mask;
+}
+
+// d(x · mask)/dx = mask
+std::vector<Tensor> dropout_backward(const Node& node, const Tensor& grad) {
+    return {mul(grad, node.saved[0])};
+}
+
+Tensor dropout(const Tensor& a, double p, bool training) {
+    if (p < 0.0 || p > 1.0)
+        throw Error("dropout probability has to be between 0 and 1, but got " + std::to_string(p));
+    if (!training || p == 0.0 || a.numel() == 0) return a;
+    Tensor mask = draw_dropout_mask(a.shape(), p);
+    Tensor out = map_binary(a, mask, "dropout", [](float x, float m) { return x * m; });
+    if (needs_grad({&a})) attach_node(out, "MulBackward0", dropout_backward, {a}).saved = {mask};
+    return out;
+}
+
+}  // namespace llm

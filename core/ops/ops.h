@@ -1,0 +1,114 @@
+// The differentiable ops. Each op `f` is three short functions side by side in
+// one ops_*.cpp file:
+//   f_forward   computes the result from plain values (no autograd),
+//   f_backward  the named backward function: dL/d(inputs) from dL/d(output),
+//   f           what you call: runs f_forward and, when an input requires a
+//               gradient, attaches a Node that points at f_backward.
+// So `break softmax_backward` in gdb stops exactly where the book's
+// `SoftmaxBackward0` runs. Binary elementwise ops broadcast like PyTorch.
+#pragma once
+
+#include "tensor/tensor.h"
+
+#include <vector>
+
+namespace llm {
+
+// --- elementwise (ops_elementwise.cpp) ------------------------------------
+Tensor add(const Tensor& a, const Tensor& b);
+Tensor sub(const Tensor& a, const Tensor& b);
+Tensor mul(const Tensor& a, const Tensor& b);
+Tensor div(const Tensor& a, const Tensor& b);
+Tensor add(const Tensor& a, float s);
+Tensor sub(const Tensor& a, float s);
+Tensor rsub(float s, const Tensor& a);         // s - a
+Tensor mul(const Tensor& a, float s);
+Tensor div(const Tensor& a, float s);
+Tensor rdiv(float s, const Tensor& a);         // s / a
+Tensor neg(const Tensor& a);
+Tensor exp(const Tensor& a);
+Tensor log(const Tensor& a);
+Tensor sqrt(const Tensor& a);
+Tensor pow(const Tensor& a, float exponent);
+Tensor abs(const Tensor& a);
+Tensor eq(const Tensor& a, const Tensor& b);   // a == b elementwise -> bool tensor (no gradient)
+
+Tensor operator+(const Tensor& a, const Tensor& b);
+Tensor operator-(const Tensor& a, const Tensor& b);
+Tensor operator*(const Tensor& a, const Tensor& b);
+Tensor operator/(const Tensor& a, const Tensor& b);
+Tensor operator+(const Tensor& a, float s);
+Tensor operator+(float s, const Tensor& a);
+Tensor operator-(const Tensor& a, float s);
+Tensor operator-(float s, const Tensor& a);
+Tensor operator*(const Tensor& a, float s);
+Tensor operator*(float s, const Tensor& a);
+Tensor operator/(const Tensor& a, float s);
+Tensor operator/(float s, const Tensor& a);
+Tensor operator-(const Tensor& a);
+
+// --- activations (ops_activation.cpp) -------------------------------------
+Tensor tanh(const Tensor& a);
+Tensor sigmoid(const Tensor& a);
+Tensor relu(const Tensor& a);
+Tensor gelu(const Tensor& a);  // the tanh approximation the book uses
+
+// --- reductions (ops_reduce.cpp) ------------------------------------------
+Tensor sum(const Tensor& a);                                  // all elements -> 0-dim
+Tensor sum(const Tensor& a, int64_t dim, bool keepdim = false);
+Tensor mean(const Tensor& a);
+Tensor mean(const Tensor& a, int64_t dim, bool keepdim = false);
+Tensor max(const Tensor& a);                                  // largest element -> 0-dim
+Tensor max(const Tensor& a, int64_t dim, bool keepdim = false);  // the values (see argmax)
+Tensor argmax(const Tensor& a, int64_t dim, bool keepdim = false);  // int64, no gradient
+Tensor argmax(const Tensor& a);                               // flat index, int64
+Tensor var(const Tensor& a, int64_t dim, bool keepdim = false, bool unbiased = true);
+// Sum `a` down to `shape` over the dims that broadcasting expanded (the backward of broadcasting).
+Tensor sum_to_shape(const Tensor& a, const Shape& shape);
+
+// --- shape ops (ops_shape.cpp); results are copies, except view ------------
+Tensor view(const Tensor& a, Shape shape);       // also reshape; one size may be -1
+Tensor flatten(const Tensor& a, int64_t start_dim = 0, int64_t end_dim = -1);
+Tensor unsqueeze(const Tensor& a, int64_t dim);
+Tensor squeeze(const Tensor& a, int64_t dim);
+Tensor squeeze(const Tensor& a);                 // every size-1 dim
+Tensor transpose(const Tensor& a, int64_t dim0, int64_t dim1);
+Tensor t(const Tensor& a);                       // 2-D transpose (x.T)
+Tensor permute(const Tensor& a, const std::vector<int64_t>& dims);
+Tensor clone(const Tensor& a);
+Tensor expand(const Tensor& a, const Shape& shape);  // broadcast to shape (a copy)
+
+// --- joining and slicing (ops_index.cpp) -----------------------------------
+Tensor cat(const std::vector<Tensor>& tensors, int64_t dim = 0);
+Tensor stack(const std::vector<Tensor>& tensors, int64_t dim = 0);
+Tensor narrow(const Tensor& a, int64_t dim, int64_t start, int64_t length);  // a[..., start:start+length]
+Tensor slice(const Tensor& a, int64_t dim, int64_t start, int64_t end);      // Python a[start:end] on dim
+Tensor select(const Tensor& a, int64_t dim, int64_t index);                   // a[index] on dim, dim removed
+std::vector<Tensor> split(const Tensor& a, int64_t split_size, int64_t dim = 0);
+std::vector<Tensor> chunk(const Tensor& a, int64_t chunks, int64_t dim = 0);
+Tensor index_select(const Tensor& a, int64_t dim, const Tensor& index);        // index: 1-D int64
+Tensor masked_fill(const Tensor& a, const Tensor& mask, float value);          // where mask != 0
+
+// --- matrix multiply (ops_matmul.cpp) --------------------------------------
+Tensor matmul(const Tensor& a, const Tensor& b);   // Python's a @ b: 1-D, 2-D, batched, broadcast
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias);  // x @ weight.T + bias
+
+// --- neural-network functions (ops_nn.cpp, ops_loss.cpp) -------------------
+Tensor softmax(const Tensor& a, int64_t dim);
+Tensor log_softmax(const Tensor& a, int64_t dim);
+Tensor layer_norm(const Tensor& x, const Tensor& scale, const Tensor& shift, float eps = 1e-5f);
+Tensor embedding(const Tensor& weight, const Tensor& ids);  // rows of weight, shaped like ids + [dim]
+Tensor dropout(const Tensor& a, double p, bool training);
+Tensor cross_entropy(const Tensor& logits, const Tensor& targets, int64_t ignore_index = -100);
+Tensor mse_loss(const Tensor& input, const Tensor& target);
+Tensor binary_cross_entropy(const Tensor& probs, const Tensor& target);
+Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& target);
+
+// --- causal multi-head attention in one op (ops_attention.cpp) -------------
+// The book's softmax(mask(Q·Kᵀ) / √head_dim), dropout, ·V for every head at once, with
+// queries, keys, values and the result (b, T, d_out), head h in columns
+// [h·head_dim, (h+1)·head_dim). The fast path of MultiHeadAttention::forward.
+Tensor causal_attention(const Tensor& queries, const Tensor& keys, const Tensor& values, int64_t num_heads,
+                        double dropout_p, bool training);
+
+}  // namespace llm

@@ -1,0 +1,94 @@
+// Sliding-window dataset and DataLoader (book section 2.6).
+#include "text/dataset.h"
+
+#include "random/random.h"
+
+namespace llm {
+
+GPTDatasetV1::GPTDatasetV1(std::vector<int64_t> token_ids, int64_t max_length, int64_t stride)
+    : token_ids_(std::move(token_ids)), max_length_(max_length) {
+    if (max_length <= 0 || stride <= 0)
+        throw Error("GPTDatasetV1: max_length and stride must be positive (got " + std::to_string(max_length) +
+                    " and " + std::to_string(stride) + ")");
+    int64_t n = static_cast<int64_t>(token_ids_.size());
+    if (n <= max_length)
+        throw Error("GPTDatasetV1: the text has " + std::to_string(n) + " tokens; it needs more than max_length = " +
+                    std::to_string(max_length) + " (one window plus the token after it)");
+    for (int64_t i = 0; i < n - max_length; i += stride) starts_.push_back(i);  // range(0, n - max_length, stride)
+}
+
+void GPTDatasetV1::get(int64_t i, std::vector<int64_t>& input, std::vector<int64_t>& target) const {
+    auto first = token_ids_.begin() + starts_.at(i);
+    input.assign(first, first + max_length_);
+    target.assign(first + 1, first + 1 + max_length_);
+}
+
+DataLoader::DataLoader(const GPTDatasetV1& dataset, int64_t batch_size, bool shuffle, bool drop_last)
+    : dataset_(&dataset), batch_size_(batch_size), shuffle_(shuffle), drop_last_(drop_last) {
+    if (batch_size <= 0) throw Error("DataLoader: batch_size must be positive, got " + std::to_string(batch_size));
+}
+
+int64_t DataLoader::size() const {
+    int64_t n = dataset_->size();
+    return drop_last_ ? n / batch_size_ : (n + batch_size_ - 1) / batch_size_;
+}
+
+DataLoaderIter DataLoader::iter() const { return DataLoaderIter(*this); }
+
+DataLoaderIter DataLoader::resume(std::vector<int64_t> order, int64_t position) const {
+    return DataLoaderIter(*this, std::move(order), position);
+}
+
+DataLoaderIter::DataLoaderIter(const DataLoader& loader, std::vector<int64_t> order, int64_t position)
+    : loader_(&loader), order_(std::move(order)), position_(position), started_(true) {
+    int64_t n = loader.dataset().size();
+    bool valid = static_cast<int64_t>(order_.size()) == n && position >= 0 && position <= n;
+    for (int64_t i : order_) valid = valid && i >= 0 && i < n;
+    if (!valid)
+        throw Error("DataLoader: the saved position does not fit this data set (" + std::to_string(n) +
+                    " windows); was the checkpoint made with another text or context length?");
+}
+
+DataLoaderIter::DataLoaderIter(const DataLoader& loader) : loader_(&loader) {
+    dataloader_base_seed();  // drawn by every iter(), shuffled or not, even with 0 workers
+}
+
+bool DataLoaderIter::next(Batch& batch) {
+    const DataLoader& loader = *loader_;
+    if (!started_) {  // the sampler decides the order at the first next()
+        started_ = true;
+        int64_t n = loader.dataset().size();
+        if (loader.shuffle()) {
+            order_ = random_sampler_order(n);
+        } else {
+            for (int64_t i = 0; i < n; i++) order_.push_back(i);
+        }
+    }
+    int64_t remaining = static_cast<int64_t>(order_.size()) - position_;
+    int64_t count = std::min(loader.batch_size(), remaining);
+    if (count <= 0 || (loader.drop_last() && count < loader.batch_size())) return false;
+    int64_t T = loader.dataset().max_length();
+    std::vector<int64_t> inputs, targets, input, target;
+    for (int64_t b = 0; b < count; b++) {
+        loader.dataset().get(order_[position_ + b], input, target);
+        inputs.insert(inputs.end(), input.begin(), input.end());
+        targets.insert(targets.end(), target.begin(), target.end());
+    }
+    position_ += count;
+    batch.input = tensor_int64(inputs, {count, T});
+    batch.target = tensor_int64(targets, {count, T});
+    return true;
+}
+
+// split_index = int(train_ratio * len(text)), as the book computes it.
+static size_t split_index(const std::string& text, double train_ratio) {
+    return static_cast<size_t>(train_ratio * static_cast<double>(text.size()));
+}
+
+TrainValLoaders::TrainValLoaders(const std::string& text, const BpeTokenizer& tokenizer, int64_t max_length,
+                                 int64_t batch_size, double train_ratio)
+    : train_set(tokenizer.encode(text.substr(0, split_index(text, train_ratio))), max_length, max_length),
+      val_set(tokenizer.encode(text.substr(split_index(text, train_ratio))), max_length, max_length),
+      train_loader(train_set, batch_size, true, true), val_loader(val_set, batch_size, false, false) {}
+
+}  // namespace llm

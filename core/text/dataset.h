@@ -1,0 +1,86 @@
+// Chapter 2's data pipeline: a sliding-window dataset over token ids and a
+// DataLoader that batches it, shuffling exactly as PyTorch's DataLoader does
+// (so training consumes the random stream as the book's does).
+#pragma once
+
+#include "text/bpe.h"
+#include "tensor/tensor.h"
+
+#include <vector>
+
+namespace llm {
+
+// GPTDatasetV1 (2.6): windows of max_length ids every `stride` ids; the target
+// of each window is the same window shifted one token to the right.
+class GPTDatasetV1 {
+public:
+    GPTDatasetV1(std::vector<int64_t> token_ids, int64_t max_length, int64_t stride);
+    int64_t size() const { return static_cast<int64_t>(starts_.size()); }  // len(dataset)
+    int64_t max_length() const { return max_length_; }
+    // Window i as (input ids, target ids), each max_length long.
+    void get(int64_t i, std::vector<int64_t>& input, std::vector<int64_t>& target) const;
+
+private:
+    std::vector<int64_t> token_ids_;
+    int64_t max_length_;
+    std::vector<int64_t> starts_;  // first token of each window
+};
+
+struct Batch {
+    Tensor input;   // int64 (batch_size, max_length)
+    Tensor target;  // int64 (batch_size, max_length)
+};
+
+class DataLoader;
+
+// One pass over a DataLoader, like Python's iter(loader) then next() until the end.
+class DataLoaderIter {
+public:
+    bool next(Batch& batch);  // false at the end of the pass
+    // Where this pass is, for checkpoints: the order of the pass and how far it got.
+    const std::vector<int64_t>& order() const { return order_; }
+    int64_t position() const { return position_; }
+    bool started() const { return started_; }
+
+private:
+    friend class DataLoader;
+    explicit DataLoaderIter(const DataLoader& loader);
+    DataLoaderIter(const DataLoader& loader, std::vector<int64_t> order, int64_t position);
+    const DataLoader* loader_;
+    std::vector<int64_t> order_;  // dataset indices in the order of this pass
+    int64_t position_ = 0;
+    bool started_ = false;
+};
+
+class DataLoader {
+public:
+    DataLoader(const GPTDatasetV1& dataset, int64_t batch_size, bool shuffle, bool drop_last);
+    DataLoaderIter iter() const;   // draws one int64 from the generator, as PyTorch's iter() does
+    // A pass restored from a checkpoint (order and position as saved); draws nothing.
+    DataLoaderIter resume(std::vector<int64_t> order, int64_t position) const;
+    int64_t size() const;          // len(loader): number of batches per pass
+    const GPTDatasetV1& dataset() const { return *dataset_; }
+    int64_t batch_size() const { return batch_size_; }
+    bool shuffle() const { return shuffle_; }
+    bool drop_last() const { return drop_last_; }
+
+private:
+    const GPTDatasetV1* dataset_;  // not owned: keep the dataset alive while the loader is used
+    int64_t batch_size_;
+    bool shuffle_, drop_last_;
+};
+
+// Chapter 5's data: the first train_ratio of the text's characters for training, the rest
+// for validation, each tokenized and cut into windows of max_length tokens (stride
+// max_length). The training loader shuffles and drops an incomplete last batch; the
+// validation loader does neither. Not copyable: the loaders point at the data sets.
+struct TrainValLoaders {
+    TrainValLoaders(const std::string& text, const BpeTokenizer& tokenizer, int64_t max_length, int64_t batch_size,
+                    double train_ratio = 0.90);
+    TrainValLoaders(const TrainValLoaders&) = delete;
+    TrainValLoaders& operator=(const TrainValLoaders&) = delete;
+    GPTDatasetV1 train_set, val_set;
+    DataLoader train_loader, val_loader;
+};
+
+}  // namespace llm

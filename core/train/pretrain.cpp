@@ -1,0 +1,195 @@
+// The training loop of the `train` command: prepare the data and model, then step,
+// evaluate, sample and checkpoint until the last step (or Ctrl-C).
+#include "train/pretrain.h"
+
+#include "io/checkpoint.h"
+#include "io/files.h"
+#include "optim/optim.h"
+#include "io/plot.h"
+#include "random/random.h"
+#include "train/loss.h"
+#include "train/run_folder.h"
+
+#include <cmath>
+#include <csignal>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <optional>
+
+namespace llm {
+
+static volatile std::sig_atomic_t g_interrupted = 0;
+static void on_interrupt(int) { g_interrupted = 1; }
+
+// Everything one run holds, in the order it is built.
+struct Run {
+    TrainOptions options;
+    std::string text;
+    std::optional<BpeTokenizer> tokenizer;  // made from the options in prepare()
+    std::unique_ptr<GPTDatasetV1> train_set, val_set;
+    std::unique_ptr<DataLoader> train_loader, val_loader;
+    std::unique_ptr<GPTModel> model;
+    std::unique_ptr<AdamW> optimizer;
+    RunPosition position;
+    std::vector<LossRecord> history;
+    int64_t total_steps = 0;
+};
+
+// The tokenizer the options ask for: GPT-2's files, or one trained on the text.
+static BpeTokenizer make_tokenizer(const TrainOptions& o, const std::string& text) {
+    if (!o.resume.empty()) return BpeTokenizer::load(o.resume + "/encoder.json", o.resume + "/vocab.bpe");
+    if (o.tokenizer == "gpt2") return BpeTokenizer::load_gpt2(o.gpt2_dir + "/encoder.json", o.gpt2_dir + "/vocab.bpe");
+    std::cout << "Training a byte-pair tokenizer on " << o.data << " ..." << std::endl;
+    return BpeTokenizer::train(text, o.tokenizer == "bytes" ? 257 : o.vocab_size);
+}
+
+// Split the text by bytes, tokenize both parts, and check each holds a full window.
+static void make_data(Run& run) {
+    const TrainOptions& o = run.options;
+    size_t split = static_cast<size_t>((1.0 - o.val_fraction) * static_cast<double>(run.text.size()));
+    std::vector<int64_t> train_ids = run.tokenizer->encode(run.text.substr(0, split));
+    std::vector<int64_t> val_ids = run.tokenizer->encode(run.text.substr(split));
+    int64_t need = o.context_length + 1;
+    int64_t have = static_cast<int64_t>(std::min(train_ids.size(), val_ids.size()));
+    if (have < need) {
+        double bytes_per_token = static_cast<double>(run.text.size()) / static_cast<double>(train_ids.size() + val_ids.size());
+        double min_bytes = static_cast<double>(need) * bytes_per_token / std::min(o.val_fraction, 1.0 - o.val_fraction);
+        throw Error(o.data + ": too short for --context " + std::to_string(o.context_length) + ": the " +
+                    (val_ids.size() < train_ids.size() ? "validation" : "training") + " part has " +
+                    std::to_string(have) + " tokens but needs at least " + std::to_string(need) + "; give a text of " +
+                    "at least about " + std::to_string(static_cast<int64_t>(min_bytes)) + " bytes or a smaller --context");
+    }
+    run.train_set = std::make_unique<GPTDatasetV1>(train_ids, o.context_length, o.context_length);
+    run.val_set = std::make_unique<GPTDatasetV1>(val_ids, o.context_length, o.context_length);
+    run.train_loader = std::make_unique<DataLoader>(*run.train_set, o.batch_size, true, true);
+    run.val_loader = std::make_unique<DataLoader>(*run.val_set, o.batch_size, false, false);
+    if (run.train_loader->size() == 0)
+        throw Error(o.data + ": the training part has " + std::to_string(run.train_set->size()) +
+                    " windows, fewer than --batch-size " + std::to_string(o.batch_size) + "; use a smaller batch");
+}
+
+// The text, tokenizer, data, model and optimizer; from a checkpoint when resuming.
+static void prepare(Run& run) {
+    TrainOptions& o = run.options;
+    bool resuming = !o.resume.empty();
+    if (resuming) read_run_options(o);  // fills o from the checkpoint
+    run.text = read_file(o.data);
+    if (run.text.empty()) throw Error(o.data + ": the file is empty; give a text to train on");
+    run.tokenizer.emplace(make_tokenizer(o, run.text));
+    make_data(run);
+    GPTConfig cfg = config_from_options(o, run.tokenizer->vocab_size());
+    manual_seed(static_cast<uint64_t>(o.seed));
+    run.model = std::make_unique<GPTModel>(cfg);
+    run.optimizer = std::make_unique<AdamW>(run.model->parameters(), static_cast<float>(o.lr),
+                                            static_cast<float>(o.weight_decay));
+    int64_t per_epoch = run.train_loader->size();
+    run.total_steps = o.epochs * per_epoch;
+    if (o.max_steps > 0) run.total_steps = std::min(run.total_steps, o.max_steps);
+    if (resuming) {
+        run.position = restore_checkpoint(o.resume, *run.model, *run.optimizer, run.text);
+        run.history = read_loss_history(o.resume + "/losses.csv", run.position.global_step);
+    } else {
+        start_run_folder(o, *run.tokenizer);
+    }
+}
+
+// A sample from the prompt, drawn with its own seed so sampling never changes the
+// random stream that training consumes.
+static std::string sample_text(Run& run) {
+    const TrainOptions& o = run.options;
+    Generator::State training_state = default_generator().state;
+    manual_seed(static_cast<uint64_t>(o.seed) + static_cast<uint64_t>(run.position.global_step));
+    run.model->eval();
+    std::vector<int64_t> ids = run.tokenizer->encode(o.prompt);
+    if (ids.empty()) ids.push_back(run.tokenizer->eot_id());
+    std::string text = generate_text(*run.model, *run.tokenizer, ids, o.sample_tokens, o.temperature, o.top_k, true);
+    run.model->train();
+    default_generator().state = training_state;
+    for (char& c : text)
+        if (c == '\n') c = ' ';
+    return text;
+}
+
+// One optimizer step on one batch; returns the batch's loss. Throws on NaN or inf.
+static double train_step(Run& run, const Batch& batch) {
+    const TrainOptions& o = run.options;
+    run.optimizer->lr = warmup_cosine_lr(run.position.global_step, o.warmup_steps, run.total_steps,
+                                         static_cast<float>(o.min_lr), static_cast<float>(o.lr),
+                                         static_cast<float>(o.min_lr));
+    run.optimizer->zero_grad();
+    Tensor loss = calc_loss_batch(batch.input, batch.target, *run.model);
+    double value = loss.item();
+    if (run.position.global_step + 1 == o.nan_loss_at_step) value = std::nan("");
+    if (!std::isfinite(value))
+        throw Error("the loss became " + std::to_string(value) + " at step " +
+                    std::to_string(run.position.global_step + 1) + "; stopping. The last good checkpoint in " +
+                    run.options.out + " is kept (try a smaller --lr)");
+    loss.backward();
+    if (o.clip > 0) clip_grad_norm(run.model->parameters(), static_cast<float>(o.clip));
+    run.optimizer->step();
+    return value;
+}
+
+// Both losses, a line like the book's, the loss files and a sample.
+static void evaluate_and_log(Run& run, Progress& progress) {
+    const TrainOptions& o = run.options;
+    Losses losses = evaluate_model(*run.model, *run.train_loader, *run.val_loader, o.eval_iters);
+    run.history.push_back({run.position.global_step, run.position.tokens_seen, losses.train_loss, losses.val_loss});
+    progress.clear_line();
+    char line[160];
+    std::snprintf(line, sizeof line, "Ep %lld (Step %06lld): Train loss %.3f, Val loss %.3f",
+                  static_cast<long long>(run.position.epoch + 1), static_cast<long long>(run.position.global_step),
+                  losses.train_loss, losses.val_loss);
+    std::cout << line << "\n  sample: " << sample_text(run) << std::endl;
+    write_loss_files(o.out, run.history);
+}
+
+int run_training(const TrainOptions& options) {
+    Run run;
+    run.options = options;
+    prepare(run);
+    const TrainOptions& o = run.options;
+    std::cout << "Model: " << run.model->num_parameters() << " parameters; " << run.train_set->size()
+              << " training and " << run.val_set->size() << " validation windows of " << o.context_length
+              << " tokens; " << run.total_steps << " steps" << std::endl;
+    g_interrupted = 0;
+    std::signal(SIGINT, on_interrupt);
+    Progress progress(run.position.global_step, run.total_steps);
+    std::optional<DataLoaderIter> pass;
+    if (run.position.in_epoch) pass = run.train_loader->resume(run.position.order, run.position.position);
+    while (run.position.global_step < run.total_steps) {
+        if (!pass) pass = run.train_loader->iter();
+        Batch batch;
+        if (!pass->next(batch)) {  // end of an epoch
+            pass.reset();
+            run.position.epoch++;
+            continue;
+        }
+        double loss = train_step(run, batch);
+        run.position.global_step++;
+        run.position.tokens_seen += batch.input.numel();
+        progress.update(run.position, loss, batch.input.numel());
+        bool last = run.position.global_step == run.total_steps;
+        if (run.position.global_step == o.interrupt_after_step) g_interrupted = 1;
+        if (run.position.global_step % o.eval_interval == 0 || last) evaluate_and_log(run, progress);
+        if (run.position.global_step % o.checkpoint_interval == 0 || last || g_interrupted) {
+            run.position.set_pass(*pass);  // the pass's order and place, needed only in the file
+            save_checkpoint(o, *run.model, *run.optimizer, run.position, run.text);
+        }
+        if (g_interrupted && !last) {
+            progress.clear_line();
+            std::cout << "Interrupted: checkpoint saved at step " << run.position.global_step << " in " << o.out
+                      << "; continue with: ch05_pretraining train --resume " << o.out << std::endl;
+            std::signal(SIGINT, SIG_DFL);
+            return 130;
+        }
+    }
+    std::signal(SIGINT, SIG_DFL);
+    progress.clear_line();
+    std::cout << "Done: " << run.position.global_step << " steps, " << run.position.tokens_seen
+              << " tokens. Model, tokenizer and losses.svg are in " << o.out << std::endl;
+    return 0;
+}
+
+}  // namespace llm
