@@ -71,7 +71,7 @@ TEST_CASE("nested parallel_for runs the inner loop serially", "[parallel]") {
     CHECK_THROWS_WITH(set_num_threads(0), Catch::Matchers::Contains("at least 1"));
 }
 
-TEST_CASE("matmul gives the same bits on 1, 2 and 3 threads", "[parallel][matmul]") {
+TEST_CASE("gemm gives the same bits on 1, 2 and 3 threads", "[parallel][gemm]") {
     ThreadCount restore;
     for (bool trans_b : {false, true}) {
         int64_t M = 150, N = 270, K = 90;
@@ -80,16 +80,16 @@ TEST_CASE("matmul gives the same bits on 1, 2 and 3 threads", "[parallel][matmul
         for (int threads : {1, 2, 3}) {
             set_num_threads(threads);
             std::vector<float> C(static_cast<size_t>(M * N));
-            matmul(M, N, K, A.data(), K, false, B.data(), trans_b ? K : N, trans_b, C.data(), N, false);
+            gemm(M, N, K, A.data(), K, false, B.data(), trans_b ? K : N, trans_b, C.data(), N, false);
             results.push_back(C);
         }
         CHECK(results[0] == results[1]);
         CHECK(results[0] == results[2]);
         std::vector<float> wide = filled(1 * N, 3), row(static_cast<size_t>(N));  // the M = 1 path
         set_num_threads(2);
-        matmul(1, N, K, A.data(), K, false, B.data(), trans_b ? K : N, trans_b, row.data(), N, false);
+        gemm(1, N, K, A.data(), K, false, B.data(), trans_b ? K : N, trans_b, row.data(), N, false);
         set_num_threads(1);
-        matmul(1, N, K, A.data(), K, false, B.data(), trans_b ? K : N, trans_b, wide.data(), N, false);
+        gemm(1, N, K, A.data(), K, false, B.data(), trans_b ? K : N, trans_b, wide.data(), N, false);
         CHECK(row == wide);
     }
 }

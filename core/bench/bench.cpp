@@ -119,9 +119,9 @@ double matmul_gflops(const MatmulShape& s, bool naive) {
     const int64_t lda = ta ? s.M : s.K, ldb = tb ? s.K : s.N;
     auto call = [&] {
         if (naive)
-            llm::matmul_naive(s.M, s.N, s.K, A.data(), lda, ta, B.data(), ldb, tb, C.data(), s.N, false);
+            llm::gemm_naive(s.M, s.N, s.K, A.data(), lda, ta, B.data(), ldb, tb, C.data(), s.N, false);
         else
-            llm::matmul(s.M, s.N, s.K, A.data(), lda, ta, B.data(), ldb, tb, C.data(), s.N, false);
+            llm::gemm(s.M, s.N, s.K, A.data(), lda, ta, B.data(), ldb, tb, C.data(), s.N, false);
     };
     call();  // warm-up: page in the buffers, start the pool
     double seconds = best_seconds_per_call(call, 3, 0.1);

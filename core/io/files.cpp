@@ -1,7 +1,7 @@
 // Reading and atomically writing files.
 #include "io/files.h"
 
-#include "tensor/tensor.h"
+#include "base/error.h"
 
 #include <cerrno>
 #include <cstdio>

@@ -1,7 +1,7 @@
 // The JSON reader: a recursive-descent parser, one function per kind of value.
 #include "io/json.h"
 
-#include "tensor/tensor.h"  // llm::Error
+#include "base/error.h"
 
 #include <charconv>
 #include <cstdio>

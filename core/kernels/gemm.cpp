@@ -1,10 +1,10 @@
-// Matrix multiply kernels; see matmul.h for the contract.
+// Matrix multiply kernels; see gemm.h for the contract.
 //
-// matmul_naive is the definition written out: three loops, one dot product per
+// gemm_naive is the definition written out: three loops, one dot product per
 // element of C. It is correct and slow, because every element of op(B) is read
 // from memory M times and op(B) is walked down its columns.
 //
-// matmul computes the same product the way BLAS libraries do (GotoBLAS, BLIS,
+// gemm computes the same product the way BLAS libraries do (GotoBLAS, BLIS,
 // "Anatomy of High-Performance Matrix Multiplication", Goto & van de Geijn 2008):
 //
 //   for jc in steps of NC over N:          loop 5: a KC×NC panel of op(B) ...
@@ -33,7 +33,7 @@
 
 namespace llm {
 
-void matmul_naive(int64_t M, int64_t N, int64_t K,
+void gemm_naive(int64_t M, int64_t N, int64_t K,
                   const float* A, int64_t lda, bool trans_a,
                   const float* B, int64_t ldb, bool trans_b,
                   float* C, int64_t ldc, bool accumulate) {
@@ -266,7 +266,7 @@ void macro_kernel(int64_t mc, int64_t nc, int64_t kc, const float* a_packed,
 
 // The blocked product, loops 5, 4 and 3. The first KC block of K stores into C
 // (or adds, if `accumulate`); later KC blocks add to what the earlier ones left.
-// matmul_blocked_threads below runs one of these per thread on a slab of C.
+// gemm_blocked_threads below runs one of these per thread on a slab of C.
 // Each thread keeps its two packing buffers from one product to the next. (Allocating
 // up to 6 MB per product made the C library map fresh pages each time, and the OS
 // clear every one of them on first touch: about 5% of a GPT-2 training step.)
@@ -285,7 +285,7 @@ float* at_least(AlignedBuffer& buffer, int64_t& capacity, int64_t count) {
     return buffer.get();
 }
 
-void matmul_blocked(int64_t M, int64_t N, int64_t K, const StridedMatrix& a,
+void gemm_blocked(int64_t M, int64_t N, int64_t K, const StridedMatrix& a,
                     const StridedMatrix& b, float* C, int64_t ldc, bool accumulate) {
     PackingBuffers& buffers = t_packing;
     float* a_packed = at_least(buffers.a, buffers.a_count, round_up(std::min(M, MC), MR) * std::min(K, KC));
@@ -367,17 +367,17 @@ constexpr int64_t MIN_WORK_PER_THREAD = 1 << 18;
 // Tiles per chunk so that a chunk holds MIN_WORK_PER_THREAD multiply-adds (at least 1).
 int64_t tiles_grain(int64_t work_per_tile) { return std::max<int64_t>(1, MIN_WORK_PER_THREAD / work_per_tile); }
 
-void matmul_blocked_threads(int64_t M, int64_t N, int64_t K, const StridedMatrix& a,
+void gemm_blocked_threads(int64_t M, int64_t N, int64_t K, const StridedMatrix& a,
                             const StridedMatrix& b, float* C, int64_t ldc, bool accumulate) {
     if (N >= M) {
         parallel_for((N + NR - 1) / NR, tiles_grain(M * K * NR), [&](int64_t t0, int64_t t1) {  // NR columns
             int64_t j0 = t0 * NR, j1 = std::min(N, t1 * NR);
-            matmul_blocked(M, j1 - j0, K, a, columns_from(b, j0), C + j0, ldc, accumulate);
+            gemm_blocked(M, j1 - j0, K, a, columns_from(b, j0), C + j0, ldc, accumulate);
         });
     } else {
         parallel_for((M + MR - 1) / MR, tiles_grain(N * K * MR), [&](int64_t t0, int64_t t1) {  // MR rows
             int64_t i0 = t0 * MR, i1 = std::min(M, t1 * MR);
-            matmul_blocked(i1 - i0, N, K, rows_from(a, i0), b, C + i0 * ldc, ldc, accumulate);
+            gemm_blocked(i1 - i0, N, K, rows_from(a, i0), b, C + i0 * ldc, ldc, accumulate);
         });
     }
 }
@@ -393,7 +393,7 @@ void row_times_matrix_threads(int64_t N, int64_t K, const StridedMatrix& a, cons
 }  // namespace
 
 // Picks a path by shape; see the comment at the top of the file for the blocked one.
-void matmul(int64_t M, int64_t N, int64_t K,
+void gemm(int64_t M, int64_t N, int64_t K,
             const float* A, int64_t lda, bool trans_a,
             const float* B, int64_t ldb, bool trans_b,
             float* C, int64_t ldc, bool accumulate) {
@@ -404,11 +404,11 @@ void matmul(int64_t M, int64_t N, int64_t K,
         return;
     }
     if (M * N * K < SMALL_PRODUCT) {
-        matmul_naive(M, N, K, A, lda, trans_a, B, ldb, trans_b, C, ldc, accumulate);
+        gemm_naive(M, N, K, A, lda, trans_a, B, ldb, trans_b, C, ldc, accumulate);
     } else if (M == 1) {
         row_times_matrix_threads(N, K, op(A, lda, trans_a), op(B, ldb, trans_b), C, accumulate);
     } else {
-        matmul_blocked_threads(M, N, K, op(A, lda, trans_a), op(B, ldb, trans_b), C, ldc, accumulate);
+        gemm_blocked_threads(M, N, K, op(A, lda, trans_a), op(B, ldb, trans_b), C, ldc, accumulate);
     }
 }
 

@@ -4,7 +4,7 @@
 // to finish) for a few tens of microseconds, then sleep on a condition variable.
 #include "kernels/parallel.h"
 
-#include "tensor/tensor.h"
+#include "base/error.h"
 
 #include <algorithm>
 #include <atomic>

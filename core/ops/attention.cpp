@@ -66,7 +66,7 @@ void head_forward(const HeadLayout& L, int64_t bh, const float* q, const float* 
     int64_t T = L.tokens, at = L.columns(bh);
     float* w = weights + L.square(bh);
     float* scratch = head_scratch(T);
-    matmul(T, T, L.head_dim, q + at, L.d_out, false, k + at, L.d_out, true, scratch, T, false);
+    gemm(T, T, L.head_dim, q + at, L.d_out, false, k + at, L.d_out, true, scratch, T, false);
     causal_softmax(scratch, w, T, attention_scale(L.head_dim));
     const float* used = w;  // the weights that multiply V: after dropout, if any
     if (mask != nullptr) {
@@ -74,7 +74,7 @@ void head_forward(const HeadLayout& L, int64_t bh, const float* q, const float* 
         for (int64_t i = 0; i < T * T; i++) scratch[i] = w[i] * m[i];
         used = scratch;
     }
-    matmul(T, L.head_dim, T, used, T, false, v + at, L.d_out, false, context + at, L.d_out, false);
+    gemm(T, L.head_dim, T, used, T, false, v + at, L.d_out, false, context + at, L.d_out, false);
 }
 
 // dS (T×T) from dW = dL/d(weights after softmax), in place: softmax backward row by row,
@@ -109,13 +109,13 @@ void head_backward(const HeadLayout& L, int64_t bh, const AttentionGrads& g) {
         for (int64_t i = 0; i < T * T; i++) scratch[i] = w[i] * m[i];
         used = scratch;
     }
-    matmul(T, hd, T, used, T, true, g.d_context + at, C, false, g.dv + at, C, false);
-    matmul(T, T, hd, g.d_context + at, C, false, g.v + at, C, true, scratch, T, false);
+    gemm(T, hd, T, used, T, true, g.d_context + at, C, false, g.dv + at, C, false);
+    gemm(T, T, hd, g.d_context + at, C, false, g.v + at, C, true, scratch, T, false);
     if (m != nullptr)
         for (int64_t i = 0; i < T * T; i++) scratch[i] = scratch[i] * m[i];
     causal_softmax_backward(scratch, w, T, attention_scale(hd));
-    matmul(T, hd, T, scratch, T, false, g.k + at, C, false, g.dq + at, C, false);
-    matmul(T, hd, T, scratch, T, true, g.q + at, C, false, g.dk + at, C, false);
+    gemm(T, hd, T, scratch, T, false, g.k + at, C, false, g.dq + at, C, false);
+    gemm(T, hd, T, scratch, T, true, g.q + at, C, false, g.dk + at, C, false);
 }
 
 HeadLayout layout_of(const Shape& shape, int64_t num_heads) {

@@ -67,7 +67,7 @@ Tensor matmul_forward(const Tensor& a, const Tensor& b) {
     for (int64_t i = 0; i < numel_of(p.batch); i++) {
         int64_t a_off, b_off;
         batch_offsets(p, i, a_off, b_off);
-        matmul(p.M, p.N, p.K, a.data() + a_off, p.K, false, b.data() + b_off, p.N, false,
+        gemm(p.M, p.N, p.K, a.data() + a_off, p.K, false, b.data() + b_off, p.N, false,
                out.data() + i * p.M * p.N, p.N, false);
     }
     return out;
@@ -84,9 +84,9 @@ std::vector<Tensor> matmul_backward(const Node& node, const Tensor& grad) {
         batch_offsets(p, i, a_off, b_off);
         const float* g = grad.data() + i * p.M * p.N;
         if (a.requires_grad())  // (M×N)·(K×N)ᵀ -> M×K
-            matmul(p.M, p.K, p.N, g, p.N, false, b.data() + b_off, p.N, true, da.data() + a_off, p.K, true);
+            gemm(p.M, p.K, p.N, g, p.N, false, b.data() + b_off, p.N, true, da.data() + a_off, p.K, true);
         if (b.requires_grad())  // (M×K)ᵀ·(M×N) -> K×N
-            matmul(p.K, p.N, p.M, a.data() + a_off, p.K, true, g, p.N, false, db.data() + b_off, p.N, true);
+            gemm(p.K, p.N, p.M, a.data() + a_off, p.K, true, g, p.N, false, db.data() + b_off, p.N, true);
     }
     return {a.requires_grad() ? da : Tensor(), b.requires_grad() ? db : Tensor()};
 }
@@ -120,7 +120,7 @@ Tensor linear_forward(const Tensor& x, const Tensor& weight, const Tensor& bias)
         float* y_rows = y.data();
         for (int64_t r = 0; r < rows; r++) std::copy(b, b + out_features, y_rows + r * out_features);
     }
-    matmul(rows, out_features, in, x.data(), in, false, weight.data(), in, true, y.data(), out_features,
+    gemm(rows, out_features, in, x.data(), in, false, weight.data(), in, true, y.data(), out_features,
            bias.defined());
     return y;
 }
@@ -133,12 +133,12 @@ std::vector<Tensor> linear_backward(const Node& node, const Tensor& grad) {
     std::vector<Tensor> grads(node.inputs.size());
     if (x.requires_grad()) {
         grads[0] = empty(x.shape());  // stored, not added, by matmul
-        matmul(rows, in, out_features, grad.data(), out_features, false, weight.data(), in, false,
+        gemm(rows, in, out_features, grad.data(), out_features, false, weight.data(), in, false,
                grads[0].data(), in, false);
     }
     if (weight.requires_grad()) {
         grads[1] = empty(weight.shape());
-        matmul(out_features, in, rows, grad.data(), out_features, true, x.data(), in, false,
+        gemm(out_features, in, rows, grad.data(), out_features, true, x.data(), in, false,
                grads[1].data(), in, false);
     }
     if (node.inputs.size() > 2 && node.inputs[2].requires_grad())

@@ -7,6 +7,7 @@
 // PyTorch result would be a strided view (transpose, slicing) returns a copy.
 #pragma once
 
+#include "base/error.h"
 #include "tensor/dtype.h"
 
 #include <cstdint>
@@ -21,12 +22,6 @@ namespace llm {
 
 using Shape = std::vector<int64_t>;
 struct Node;
-
-// Every error the library raises: the message names the op, the shapes or the
-// file, and what was expected (PyTorch's messages are the model).
-struct Error : std::runtime_error {
-    using std::runtime_error::runtime_error;
-};
 
 // What a Tensor handle points to. Everything a debugger shows lives here.
 struct TensorData {

@@ -4,7 +4,7 @@
 
 #include "io/files.h"
 #include "io/json.h"
-#include "tensor/tensor.h"  // llm::Error
+#include "base/error.h"
 
 #include <limits>
 #include <queue>

@@ -22,7 +22,7 @@
 // merge everywhere seems to rule this out; we have not seen it happen.)
 #include "text/bpe.h"
 
-#include "tensor/tensor.h"  // llm::Error
+#include "base/error.h"
 
 #include <limits>
 #include <map>

@@ -2,7 +2,7 @@
 // out by hand as small scanning loops.
 #include "text/tokenizer_simple.h"
 
-#include "tensor/tensor.h"  // llm::Error
+#include "base/error.h"
 #include "text/unicode_table.h"
 
 #include <set>

@@ -1,4 +1,4 @@
-// The blocked matmul kernel against the three-loop reference matmul_naive, over
+// The blocked gemm kernel against the three-loop reference gemm_naive, over
 // odd shapes, shapes on either side of the kernel's block sizes, every transpose
 // combination, accumulate on and off, and leading dimensions larger than needed.
 #include "catch_compat.h"
@@ -17,7 +17,7 @@ using namespace llm;
 
 namespace {
 
-// Block sizes of core/matmul.cpp, copied here so the shapes below land on
+// Block sizes of core/kernels/gemm.cpp, copied here so the shapes below land on
 // either side of them (MR/NR differ per ISA; all the values in use are listed).
 constexpr int64_t MC = 96, KC = 768, NC = 2016;
 constexpr int64_t TILE_SIZES[] = {4, 6, 8, 24, 32};
@@ -77,7 +77,7 @@ Matrix make_c(const Case& c, std::mt19937& rng) {
     return m;
 }
 
-// Runs matmul and matmul_naive on the same random inputs and returns "" if they
+// Runs gemm and gemm_naive on the same random inputs and returns "" if they
 // agree, else a description of the first bad element. Inside the M×N region the
 // two may differ by rounding: each is within K·ε·Σ|a||b| of the exact value
 // (plus ε·|C| for the final add), so they are within twice that of each other.
@@ -92,12 +92,12 @@ std::string compare_with_naive(const Case& c, uint32_t seed) {
     Matrix fast = make_c(c, rng), reference = fast;
     Matrix bound(c.M, c.N, 0, 0.0f);  // Σ_k |A(i,k)|·|B(k,j)|
 
-    matmul(c.M, c.N, c.K, A.values.data(), A.ld, c.trans_a, B.values.data(), B.ld, c.trans_b,
+    gemm(c.M, c.N, c.K, A.values.data(), A.ld, c.trans_a, B.values.data(), B.ld, c.trans_b,
            fast.values.data(), fast.ld, c.accumulate);
-    matmul_naive(c.M, c.N, c.K, A.values.data(), A.ld, c.trans_a, B.values.data(), B.ld,
+    gemm_naive(c.M, c.N, c.K, A.values.data(), A.ld, c.trans_a, B.values.data(), B.ld,
                  c.trans_b, reference.values.data(), reference.ld, c.accumulate);
     Matrix A_abs = A.abs(), B_abs = B.abs();
-    matmul_naive(c.M, c.N, c.K, A_abs.values.data(), A.ld, c.trans_a, B_abs.values.data(), B.ld,
+    gemm_naive(c.M, c.N, c.K, A_abs.values.data(), A.ld, c.trans_a, B_abs.values.data(), B.ld,
                  c.trans_b, bound.values.data(), bound.ld, false);
 
     const float eps = std::numeric_limits<float>::epsilon();
@@ -134,7 +134,7 @@ void check_all_variants(int64_t M, int64_t N, int64_t K, int64_t pad, uint32_t s
 
 }  // namespace
 
-TEST_CASE("matmul of a tiny product gives the hand-computed values", "[matmul]") {
+TEST_CASE("gemm of a tiny product gives the hand-computed values", "[gemm]") {
     // [1 2 3]   [ 7  8]   [1·7+2·9+3·11  1·8+2·10+3·12]   [ 58  64]
     // [4 5 6] · [ 9 10] = [4·7+5·9+6·11  4·8+5·10+6·12] = [139 154]
     //           [11 12]
@@ -145,29 +145,29 @@ TEST_CASE("matmul of a tiny product gives the hand-computed values", "[matmul]")
     const std::vector<float> expected = {58, 64, 139, 154};
 
     std::vector<float> C(4, NaN);
-    matmul(2, 2, 3, A, 3, false, B, 2, false, C.data(), 2, false);
+    gemm(2, 2, 3, A, 3, false, B, 2, false, C.data(), 2, false);
     CHECK(C == expected);
-    matmul(2, 2, 3, At, 2, true, Bt, 3, true, C.data(), 2, false);
+    gemm(2, 2, 3, At, 2, true, Bt, 3, true, C.data(), 2, false);
     CHECK(C == expected);
-    matmul(2, 2, 3, A, 3, false, Bt, 3, true, C.data(), 2, true);  // adds a second copy
+    gemm(2, 2, 3, A, 3, false, Bt, 3, true, C.data(), 2, true);  // adds a second copy
     CHECK(C == std::vector<float>{116, 128, 278, 308});
 }
 
-TEST_CASE("matmul of integer matrices large enough to be blocked is exact", "[matmul]") {
+TEST_CASE("gemm of integer matrices large enough to be blocked is exact", "[gemm]") {
     // A(i,k) = 1 and B(k,j) = j - 10, so C(i,j) = K·(j - 10): small integers,
     // exact in float whatever the order of the additions.
     const int64_t M = 150, N = 70, K = 300;
     std::vector<float> A(M * K, 1.0f), B(K * N), C(M * N, NaN);
     for (int64_t k = 0; k < K; k++)
         for (int64_t j = 0; j < N; j++) B[k * N + j] = float(j - 10);
-    matmul(M, N, K, A.data(), K, false, B.data(), N, false, C.data(), N, false);
+    gemm(M, N, K, A.data(), K, false, B.data(), N, false, C.data(), N, false);
     int64_t wrong = 0;
     for (int64_t i = 0; i < M; i++)
         for (int64_t j = 0; j < N; j++) wrong += C[i * N + j] != float(K * (j - 10));
     REQUIRE(wrong == 0);
 }
 
-TEST_CASE("matmul matches matmul_naive on odd shapes", "[matmul]") {
+TEST_CASE("gemm matches gemm_naive on odd shapes", "[gemm]") {
     const int64_t sizes[] = {1, 7, 17, 129};
     uint32_t seed = 1;
     for (int64_t M : sizes)
@@ -175,7 +175,7 @@ TEST_CASE("matmul matches matmul_naive on odd shapes", "[matmul]") {
             for (int64_t K : sizes) check_all_variants(M, N, K, 0, seed += 8);
 }
 
-TEST_CASE("matmul matches matmul_naive on either side of the tile sizes", "[matmul]") {
+TEST_CASE("gemm matches gemm_naive on either side of the tile sizes", "[gemm]") {
     uint32_t seed = 1000;
     for (int64_t t : TILE_SIZES) {
         for (int64_t d : {-1, 0, 1}) {
@@ -186,7 +186,7 @@ TEST_CASE("matmul matches matmul_naive on either side of the tile sizes", "[matm
     }
 }
 
-TEST_CASE("matmul matches matmul_naive on either side of the cache blocks", "[matmul]") {
+TEST_CASE("gemm matches gemm_naive on either side of the cache blocks", "[gemm]") {
     uint32_t seed = 2000;
     for (int64_t d : {-1, 0, 1}) {
         check_all_variants(MC + d, 29, 20, 0, seed += 8);          // M around MC
@@ -198,7 +198,7 @@ TEST_CASE("matmul matches matmul_naive on either side of the cache blocks", "[ma
     check_all_variants(MC + 7, 50, KC + 5, 1, seed += 8);          // all three at once
 }
 
-TEST_CASE("matmul leaves C outside M×N alone when rows are padded", "[matmul]") {
+TEST_CASE("gemm leaves C outside M×N alone when rows are padded", "[gemm]") {
     // compare_with_naive fills the padding of A and B with NaN and of C with a
     // sentinel, so reading past a row or writing past N both fail.
     uint32_t seed = 3000;
@@ -208,7 +208,7 @@ TEST_CASE("matmul leaves C outside M×N alone when rows are padded", "[matmul]")
     }
 }
 
-TEST_CASE("matmul with one row or one column matches matmul_naive", "[matmul]") {
+TEST_CASE("gemm with one row or one column matches gemm_naive", "[gemm]") {
     uint32_t seed = 4000;
     for (int64_t pad : {0, 3}) {
         check_all_variants(1, 1, 1, pad, seed += 8);
@@ -219,12 +219,12 @@ TEST_CASE("matmul with one row or one column matches matmul_naive", "[matmul]") 
     }
 }
 
-TEST_CASE("matmul with K = 0 writes zeros, or leaves C alone when accumulating", "[matmul]") {
+TEST_CASE("gemm with K = 0 writes zeros, or leaves C alone when accumulating", "[gemm]") {
     const int64_t M = 20, N = 30, ldc = 33;
     for (bool accumulate : {false, true}) {
         std::vector<float> C(M * ldc, 7.0f);
         // No element of A or B exists, so null pointers must not be touched.
-        matmul(M, N, 0, nullptr, 1, false, nullptr, N, false, C.data(), ldc, accumulate);
+        gemm(M, N, 0, nullptr, 1, false, nullptr, N, false, C.data(), ldc, accumulate);
         int64_t wrong = 0;
         for (int64_t i = 0; i < M; i++)
             for (int64_t j = 0; j < ldc; j++)
@@ -234,9 +234,9 @@ TEST_CASE("matmul with K = 0 writes zeros, or leaves C alone when accumulating",
     }
 }
 
-TEST_CASE("matmul with M = 0 or N = 0 does nothing", "[matmul]") {
+TEST_CASE("gemm with M = 0 or N = 0 does nothing", "[gemm]") {
     std::vector<float> A(50, 1.0f), B(50, 1.0f), C(50, 7.0f);
-    matmul(0, 5, 5, A.data(), 5, false, B.data(), 5, false, C.data(), 5, false);
-    matmul(5, 0, 5, A.data(), 5, false, B.data(), 5, false, C.data(), 5, false);
+    gemm(0, 5, 5, A.data(), 5, false, B.data(), 5, false, C.data(), 5, false);
+    gemm(5, 0, 5, A.data(), 5, false, B.data(), 5, false, C.data(), 5, false);
     REQUIRE(C == std::vector<float>(50, 7.0f));
 }
