@@ -11,6 +11,7 @@
 #include "optim/optim.h"
 #include "random/random.h"
 #include "train/loss.h"
+#include "train/sampling.h"
 
 #include <cstdlib>
 #include <cstring>

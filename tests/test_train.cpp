@@ -7,8 +7,11 @@
 #include "optim/optim.h"
 #include "random/random.h"
 #include "train/loss.h"
+#include "cli/commands.h"
 #include "train/pretrain.h"
+#include "train/sampling.h"
 
+#include <cmath>
 #include <filesystem>
 #include <iostream>
 #include <sstream>
@@ -83,8 +86,9 @@ TEST_CASE("a resumed run ends exactly where the uninterrupted run ends", "[train
     options.context_length = 16, options.emb_dim = 16, options.n_layers = 2, options.n_heads = 2;
     options.batch_size = 4, options.epochs = 2, options.eval_interval = 3, options.eval_iters = 2;
     options.checkpoint_interval = 4, options.sample_tokens = 8, options.warmup_steps = 2;
-    options.interrupt_after_step = 5;
-    REQUIRE(run_training(options) == 130);
+    TrainHooks hooks;
+    hooks.interrupt_after = [](int64_t step) { return step == 5; };
+    REQUIRE(run_training(options, hooks) == 130);
     REQUIRE(train({"--resume", dir.file("cut")}) == 0);
     CHECK(read_file(dir.file("cut/losses.csv")) == read_file(dir.file("full/losses.csv")));
     CHECK(read_file(dir.file("cut/model.safetensors")) == read_file(dir.file("full/model.safetensors")));
@@ -162,8 +166,9 @@ TEST_CASE("train: a NaN loss stops the run and keeps the last good checkpoint", 
     options.context_length = 16, options.emb_dim = 16, options.n_layers = 2, options.n_heads = 2;
     options.batch_size = 4, options.epochs = 2, options.eval_interval = 3, options.eval_iters = 2;
     options.checkpoint_interval = 4, options.sample_tokens = 8, options.warmup_steps = 2;
-    options.nan_loss_at_step = 6;  // after the checkpoint of step 4
-    CHECK_THROWS_WITH(run_training(options), Contains("the loss became nan at step 6") &&
+    TrainHooks hooks;  // the loss of step 6 comes out NaN: after the checkpoint of step 4
+    hooks.on_loss = [](int64_t step, double& loss) { if (step == 6) loss = std::nan(""); };
+    CHECK_THROWS_WITH(run_training(options, hooks), Contains("the loss became nan at step 6") &&
                                                  Contains("last good checkpoint"));
     // The checkpoint of step 4 is intact and resumable.
     CHECK(train({"--resume", dir.file("run")}) == 0);

@@ -125,14 +125,6 @@ inline void generate_and_print_sample(GPTModel& model, const BpeTokenizer& token
     model.train();
 }
 
-inline std::string loss_line(int64_t epoch, int64_t global_step, const Losses& losses) {
-    char line[128];
-    std::snprintf(line, sizeof line, "Ep %lld (Step %06lld): Train loss %.3f, Val loss %.3f",
-                  static_cast<long long>(epoch + 1), static_cast<long long>(global_step), losses.train_loss,
-                  losses.val_loss);
-    return line;
-}
-
 // 5.2: the book's training loop. Every step: zero_grad, loss, backward, step; every
 // eval_freq steps the two losses; after every epoch a greedy sample. max_steps < 0
 // runs all epochs; otherwise it stops after that many steps (to see the first lines sooner).

@@ -11,7 +11,8 @@
 // (in data/, see data/README.md); `train` and `generate` need neither.
 #include "book.h"
 #include "io/gpt2_weights.h"
-#include "train/pretrain.h"
+#include "cli/commands.h"
+#include "cli/flags.h"
 
 #include <cstring>
 

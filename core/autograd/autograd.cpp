@@ -1,7 +1,7 @@
 // Autograd: recording nodes and running backward (see autograd.h).
 #include "autograd/autograd.h"
 
-#include "ops/ops.h"
+#include "tensor/tensor.h"
 
 #include <functional>
 #include <unordered_map>
@@ -74,6 +74,15 @@ static void accumulate_into_leaf(const Tensor& leaf, const Tensor& grad) {
     }
 }
 
+// a + b for two gradients of one shape (a plain loop: the engine sits below the ops).
+static Tensor sum_of_gradients(const Tensor& a, const Tensor& b) {
+    Tensor out = empty(a.shape());
+    float* o = out.data();
+    const float *x = a.data(), *y = b.data();
+    for (int64_t i = 0, n = a.numel(); i < n; i++) o[i] = x[i] + y[i];
+    return out;
+}
+
 static void check_grad_shape(const Node& node, size_t i, const Tensor& input, const Tensor& grad) {
     if (grad.shape() != input.shape())
         throw Error(node.name + " returned a gradient of shape " + shape_to_string(grad.shape()) +
@@ -92,11 +101,11 @@ static void pass_gradients(const Node& node, const std::vector<Tensor>& input_gr
         check_grad_shape(node, i, input, grad);
         if (Node* producer = input.grad_fn()) {
             Tensor& slot = pending[producer];
-            slot = slot.defined() ? add(slot, grad) : grad;
+            slot = slot.defined() ? sum_of_gradients(slot, grad) : grad;
         } else if (captured == nullptr) {
             accumulate_into_leaf(input, grad);
         } else if (auto slot = captured->find(input.impl()); slot != captured->end()) {
-            slot->second = slot->second.defined() ? add(slot->second, grad) : grad;
+            slot->second = slot->second.defined() ? sum_of_gradients(slot->second, grad) : grad;
         }
     }
 }
@@ -137,6 +146,22 @@ void run_backward(const Tensor& root, const Tensor& grad_output, bool retain_gra
     }
 }
 
+// --- the Tensor methods that run the engine (declared in tensor.h) ---------------
+
+std::string Tensor::grad_fn_name() const { return grad_fn() ? grad_fn()->name : ""; }
+
+void Tensor::backward(bool retain_graph) {
+    if (numel() != 1)
+        throw Error("grad can be implicitly created only for scalar outputs (this tensor has shape " +
+                    shape_to_string(shape()) + "; pass a gradient of that shape to backward)");
+    run_backward(*this, ones_like(*this), retain_graph);
+}
+
+void Tensor::backward(const Tensor& grad_output, bool retain_graph) {
+    run_backward(*this, grad_output, retain_graph);
+}
+
+
 std::vector<Tensor> grad(const Tensor& output, const std::vector<Tensor>& inputs, bool retain_graph) {
     if (output.numel() != 1)
         throw Error("grad can be implicitly created only for scalar outputs (shape " +
@@ -152,7 +177,7 @@ std::vector<Tensor> grad(const Tensor& output, const std::vector<Tensor>& inputs
         Tensor g = captured[input.impl()];
         if (!g.defined())
             throw Error("One of the differentiated Tensors appears to not have been used in the graph.");
-        grads.push_back(g.detach().clone());
+        grads.push_back(Tensor(g.shape(), g.values(), g.dtype()));  // an own copy, no history
     }
     return grads;
 }

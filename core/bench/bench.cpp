@@ -15,6 +15,7 @@
 #include "kernels/parallel.h"
 #include "random/random.h"
 #include "train/loss.h"
+#include "train/sampling.h"
 
 #include <sys/resource.h>
 

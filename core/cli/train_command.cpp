@@ -1,14 +1,9 @@
-// The `train` and `generate` commands: flags, options and their checks. The loop
-// itself is in trainer_loop.cpp.
+// `ch05_pretraining train`: the flags, bound to TrainOptions, and their checks. The run
+// itself is train/pretrain.cpp.
+#include "cli/commands.h"
+
+#include "cli/flags.h"
 #include "train/pretrain.h"
-
-#include "io/checkpoint.h"
-#include "io/files.h"
-#include "random/random.h"
-#include "train/loss.h"
-
-#include <filesystem>
-#include <iostream>
 
 namespace llm {
 
@@ -72,99 +67,6 @@ int train_command(int argc, char** argv) {
     }
     check_options(options);
     return run_training(options);
-}
-
-std::map<std::string, std::string> options_to_metadata(const TrainOptions& o) {
-    return {{"train.data", o.data},
-            {"train.tokenizer", o.tokenizer},
-            {"train.vocab_size", encode_int64(o.vocab_size)},
-            {"train.lr", encode_double(o.lr)},
-            {"train.min_lr", encode_double(o.min_lr)},
-            {"train.weight_decay", encode_double(o.weight_decay)},
-            {"train.clip", encode_double(o.clip)},
-            {"train.warmup_steps", encode_int64(o.warmup_steps)},
-            {"train.batch_size", encode_int64(o.batch_size)},
-            {"train.epochs", encode_int64(o.epochs)},
-            {"train.max_steps", encode_int64(o.max_steps)},
-            {"train.eval_interval", encode_int64(o.eval_interval)},
-            {"train.eval_iters", encode_int64(o.eval_iters)},
-            {"train.checkpoint_interval", encode_int64(o.checkpoint_interval)},
-            {"train.val_fraction", encode_double(o.val_fraction)},
-            {"train.seed", encode_int64(o.seed)},
-            {"train.sample_tokens", encode_int64(o.sample_tokens)},
-            {"train.top_k", encode_int64(o.top_k)},
-            {"train.temperature", encode_double(o.temperature)},
-            {"train.prompt", o.prompt}};
-}
-
-static const std::string& required(const std::map<std::string, std::string>& m, const std::string& key,
-                                   const std::string& path) {
-    auto it = m.find(key);
-    if (it == m.end()) throw Error(path + ": not a training checkpoint of this program (no '" + key + "' in its metadata)");
-    return it->second;
-}
-
-TrainOptions options_from_metadata(const std::map<std::string, std::string>& m, const std::string& path) {
-    TrainOptions o;
-    auto text = [&](const std::string& key) { return required(m, key, path); };
-    auto integer = [&](const std::string& key) { return decode_int64(text(key), path + " metadata '" + key + "'"); };
-    auto real = [&](const std::string& key) { return decode_double(text(key), path + " metadata '" + key + "'"); };
-    o.data = text("train.data");
-    o.tokenizer = text("train.tokenizer");
-    o.vocab_size = integer("train.vocab_size");
-    o.lr = real("train.lr"), o.min_lr = real("train.min_lr"), o.weight_decay = real("train.weight_decay");
-    o.clip = real("train.clip"), o.warmup_steps = integer("train.warmup_steps");
-    o.batch_size = integer("train.batch_size"), o.epochs = integer("train.epochs");
-    o.max_steps = integer("train.max_steps"), o.eval_interval = integer("train.eval_interval");
-    o.eval_iters = integer("train.eval_iters"), o.checkpoint_interval = integer("train.checkpoint_interval");
-    o.val_fraction = real("train.val_fraction"), o.seed = integer("train.seed");
-    o.sample_tokens = integer("train.sample_tokens"), o.top_k = integer("train.top_k");
-    o.temperature = real("train.temperature"), o.prompt = text("train.prompt");
-    return o;
-}
-
-GPTConfig config_from_options(const TrainOptions& o, int64_t vocab_size) {
-    GPTConfig cfg;
-    cfg.vocab_size = vocab_size;
-    cfg.context_length = o.context_length;
-    cfg.emb_dim = o.emb_dim;
-    cfg.n_heads = o.n_heads;
-    cfg.n_layers = o.n_layers;
-    cfg.drop_rate = o.drop_rate;
-    cfg.qkv_bias = o.qkv_bias;
-    return cfg;
-}
-
-// --- generate ---------------------------------------------------------------------------
-
-int generate_command(int argc, char** argv) {
-    std::string run, prompt = "One day";
-    int64_t tokens = 50, top_k = 20, seed = 123;
-    double temperature = 0.8;
-    bool no_kv_cache = false;
-    FlagParser flags("ch05_pretraining generate");
-    flags.add_string("--run", &run, "run folder written by train (model.safetensors, encoder.json, vocab.bpe)");
-    flags.add_string("--prompt", &prompt, "text to continue  [\"One day\"]");
-    flags.add_int("--tokens", &tokens, 0, 1000000, "how many tokens to add  [50]");
-    flags.add_double("--temperature", &temperature, 0.0, 100.0, "0: greedy  [0.8]");
-    flags.add_int("--top-k", &top_k, 0, 1000000, "sample among the k likeliest (0: all)  [20]");
-    flags.add_int("--seed", &seed, 0, INT64_MAX, "random seed  [123]");
-    flags.add_switch("--no-kv-cache", &no_kv_cache, "recompute every token's keys and values at each step");
-    flags.add_threads();
-    if (!flags.parse(argc, argv)) return 0;
-    if (run.empty()) throw Error("generate: --run DIR is required (a folder written by `train`)");
-    BpeTokenizer tokenizer = BpeTokenizer::load(run + "/encoder.json", run + "/vocab.bpe");
-    GPTModel model(read_model_config(run + "/model.safetensors"));
-    load_model(run + "/model.safetensors", model);
-    model.eval();
-    if (model.cfg.vocab_size != tokenizer.vocab_size())
-        throw Error("generate: " + run + " has a model for " + std::to_string(model.cfg.vocab_size) +
-                    " tokens but a tokenizer of " + std::to_string(tokenizer.vocab_size()));
-    std::vector<int64_t> ids = tokenizer.encode(prompt);
-    if (ids.empty()) throw Error("generate: --prompt is empty; give at least one character");
-    manual_seed(static_cast<uint64_t>(seed));
-    std::cout << generate_text(model, tokenizer, ids, tokens, temperature, top_k, !no_kv_cache) << "\n";
-    return 0;
 }
 
 }  // namespace llm

@@ -6,16 +6,8 @@
 // same table backwards.
 #include "io/gpt2_weights.h"
 
-#include "tensor/print.h"
-
 #include "autograd/autograd.h"
-#include "text/bpe.h"
-#include "text/dataset.h"
-#include "cli/flags.h"
-#include "io/files.h"
-#include "random/random.h"
 #include "io/safetensors.h"
-#include "train/loss.h"
 
 #include <algorithm>
 #include <charconv>
@@ -53,7 +45,7 @@ Shape hf_shape_of(Layout layout, const std::vector<Tensor>& targets) {
 }
 
 // Append one row of the table.
-void add(std::vector<Mapping>& table, const std::string& name, Layout layout, std::vector<Tensor> targets) {
+void add_mapping(std::vector<Mapping>& table, const std::string& name, Layout layout, std::vector<Tensor> targets) {
     Shape shape = hf_shape_of(layout, targets);
     table.push_back({name, shape, layout, std::move(targets)});
 }
@@ -62,18 +54,18 @@ void add(std::vector<Mapping>& table, const std::string& name, Layout layout, st
 void add_block(std::vector<Mapping>& table, size_t i, const TransformerBlock& b) {
     std::string h = "h." + std::to_string(i) + ".";
     const MultiHeadAttention& att = b.att;
-    add(table, h + "ln_1.weight", Layout::same, {b.norm1.scale});
-    add(table, h + "ln_1.bias", Layout::same, {b.norm1.shift});
-    add(table, h + "attn.c_attn.weight", Layout::transpose_split, {att.W_query.weight, att.W_key.weight, att.W_value.weight});
-    add(table, h + "attn.c_attn.bias", Layout::split, {att.W_query.bias, att.W_key.bias, att.W_value.bias});
-    add(table, h + "attn.c_proj.weight", Layout::transpose_split, {att.out_proj.weight});
-    add(table, h + "attn.c_proj.bias", Layout::same, {att.out_proj.bias});
-    add(table, h + "ln_2.weight", Layout::same, {b.norm2.scale});
-    add(table, h + "ln_2.bias", Layout::same, {b.norm2.shift});
-    add(table, h + "mlp.c_fc.weight", Layout::transpose_split, {b.ff.fc1.weight});
-    add(table, h + "mlp.c_fc.bias", Layout::same, {b.ff.fc1.bias});
-    add(table, h + "mlp.c_proj.weight", Layout::transpose_split, {b.ff.fc2.weight});
-    add(table, h + "mlp.c_proj.bias", Layout::same, {b.ff.fc2.bias});
+    add_mapping(table, h + "ln_1.weight", Layout::same, {b.norm1.scale});
+    add_mapping(table, h + "ln_1.bias", Layout::same, {b.norm1.shift});
+    add_mapping(table, h + "attn.c_attn.weight", Layout::transpose_split, {att.W_query.weight, att.W_key.weight, att.W_value.weight});
+    add_mapping(table, h + "attn.c_attn.bias", Layout::split, {att.W_query.bias, att.W_key.bias, att.W_value.bias});
+    add_mapping(table, h + "attn.c_proj.weight", Layout::transpose_split, {att.out_proj.weight});
+    add_mapping(table, h + "attn.c_proj.bias", Layout::same, {att.out_proj.bias});
+    add_mapping(table, h + "ln_2.weight", Layout::same, {b.norm2.scale});
+    add_mapping(table, h + "ln_2.bias", Layout::same, {b.norm2.shift});
+    add_mapping(table, h + "mlp.c_fc.weight", Layout::transpose_split, {b.ff.fc1.weight});
+    add_mapping(table, h + "mlp.c_fc.bias", Layout::same, {b.ff.fc1.bias});
+    add_mapping(table, h + "mlp.c_proj.weight", Layout::transpose_split, {b.ff.fc2.weight});
+    add_mapping(table, h + "mlp.c_proj.bias", Layout::same, {b.ff.fc2.bias});
 }
 
 // The whole table for `model`, in the order Hugging Face's GPT2Model declares its tensors.
@@ -81,11 +73,11 @@ std::vector<Mapping> gpt2_mappings(const GPTModel& model) {
     if (!model.cfg.qkv_bias)
         throw Error("GPT-2 has biases in its query/key/value projections: the model needs qkv_bias = true");
     std::vector<Mapping> table;
-    add(table, "wte.weight", Layout::same, {model.tok_emb.weight, model.out_head.weight});
-    add(table, "wpe.weight", Layout::same, {model.pos_emb.weight});
+    add_mapping(table, "wte.weight", Layout::same, {model.tok_emb.weight, model.out_head.weight});
+    add_mapping(table, "wpe.weight", Layout::same, {model.pos_emb.weight});
     for (size_t i = 0; i < model.trf_blocks.size(); i++) add_block(table, i, *model.trf_blocks[i]);
-    add(table, "ln_f.weight", Layout::same, {model.final_norm.scale});
-    add(table, "ln_f.bias", Layout::same, {model.final_norm.shift});
+    add_mapping(table, "ln_f.weight", Layout::same, {model.final_norm.scale});
+    add_mapping(table, "ln_f.bias", Layout::same, {model.final_norm.shift});
     return table;
 }
 
@@ -284,88 +276,6 @@ void save_gpt2_hf(const std::string& path, const GPTModel& model) {
         tensors.push_back({m.hf_name, hf});
     }
     save_safetensors(path, tensors, {{"format", "pt"}, {"n_head", std::to_string(model.cfg.n_heads)}});
-}
-
-// --- the gpt2 command ----------------------------------------------------------------------
-
-namespace {
-
-struct Gpt2Options {
-    std::string model = "data/gpt2/model.safetensors", gpt2_dir = "data/gpt2";
-    std::string prompt = "Every effort moves you", eval_verdict;
-    int64_t tokens = 25, top_k = 50, seed = 123;
-    double temperature = 1.5;
-};
-
-// `path`, or ../shared/`path` when the flag was not given and only that one exists.
-std::string default_or_shared(const std::string& path, bool given) {
-    std::error_code ec;
-    if (given || std::filesystem::exists(path, ec)) return path;
-    std::string shared = "../shared/" + path;
-    return std::filesystem::exists(shared, ec) ? shared : path;
-}
-
-// Stop with what to download when a file is missing.
-void check_gpt2_files(const Gpt2Options& o) {
-    std::error_code ec;
-    if (!std::filesystem::is_regular_file(o.model, ec))
-        throw Error("gpt2: '" + o.model + "' not found. Download GPT-2 124M's weights (548 MB) into data/gpt2/:\n"
-                    "  https://huggingface.co/openai-community/gpt2/resolve/main/model.safetensors\n"
-                    "(the larger sizes are openai-community/gpt2-medium, gpt2-large and gpt2-xl; pass --model PATH)");
-    for (const char* name : {"/encoder.json", "/vocab.bpe"})
-        if (!std::filesystem::is_regular_file(o.gpt2_dir + name, ec))
-            throw Error("gpt2: '" + o.gpt2_dir + name + "' not found. Download GPT-2's vocabulary into data/gpt2/ "
-                        "(or pass --gpt2-dir DIR):\n  https://openaipublic.blob.core.windows.net/gpt-2/models/124M/encoder.json\n"
-                        "  https://openaipublic.blob.core.windows.net/gpt-2/models/124M/vocab.bpe");
-}
-
-// 5.5: continue the prompt with generate() and print it as the book does.
-void print_generation(const GPTModel& model, const BpeTokenizer& tokenizer, const Gpt2Options& o) {
-    std::vector<int64_t> ids = tokenizer.encode(o.prompt);
-    if (ids.empty()) throw Error("gpt2: --prompt is empty; give at least one character");
-    manual_seed(static_cast<uint64_t>(o.seed));
-    std::cout << "Output text:\n " << generate_text(model, tokenizer, ids, o.tokens, o.temperature, o.top_k, true) << "\n";
-}
-
-// Exercise 5.5: the losses on the-verdict's loaders (90/10 split by characters, windows
-// of 256 tokens, batch 2, seed 123), in eval mode without gradients.
-void print_verdict_losses(GPTModel& model, const BpeTokenizer& tokenizer, const std::string& path) {
-    TrainValLoaders loaders(read_file(path), tokenizer, std::min<int64_t>(256, model.cfg.context_length), 2);
-    model.eval();
-    manual_seed(123);  // the shuffling of the training loader
-    NoGradGuard no_grad;
-    std::cout << "Training loss: " << python_float_repr(calc_loss_loader(loaders.train_loader, model)) << "\n";
-    std::cout << "Validation loss: " << python_float_repr(calc_loss_loader(loaders.val_loader, model)) << "\n";
-}
-
-}  // namespace
-
-int gpt2_command(int argc, char** argv) {
-    Gpt2Options o;
-    FlagParser flags("ch05_pretraining gpt2");
-    flags.add_string("--model", &o.model, "Hugging Face GPT-2 model.safetensors  [data/gpt2/model.safetensors]");
-    flags.add_string("--gpt2-dir", &o.gpt2_dir, "folder with GPT-2's encoder.json and vocab.bpe  [data/gpt2]");
-    flags.add_string("--prompt", &o.prompt, "text to continue  [\"Every effort moves you\"]");
-    flags.add_int("--tokens", &o.tokens, 0, 1000000, "how many tokens to add  [25]");
-    flags.add_double("--temperature", &o.temperature, 0.0, 100.0, "0: greedy  [1.5]");
-    flags.add_int("--top-k", &o.top_k, 0, 1000000, "sample among the k likeliest (0: all)  [50]");
-    flags.add_int("--seed", &o.seed, 0, INT64_MAX, "random seed  [123]");
-    flags.add_threads();
-    flags.add_string("--eval-verdict", &o.eval_verdict, "also print the losses on this text (data/the-verdict.txt: exercise 5.5)");
-    if (!flags.parse(argc, argv)) return 0;
-    o.model = default_or_shared(o.model, flags.given("--model"));
-    o.gpt2_dir = default_or_shared(o.gpt2_dir, flags.given("--gpt2-dir"));
-    check_gpt2_files(o);
-    BpeTokenizer tokenizer = BpeTokenizer::load_gpt2(o.gpt2_dir + "/encoder.json", o.gpt2_dir + "/vocab.bpe");
-    GPTModel model(gpt2_config_from_safetensors(o.model));
-    if (model.cfg.vocab_size != tokenizer.vocab_size())
-        throw Error("gpt2: '" + o.model + "' has " + std::to_string(model.cfg.vocab_size) + " token embeddings but the "
-                    "vocabulary in " + o.gpt2_dir + " has " + std::to_string(tokenizer.vocab_size()) + " tokens");
-    load_gpt2_weights(o.model, model);
-    model.eval();
-    print_generation(model, tokenizer, o);
-    if (!o.eval_verdict.empty()) print_verdict_losses(model, tokenizer, o.eval_verdict);
-    return 0;
 }
 
 }  // namespace llm

@@ -41,8 +41,4 @@ void load_gpt2_weights(const std::string& path, GPTModel& model);
 // written, the loader ties it to wte). The metadata holds "format": "pt" and "n_head".
 void save_gpt2_hf(const std::string& path, const GPTModel& model);
 
-// `ch05_pretraining gpt2 [flags]`: load GPT-2, continue a prompt, optionally evaluate
-// the losses on the-verdict (exercise 5.5). Returns the exit code.
-int gpt2_command(int argc, char** argv);
-
 }  // namespace llm

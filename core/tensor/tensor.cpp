@@ -1,8 +1,6 @@
 // Tensor: handle, creation, element access, shape helpers.
 #include "tensor/tensor.h"
 
-#include "autograd/autograd.h"
-#include "ops/ops.h"
 #include "tensor/print.h"
 #include "tensor/storage.h"
 
@@ -122,26 +120,7 @@ Tensor& Tensor::requires_grad_(bool enabled) {
 bool Tensor::is_leaf() const { return checked().grad_fn == nullptr; }
 Tensor Tensor::grad() const { return Tensor(checked().grad); }
 Node* Tensor::grad_fn() const { return checked().grad_fn.get(); }
-std::string Tensor::grad_fn_name() const { return grad_fn() ? grad_fn()->name : ""; }
 void Tensor::zero_grad() { checked().grad.reset(); }
-
-void Tensor::set_grad(const Tensor& grad) {
-    if (grad.defined() && grad.shape() != shape())
-        throw Error("assigned grad has shape " + shape_to_string(grad.shape()) +
-                    " but the tensor has shape " + shape_to_string(shape()));
-    checked().grad = grad.impl_ptr();
-}
-
-void Tensor::backward(bool retain_graph) {
-    if (numel() != 1)
-        throw Error("grad can be implicitly created only for scalar outputs (this tensor has shape " +
-                    shape_to_string(shape()) + "; pass a gradient of that shape to backward)");
-    run_backward(*this, ones_like(*this), retain_graph);
-}
-
-void Tensor::backward(const Tensor& grad_output, bool retain_graph) {
-    run_backward(*this, grad_output, retain_graph);
-}
 
 Tensor Tensor::detach() const {
     auto out = std::make_shared<TensorData>();
@@ -150,29 +129,6 @@ Tensor Tensor::detach() const {
     out->dtype = dtype();
     return Tensor(out);
 }
-
-// --- conveniences ------------------------------------------------------------
-
-Tensor Tensor::clone() const { return llm::clone(*this); }
-Tensor Tensor::operator[](int64_t index) const { return select(*this, 0, index); }
-Tensor Tensor::T() const { return llm::t(*this); }
-Tensor Tensor::transpose(int64_t d0, int64_t d1) const { return llm::transpose(*this, d0, d1); }
-Tensor Tensor::view(const Shape& s) const { return llm::view(*this, s); }
-Tensor Tensor::reshape(const Shape& s) const { return llm::view(*this, s); }
-Tensor Tensor::flatten(int64_t a, int64_t b) const { return llm::flatten(*this, a, b); }
-Tensor Tensor::unsqueeze(int64_t d) const { return llm::unsqueeze(*this, d); }
-Tensor Tensor::squeeze(int64_t d) const { return llm::squeeze(*this, d); }
-Tensor Tensor::sum() const { return llm::sum(*this); }
-Tensor Tensor::sum(int64_t d, bool keep) const { return llm::sum(*this, d, keep); }
-Tensor Tensor::mean() const { return llm::mean(*this); }
-Tensor Tensor::mean(int64_t d, bool keep) const { return llm::mean(*this, d, keep); }
-Tensor Tensor::var(int64_t d, bool keep, bool unbiased) const { return llm::var(*this, d, keep, unbiased); }
-Tensor Tensor::pow(float e) const { return llm::pow(*this, e); }
-Tensor Tensor::exp() const { return llm::exp(*this); }
-Tensor Tensor::log() const { return llm::log(*this); }
-Tensor Tensor::sqrt() const { return llm::sqrt(*this); }
-Tensor Tensor::masked_fill(const Tensor& m, float v) const { return llm::masked_fill(*this, m, v); }
-Tensor Tensor::matmul(const Tensor& o) const { return llm::matmul(*this, o); }
 
 static Tensor retagged(const Tensor& t, Dtype dtype) {
     std::vector<float> v = t.values();
@@ -281,7 +237,6 @@ Tensor empty(Shape shape) {
 }
 Tensor zeros(Shape shape) { return full(std::move(shape), 0.0f); }
 Tensor ones(Shape shape) { return full(std::move(shape), 1.0f); }
-Tensor zeros_like(const Tensor& t) { return zeros(t.shape()); }
 Tensor ones_like(const Tensor& t) { return ones(t.shape()); }
 
 Tensor arange(int64_t end) { return arange(0, end, 1); }
@@ -291,14 +246,6 @@ Tensor arange(int64_t start, int64_t end, int64_t step) {
     std::vector<int64_t> v;
     for (int64_t x = start; step > 0 ? x < end : x > end; x += step) v.push_back(x);
     return tensor_int64(v, {static_cast<int64_t>(v.size())});
-}
-
-Tensor arange_float(float start, float end, float step) {
-    if (step == 0.0f) throw Error("arange: step must be nonzero");
-    int64_t n = static_cast<int64_t>(std::ceil((end - start) / step));
-    std::vector<float> v;
-    for (int64_t i = 0; i < n; i++) v.push_back(start + static_cast<float>(i) * step);
-    return Tensor({static_cast<int64_t>(v.size())}, std::move(v));
 }
 
 Tensor linspace(float start, float end, int64_t steps) {

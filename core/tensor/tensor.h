@@ -59,7 +59,6 @@ public:
     Tensor& requires_grad_(bool enabled = true);
     bool is_leaf() const;                     // made by the user, not by an op
     Tensor grad() const;                      // undefined until backward() reaches this leaf
-    void set_grad(const Tensor& grad);
     void zero_grad();                         // drop the gradient (PyTorch's set_to_none)
     Node* grad_fn() const;
     std::string grad_fn_name() const;         // "SoftmaxBackward0", or "" for a leaf
@@ -126,11 +125,9 @@ Tensor empty(Shape shape);          // values undefined, as in PyTorch (zeros, o
 Tensor zeros(Shape shape);
 Tensor ones(Shape shape);
 Tensor full(Shape shape, float value);
-Tensor zeros_like(const Tensor& t);
 Tensor ones_like(const Tensor& t);
 Tensor arange(int64_t end);                       // 0, 1, ..., end-1 (int64, like torch.arange)
 Tensor arange(int64_t start, int64_t end, int64_t step = 1);
-Tensor arange_float(float start, float end, float step = 1.0f);
 Tensor linspace(float start, float end, int64_t steps);
 Tensor tril(const Tensor& t, int64_t diagonal = 0);  // keep i - j >= -diagonal, zero the rest
 Tensor triu(const Tensor& t, int64_t diagonal = 0);  // keep j - i >= diagonal

@@ -80,15 +80,19 @@ bool DataLoaderIter::next(Batch& batch) {
     return true;
 }
 
-// split_index = int(train_ratio * len(text)), as the book computes it.
-static size_t split_index(const std::string& text, double train_ratio) {
-    return static_cast<size_t>(train_ratio * static_cast<double>(text.size()));
+std::pair<std::string, std::string> split_train_val(const std::string& text, double train_ratio) {
+    size_t split_idx = static_cast<size_t>(train_ratio * static_cast<double>(text.size()));
+    return {text.substr(0, split_idx), text.substr(split_idx)};
 }
 
 TrainValLoaders::TrainValLoaders(const std::string& text, const BpeTokenizer& tokenizer, int64_t max_length,
                                  int64_t batch_size, double train_ratio)
-    : train_set(tokenizer.encode(text.substr(0, split_index(text, train_ratio))), max_length, max_length),
-      val_set(tokenizer.encode(text.substr(split_index(text, train_ratio))), max_length, max_length),
+    : TrainValLoaders(tokenizer.encode(split_train_val(text, train_ratio).first),
+                      tokenizer.encode(split_train_val(text, train_ratio).second), max_length, batch_size) {}
+
+TrainValLoaders::TrainValLoaders(std::vector<int64_t> train_ids, std::vector<int64_t> val_ids, int64_t max_length,
+                                 int64_t batch_size)
+    : train_set(std::move(train_ids), max_length, max_length), val_set(std::move(val_ids), max_length, max_length),
       train_loader(train_set, batch_size, true, true), val_loader(val_set, batch_size, false, false) {}
 
 }  // namespace llm

@@ -6,6 +6,8 @@
 #include "text/bpe.h"
 #include "tensor/tensor.h"
 
+#include <string>
+#include <utility>
 #include <vector>
 
 namespace llm {
@@ -70,6 +72,10 @@ private:
     bool shuffle_, drop_last_;
 };
 
+// 5.1.3: text[:split_idx] and text[split_idx:] with split_idx = int(train_ratio * len(text)),
+// counted in bytes (the book counts characters; the same for its ASCII text).
+std::pair<std::string, std::string> split_train_val(const std::string& text, double train_ratio);
+
 // Chapter 5's data: the first train_ratio of the text's characters for training, the rest
 // for validation, each tokenized and cut into windows of max_length tokens (stride
 // max_length). The training loader shuffles and drops an incomplete last batch; the
@@ -77,6 +83,9 @@ private:
 struct TrainValLoaders {
     TrainValLoaders(const std::string& text, const BpeTokenizer& tokenizer, int64_t max_length, int64_t batch_size,
                     double train_ratio = 0.90);
+    // The same from the two parts' ids (see split_train_val), for callers that check them first.
+    TrainValLoaders(std::vector<int64_t> train_ids, std::vector<int64_t> val_ids, int64_t max_length,
+                    int64_t batch_size);
     TrainValLoaders(const TrainValLoaders&) = delete;
     TrainValLoaders& operator=(const TrainValLoaders&) = delete;
     GPTDatasetV1 train_set, val_set;

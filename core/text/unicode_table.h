@@ -13,7 +13,6 @@ namespace llm {
 bool is_letter(char32_t c);      // General_Category L*: Lu Ll Lt Lm Lo
 bool is_number(char32_t c);      // General_Category N*: Nd Nl No
 bool is_whitespace(char32_t c);  // property White_Space (space, \t, \n, NBSP, ...)
-const char* unicode_version();   // of the generated tables, e.g. "15.0.0"
 
 // A code point decoded from UTF-8, and how many bytes it took.
 struct Utf8Char {

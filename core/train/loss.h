@@ -1,13 +1,11 @@
-// Chapter 5's training helpers with the book's names: the loss of a batch and of a
-// loader, the evaluation the training loop prints, and generate() with temperature,
-// top-k and an end-of-text id.
+// Chapter 5's losses with the book's names: the loss of a batch and of a loader, and
+// the evaluation the training loop prints.
 #pragma once
 
-#include "text/bpe.h"
-#include "text/dataset.h"
 #include "nn/nn.h"
+#include "text/dataset.h"
 
-#include <optional>
+#include <string>
 
 namespace llm {
 
@@ -29,24 +27,8 @@ struct Losses {
 Losses evaluate_model(GPTModel& model, const DataLoader& train_loader, const DataLoader& val_loader,
                       int64_t eval_iter);
 
-// 5.3.3: generate() as in the book. idx: int64 (batch, n_tokens) -> (batch, n_tokens + new).
-// top_k keeps the k largest logits (before temperature); temperature 0 means greedy;
-// otherwise the next token is drawn with multinomial from softmax(logits / temperature).
-// Stops early when every row's next token is eos_id (the book's batch-1 rule).
-// With use_kv_cache, each step feeds only the new token and reuses the keys and values
-// of the earlier ones (same tokens, far less work); when the text would outgrow the
-// context, it falls back to the book's way (the window of the last context_size tokens).
-Tensor generate(const GPTModel& model, Tensor idx, int64_t max_new_tokens, int64_t context_size,
-                double temperature = 0.0, std::optional<int64_t> top_k = std::nullopt,
-                std::optional<int64_t> eos_id = std::nullopt, bool use_kv_cache = false);
-
-// The prompt's ids continued with generate() (context: the model's; top_k 0 keeps every
-// token) and decoded to text: what the `generate` and `gpt2` commands and the samples
-// during training print. Draws from the default generator when temperature > 0.
-std::string generate_text(const GPTModel& model, const BpeTokenizer& tokenizer, const std::vector<int64_t>& prompt_ids,
-                          int64_t max_new_tokens, double temperature, int64_t top_k, bool use_kv_cache);
-
-// 5.3.2: logits below the k-th largest become -inf. logits: (vocab); returns (vocab).
-std::vector<float> top_k_filter(const std::vector<float>& logits, int64_t k);
+// 5.2: the line the book's training loop prints, e.g.
+// "Ep 1 (Step 000005): Train loss 8.111, Val loss 8.339" (epoch counts from 0 here).
+std::string loss_line(int64_t epoch, int64_t global_step, const Losses& losses);
 
 }  // namespace llm

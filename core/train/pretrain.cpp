@@ -1,14 +1,14 @@
-// The training loop of the `train` command: prepare the data and model, then step,
-// evaluate, sample and checkpoint until the last step (or Ctrl-C).
+// The run behind the `train` command: prepare the data and model, then step, evaluate,
+// sample and checkpoint until the last step (or Ctrl-C).
 #include "train/pretrain.h"
 
-#include "io/checkpoint.h"
 #include "io/files.h"
 #include "optim/optim.h"
-#include "io/plot.h"
 #include "random/random.h"
 #include "train/loss.h"
+#include "train/progress.h"
 #include "train/run_folder.h"
+#include "train/sampling.h"
 
 #include <cmath>
 #include <csignal>
@@ -27,8 +27,8 @@ struct Run {
     TrainOptions options;
     std::string text;
     std::optional<BpeTokenizer> tokenizer;  // made from the options in prepare()
-    std::unique_ptr<GPTDatasetV1> train_set, val_set;
-    std::unique_ptr<DataLoader> train_loader, val_loader;
+    std::unique_ptr<TrainValLoaders> data;  // the book's split, windows and loaders
+    TrainHooks hooks;
     std::unique_ptr<GPTModel> model;
     std::unique_ptr<AdamW> optimizer;
     RunPosition position;
@@ -44,12 +44,12 @@ static BpeTokenizer make_tokenizer(const TrainOptions& o, const std::string& tex
     return BpeTokenizer::train(text, o.tokenizer == "bytes" ? 257 : o.vocab_size);
 }
 
-// Split the text by bytes, tokenize both parts, and check each holds a full window.
+// The book's split and loaders (TrainValLoaders), after checking that each part holds a
+// whole window and the training part at least one batch.
 static void make_data(Run& run) {
     const TrainOptions& o = run.options;
-    size_t split = static_cast<size_t>((1.0 - o.val_fraction) * static_cast<double>(run.text.size()));
-    std::vector<int64_t> train_ids = run.tokenizer->encode(run.text.substr(0, split));
-    std::vector<int64_t> val_ids = run.tokenizer->encode(run.text.substr(split));
+    auto [train_text, val_text] = split_train_val(run.text, 1.0 - o.val_fraction);
+    std::vector<int64_t> train_ids = run.tokenizer->encode(train_text), val_ids = run.tokenizer->encode(val_text);
     int64_t need = o.context_length + 1;
     int64_t have = static_cast<int64_t>(std::min(train_ids.size(), val_ids.size()));
     if (have < need) {
@@ -60,12 +60,9 @@ static void make_data(Run& run) {
                     std::to_string(have) + " tokens but needs at least " + std::to_string(need) + "; give a text of " +
                     "at least about " + std::to_string(static_cast<int64_t>(min_bytes)) + " bytes or a smaller --context");
     }
-    run.train_set = std::make_unique<GPTDatasetV1>(train_ids, o.context_length, o.context_length);
-    run.val_set = std::make_unique<GPTDatasetV1>(val_ids, o.context_length, o.context_length);
-    run.train_loader = std::make_unique<DataLoader>(*run.train_set, o.batch_size, true, true);
-    run.val_loader = std::make_unique<DataLoader>(*run.val_set, o.batch_size, false, false);
-    if (run.train_loader->size() == 0)
-        throw Error(o.data + ": the training part has " + std::to_string(run.train_set->size()) +
+    run.data = std::make_unique<TrainValLoaders>(std::move(train_ids), std::move(val_ids), o.context_length, o.batch_size);
+    if (run.data->train_loader.size() == 0)
+        throw Error(o.data + ": the training part has " + std::to_string(run.data->train_set.size()) +
                     " windows, fewer than --batch-size " + std::to_string(o.batch_size) + "; use a smaller batch");
 }
 
@@ -83,7 +80,7 @@ static void prepare(Run& run) {
     run.model = std::make_unique<GPTModel>(cfg);
     run.optimizer = std::make_unique<AdamW>(run.model->parameters(), static_cast<float>(o.lr),
                                             static_cast<float>(o.weight_decay));
-    int64_t per_epoch = run.train_loader->size();
+    int64_t per_epoch = run.data->train_loader.size();
     run.total_steps = o.epochs * per_epoch;
     if (o.max_steps > 0) run.total_steps = std::min(run.total_steps, o.max_steps);
     if (resuming) {
@@ -120,7 +117,7 @@ static double train_step(Run& run, const Batch& batch) {
     run.optimizer->zero_grad();
     Tensor loss = calc_loss_batch(batch.input, batch.target, *run.model);
     double value = loss.item();
-    if (run.position.global_step + 1 == o.nan_loss_at_step) value = std::nan("");
+    if (run.hooks.on_loss) run.hooks.on_loss(run.position.global_step + 1, value);
     if (!std::isfinite(value))
         throw Error("the loss became " + std::to_string(value) + " at step " +
                     std::to_string(run.position.global_step + 1) + "; stopping. The last good checkpoint in " +
@@ -134,32 +131,42 @@ static double train_step(Run& run, const Batch& batch) {
 // Both losses, a line like the book's, the loss files and a sample.
 static void evaluate_and_log(Run& run, Progress& progress) {
     const TrainOptions& o = run.options;
-    Losses losses = evaluate_model(*run.model, *run.train_loader, *run.val_loader, o.eval_iters);
+    Losses losses = evaluate_model(*run.model, run.data->train_loader, run.data->val_loader, o.eval_iters);
     run.history.push_back({run.position.global_step, run.position.tokens_seen, losses.train_loss, losses.val_loss});
     progress.clear_line();
-    char line[160];
-    std::snprintf(line, sizeof line, "Ep %lld (Step %06lld): Train loss %.3f, Val loss %.3f",
-                  static_cast<long long>(run.position.epoch + 1), static_cast<long long>(run.position.global_step),
-                  losses.train_loss, losses.val_loss);
-    std::cout << line << "\n  sample: " << sample_text(run) << std::endl;
+    std::cout << loss_line(run.position.epoch, run.position.global_step, losses) << "\n  sample: " << sample_text(run)
+              << std::endl;
     write_loss_files(o.out, run.history);
 }
 
-int run_training(const TrainOptions& options) {
+GPTConfig config_from_options(const TrainOptions& o, int64_t vocab_size) {
+    GPTConfig cfg;
+    cfg.vocab_size = vocab_size;
+    cfg.context_length = o.context_length;
+    cfg.emb_dim = o.emb_dim;
+    cfg.n_heads = o.n_heads;
+    cfg.n_layers = o.n_layers;
+    cfg.drop_rate = o.drop_rate;
+    cfg.qkv_bias = o.qkv_bias;
+    return cfg;
+}
+
+int run_training(const TrainOptions& options, const TrainHooks& hooks) {
     Run run;
     run.options = options;
+    run.hooks = hooks;
     prepare(run);
     const TrainOptions& o = run.options;
-    std::cout << "Model: " << run.model->num_parameters() << " parameters; " << run.train_set->size()
-              << " training and " << run.val_set->size() << " validation windows of " << o.context_length
+    std::cout << "Model: " << run.model->num_parameters() << " parameters; " << run.data->train_set.size()
+              << " training and " << run.data->val_set.size() << " validation windows of " << o.context_length
               << " tokens; " << run.total_steps << " steps" << std::endl;
     g_interrupted = 0;
     std::signal(SIGINT, on_interrupt);
     Progress progress(run.position.global_step, run.total_steps);
     std::optional<DataLoaderIter> pass;
-    if (run.position.in_epoch) pass = run.train_loader->resume(run.position.order, run.position.position);
+    if (run.position.in_epoch) pass = run.data->train_loader.resume(run.position.order, run.position.position);
     while (run.position.global_step < run.total_steps) {
-        if (!pass) pass = run.train_loader->iter();
+        if (!pass) pass = run.data->train_loader.iter();
         Batch batch;
         if (!pass->next(batch)) {  // end of an epoch
             pass.reset();
@@ -171,7 +178,7 @@ int run_training(const TrainOptions& options) {
         run.position.tokens_seen += batch.input.numel();
         progress.update(run.position, loss, batch.input.numel());
         bool last = run.position.global_step == run.total_steps;
-        if (run.position.global_step == o.interrupt_after_step) g_interrupted = 1;
+        if (run.hooks.interrupt_after && run.hooks.interrupt_after(run.position.global_step)) g_interrupted = 1;
         if (run.position.global_step % o.eval_interval == 0 || last) evaluate_and_log(run, progress);
         if (run.position.global_step % o.checkpoint_interval == 0 || last || g_interrupted) {
             run.position.set_pass(*pass);  // the pass's order and place, needed only in the file

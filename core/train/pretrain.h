@@ -1,14 +1,13 @@
-// Training a GPT on any text file, and sampling from the result: the `train` and
-// `generate` commands of chapters/ch05_pretraining. The loop is the book's
-// train_model_simple plus what a long run needs: a learning-rate schedule and gradient
-// clipping (appendix D), a progress bar, loss logs, checkpoints, resume and Ctrl-C.
+// Pretraining a GPT on any text file: the run behind `ch05_pretraining train`. The loop
+// is the book's train_model_simple (5.2) plus what a long run needs: a learning-rate
+// schedule and gradient clipping (appendix D), a progress bar, loss logs, checkpoints,
+// resume and Ctrl-C. The command's flags are in cli/train_command.cpp.
 #pragma once
 
-#include "text/bpe.h"
-#include "cli/flags.h"
 #include "nn/nn.h"
 
-#include <map>
+#include <cstdint>
+#include <functional>
 #include <string>
 
 namespace llm {
@@ -29,26 +28,20 @@ struct TrainOptions {
     int64_t seed = 123, sample_tokens = 40, top_k = 20;
     double temperature = 0.8;
     std::string prompt = "One day";
-    // Not flags: tests set them to act as if Ctrl-C came right after this step, or as
-    // if the loss of this step came out NaN.
-    int64_t interrupt_after_step = 0;
-    int64_t nan_loss_at_step = 0;
 };
 
-// Reads the flags (or the saved options of --resume DIR) and trains. Returns the exit code.
-int train_command(int argc, char** argv);
-// Loads a run folder and continues a prompt. Returns the exit code.
-int generate_command(int argc, char** argv);
+// Ways for a caller (the tests) to watch and steer a run without flags: each is called,
+// when set, at its point of every step.
+struct TrainHooks {
+    std::function<void(int64_t step, double& loss)> on_loss;  // may replace the step's loss
+    std::function<bool(int64_t step)> interrupt_after;        // true: act as if Ctrl-C came
+};
 
-// The options as strings, for a checkpoint's metadata, and back.
-std::map<std::string, std::string> options_to_metadata(const TrainOptions& options);
-TrainOptions options_from_metadata(const std::map<std::string, std::string>& metadata, const std::string& path);
-
-// Everything the training loop needs, made from the options (tokenizer, token ids, model).
+// The model's config from the options and the tokenizer's vocabulary size.
 GPTConfig config_from_options(const TrainOptions& options, int64_t vocab_size);
 
 // The run with these options, start to finish (or from `options.resume`). Prints the
 // loss lines and samples; writes the run folder. Returns the exit code.
-int run_training(const TrainOptions& options);
+int run_training(const TrainOptions& options, const TrainHooks& hooks = {});
 
 }  // namespace llm

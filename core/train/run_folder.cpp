@@ -1,4 +1,4 @@
-// Run folders, checkpoints with the run's position, loss logs and the progress line.
+// Run folders: checkpoints with the run's position and options, and the loss logs.
 #include "train/run_folder.h"
 
 #include "io/checkpoint.h"
@@ -11,7 +11,6 @@
 #include <filesystem>
 #include <iostream>
 #include <sstream>
-#include <unistd.h>
 
 namespace llm {
 
@@ -20,6 +19,55 @@ static std::string text_fingerprint(const std::string& text) {
     uint64_t h = 0xCBF29CE484222325ULL;
     for (unsigned char c : text) h = (h ^ c) * 0x100000001B3ULL;
     return std::to_string(text.size()) + ":" + std::to_string(h);
+}
+
+std::map<std::string, std::string> options_to_metadata(const TrainOptions& o) {
+    return {{"train.data", o.data},
+            {"train.tokenizer", o.tokenizer},
+            {"train.vocab_size", encode_int64(o.vocab_size)},
+            {"train.lr", encode_double(o.lr)},
+            {"train.min_lr", encode_double(o.min_lr)},
+            {"train.weight_decay", encode_double(o.weight_decay)},
+            {"train.clip", encode_double(o.clip)},
+            {"train.warmup_steps", encode_int64(o.warmup_steps)},
+            {"train.batch_size", encode_int64(o.batch_size)},
+            {"train.epochs", encode_int64(o.epochs)},
+            {"train.max_steps", encode_int64(o.max_steps)},
+            {"train.eval_interval", encode_int64(o.eval_interval)},
+            {"train.eval_iters", encode_int64(o.eval_iters)},
+            {"train.checkpoint_interval", encode_int64(o.checkpoint_interval)},
+            {"train.val_fraction", encode_double(o.val_fraction)},
+            {"train.seed", encode_int64(o.seed)},
+            {"train.sample_tokens", encode_int64(o.sample_tokens)},
+            {"train.top_k", encode_int64(o.top_k)},
+            {"train.temperature", encode_double(o.temperature)},
+            {"train.prompt", o.prompt}};
+}
+
+static const std::string& required(const std::map<std::string, std::string>& m, const std::string& key,
+                                   const std::string& path) {
+    auto it = m.find(key);
+    if (it == m.end()) throw Error(path + ": not a training checkpoint of this program (no '" + key + "' in its metadata)");
+    return it->second;
+}
+
+TrainOptions options_from_metadata(const std::map<std::string, std::string>& m, const std::string& path) {
+    TrainOptions o;
+    auto text = [&](const std::string& key) { return required(m, key, path); };
+    auto integer = [&](const std::string& key) { return decode_int64(text(key), path + " metadata '" + key + "'"); };
+    auto real = [&](const std::string& key) { return decode_double(text(key), path + " metadata '" + key + "'"); };
+    o.data = text("train.data");
+    o.tokenizer = text("train.tokenizer");
+    o.vocab_size = integer("train.vocab_size");
+    o.lr = real("train.lr"), o.min_lr = real("train.min_lr"), o.weight_decay = real("train.weight_decay");
+    o.clip = real("train.clip"), o.warmup_steps = integer("train.warmup_steps");
+    o.batch_size = integer("train.batch_size"), o.epochs = integer("train.epochs");
+    o.max_steps = integer("train.max_steps"), o.eval_interval = integer("train.eval_interval");
+    o.eval_iters = integer("train.eval_iters"), o.checkpoint_interval = integer("train.checkpoint_interval");
+    o.val_fraction = real("train.val_fraction"), o.seed = integer("train.seed");
+    o.sample_tokens = integer("train.sample_tokens"), o.top_k = integer("train.top_k");
+    o.temperature = real("train.temperature"), o.prompt = text("train.prompt");
+    return o;
 }
 
 void start_run_folder(const TrainOptions& o, const BpeTokenizer& tokenizer) {
@@ -130,45 +178,6 @@ void write_loss_files(const std::string& dir, const std::vector<LossRecord>& his
     }
     write_file_atomic(dir + "/losses.csv", csv);
     write_loss_svg(dir + "/losses.svg", tokens, train, val);
-}
-
-// --- progress ----------------------------------------------------------------------------
-
-Progress::Progress(int64_t start_step, int64_t total_steps)
-    : start_step_(start_step), total_steps_(total_steps), terminal_(isatty(STDOUT_FILENO) != 0),
-      start_(std::chrono::steady_clock::now()) {}
-
-static std::string duration_text(double seconds) {
-    char text[32];
-    long long s = static_cast<long long>(seconds);
-    if (s >= 3600) std::snprintf(text, sizeof text, "%lldh%02lldm", s / 3600, s / 60 % 60);
-    else std::snprintf(text, sizeof text, "%lldm%02llds", s / 60, s % 60);
-    return text;
-}
-
-void Progress::update(const RunPosition& p, double loss, int64_t tokens) {
-    tokens_ += tokens;
-    double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-    int64_t done = p.global_step - start_step_;
-    double eta = done > 0 ? elapsed / static_cast<double>(done) * static_cast<double>(total_steps_ - p.global_step) : 0.0;
-    char line[200];
-    std::snprintf(line, sizeof line, "step %lld/%lld | epoch %lld | loss %.3f | %.0f tok/s | ETA %s",
-                  static_cast<long long>(p.global_step), static_cast<long long>(total_steps_),
-                  static_cast<long long>(p.epoch + 1), loss, elapsed > 0 ? static_cast<double>(tokens_) / elapsed : 0.0,
-                  duration_text(eta).c_str());
-    if (terminal_) {
-        int width = 24, filled = static_cast<int>(width * p.global_step / std::max<int64_t>(1, total_steps_));
-        std::cout << "\r[" << std::string(static_cast<size_t>(filled), '=') << std::string(static_cast<size_t>(width - filled), ' ')
-                  << "] " << line << "   " << std::flush;
-        drawn_ = true;
-    } else if (p.global_step % 10 == 0) {
-        std::cout << line << "\n";
-    }
-}
-
-void Progress::clear_line() {
-    if (terminal_ && drawn_) std::cout << "\r" << std::string(110, ' ') << "\r";
-    drawn_ = false;
 }
 
 }  // namespace llm

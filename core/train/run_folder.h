@@ -1,13 +1,13 @@
-// What the `train` command keeps between steps and between sessions: where the run is,
-// its loss history, the checkpoint files, and the progress line on the terminal.
+// A run folder of the `train` command: its checkpoint files with the run's position and
+// options, and its loss history (losses.csv, losses.svg).
 #pragma once
 
+#include "optim/optim.h"
 #include "text/bpe.h"
 #include "text/dataset.h"
-#include "optim/optim.h"
 #include "train/pretrain.h"
 
-#include <chrono>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -31,6 +31,10 @@ struct LossRecord {
     double train_loss, val_loss;
 };
 
+// The options as strings, for a checkpoint's metadata, and back.
+std::map<std::string, std::string> options_to_metadata(const TrainOptions& options);
+TrainOptions options_from_metadata(const std::map<std::string, std::string>& metadata, const std::string& path);
+
 // A new run: create the folder (refusing one that already holds a run) and save the tokenizer.
 void start_run_folder(const TrainOptions& options, const BpeTokenizer& tokenizer);
 // --resume DIR: the saved options and model shape (everything but the data is restored later).
@@ -47,19 +51,5 @@ RunPosition restore_checkpoint(const std::string& dir, GPTModel& model, AdamW& o
 std::vector<LossRecord> read_loss_history(const std::string& path, int64_t max_step);
 // losses.csv and losses.svg (train and validation loss against tokens seen).
 void write_loss_files(const std::string& dir, const std::vector<LossRecord>& history);
-
-// The progress line: a bar on a terminal, a plain line every few steps otherwise.
-class Progress {
-public:
-    Progress(int64_t start_step, int64_t total_steps);
-    void update(const RunPosition& position, double loss, int64_t tokens);
-    void clear_line();  // before printing anything else on a terminal
-
-private:
-    int64_t start_step_, total_steps_, tokens_ = 0;
-    bool terminal_;
-    bool drawn_ = false;
-    std::chrono::steady_clock::time_point start_;
-};
 
 }  // namespace llm

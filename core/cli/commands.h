@@ -1,0 +1,14 @@
+// The commands of chapters/ch05_pretraining besides the book's own sections, each a
+// main() of its own: read the flags, run, return the exit code (0 after --help).
+#pragma once
+
+namespace llm {
+
+// train --data FILE --out DIR [flags] | --resume DIR: pretrain a GPT on any text.
+int train_command(int argc, char** argv);
+// generate --run DIR --prompt TEXT [flags]: continue a prompt with a trained run.
+int generate_command(int argc, char** argv);
+// gpt2 [--model FILE] [flags]: OpenAI's GPT-2 weights (book 5.5, exercise 5.5).
+int gpt2_command(int argc, char** argv);
+
+}  // namespace llm
