@@ -2,11 +2,13 @@
 // printing, and the book's example input. Header-only, so each chapter stays one file.
 #pragma once
 
+#include "cli/flags.h"
 #include "ops/ops.h"
 #include "tensor/print.h"
 
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -74,9 +76,19 @@ inline int run_reporting_errors(int (*run)(int, char**), int argc, char** argv) 
     }
 }
 
-// Where the SVG pictures go: the first argument, or the current folder.
-inline std::string output_dir(int argc, char** argv) {
-    std::string dir = argc > 1 ? argv[1] : ".";
+// The program's name for messages and --help: argv[0] without its folder.
+inline std::string program_name(char** argv) { return std::filesystem::path(argv[0]).filename().string(); }
+
+// A chapter program's flags (argv[0] is the program): false when --help printed the usage.
+inline bool parse_flags(llm::FlagParser& flags, int argc, char** argv) { return flags.parse(argc - 1, argv + 1); }
+
+// The chapter 3 programs' one flag: --out DIR, where the SVG heat maps go (created when
+// missing; default runs/ch03, which git ignores). Nothing after --help.
+inline std::optional<std::string> svg_folder(const char* about, int argc, char** argv) {
+    std::string dir = "runs/ch03";
+    llm::FlagParser flags(program_name(argv), about);
+    flags.add_string("--out", &dir, "folder for the SVG heat maps  [runs/ch03]");
+    if (!parse_flags(flags, argc, argv)) return std::nullopt;
     std::filesystem::create_directories(dir);
     return dir;
 }

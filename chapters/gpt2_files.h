@@ -4,8 +4,9 @@
 // to download and where to put it, and runs the parts that need nothing.
 #pragma once
 
-#include "text/bpe.h"
+#include "cli/flags.h"
 #include "tensor/tensor.h"
+#include "text/bpe.h"
 
 #include <filesystem>
 #include <iostream>
@@ -21,34 +22,38 @@ inline const char* kGpt2Urls =
 inline const char* kVerdictUrl =
     "  https://raw.githubusercontent.com/rasbt/LLMs-from-scratch/main/ch02/01_main-chapter-code/the-verdict.txt\n";
 
-// The given path if there is one, else the first of the default places that exists.
-inline std::optional<std::string> find_path(const std::string& given, const std::vector<std::string>& defaults) {
-    if (!given.empty()) return std::filesystem::exists(given) ? std::optional<std::string>(given) : std::nullopt;
-    for (const std::string& candidate : defaults)
-        if (std::filesystem::exists(candidate)) return candidate;
-    return std::nullopt;
-}
-
-// The folder holding encoder.json and vocab.bpe: `given`, else data/gpt2, else ../shared/data/gpt2.
-inline std::optional<std::string> find_gpt2_folder(const std::string& given) {
-    std::optional<std::string> folder = find_path(given, {"data/gpt2", "../shared/data/gpt2"});
-    if (folder && std::filesystem::exists(*folder + "/encoder.json") && std::filesystem::exists(*folder + "/vocab.bpe"))
+// The folder holding encoder.json and vocab.bpe (the --gpt2-dir flag, default data/gpt2),
+// when both are there; otherwise a message saying what to download.
+inline std::optional<std::string> find_gpt2_folder(const std::string& folder) {
+    std::error_code ec;
+    if (std::filesystem::is_regular_file(folder + "/encoder.json", ec) &&
+        std::filesystem::is_regular_file(folder + "/vocab.bpe", ec))
         return folder;
-    std::cout << "GPT-2's vocabulary was not found in " << (given.empty() ? "data/gpt2" : given) << ".\n"
-              << "Download these two files into data/gpt2/ (or pass their folder as an argument):\n"
+    std::cout << "GPT-2's vocabulary was not found in " << folder << ".\n"
+              << "Download these two files into data/gpt2/ (or pass their folder with --gpt2-dir DIR):\n"
               << kGpt2Urls << "Meanwhile the parts that need them show the book's token ids.\n";
     return std::nullopt;
 }
 
-// the-verdict.txt: `given`, else data/the-verdict.txt, else ../shared/data/the-verdict.txt.
-inline std::optional<std::string> find_verdict(const std::string& given) {
-    std::optional<std::string> path = find_path(given, {"data/the-verdict.txt", "../shared/data/the-verdict.txt"});
-    if (!path)
-        std::cout << "The book's text was not found at " << (given.empty() ? "data/the-verdict.txt" : given) << ".\n"
-                  << "Download it into data/ (or pass its path as an argument):\n" << kVerdictUrl
-                  << "Meanwhile the sections that need it are skipped.\n";
-    return path;
+// the-verdict.txt (the --verdict flag, default data/the-verdict.txt) when it is there;
+// otherwise a message saying where to download it.
+inline std::optional<std::string> find_verdict(const std::string& path) {
+    std::error_code ec;
+    if (std::filesystem::is_regular_file(path, ec)) return path;
+    std::cout << "The book's text was not found at " << path << ".\n"
+              << "Download it into data/ (or pass its path with --verdict FILE):\n" << kVerdictUrl
+              << "Meanwhile the sections that need it are skipped.\n";
+    return std::nullopt;
 }
+
+// The two flags of the programs that read the book's files.
+struct BookFileFlags {
+    std::string verdict = "data/the-verdict.txt", gpt2_dir = "data/gpt2";
+    void add_to(llm::FlagParser& flags) {
+        flags.add_string("--verdict", &verdict, "the book's short story  [data/the-verdict.txt]");
+        flags.add_string("--gpt2-dir", &gpt2_dir, "folder with GPT-2's encoder.json and vocab.bpe  [data/gpt2]");
+    }
+};
 
 // GPT-2's tokenizer when its files are there; otherwise the book's ids stand in.
 class Gpt2Vocabulary {

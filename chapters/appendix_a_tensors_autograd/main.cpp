@@ -215,7 +215,10 @@ static void section_a6_a7() {
     std::cout << "test accuracy: " << compute_accuracy(model, data.X_test, data.y_test) << "\n";
 }
 
-static int run(int, char**) {
+static int run(int argc, char** argv) {
+    FlagParser flags(chapter::program_name(argv), "Book appendix A: tensors, computation graphs, autograd, a small "
+                                                  "network and its training loop. No flags.");
+    if (!chapter::parse_flags(flags, argc, argv)) return 0;
     section_a2();
     section_a3_a4();
     section_a5();

@@ -1,7 +1,7 @@
 // Appendix D: adding bells and whistles to the training loop — learning-rate warm-up,
 // cosine decay and gradient clipping.
 //
-//   build/release/appendix_d_training_loop [the-verdict.txt] [folder-with-encoder.json-and-vocab.bpe]
+//   build/release/appendix_d_training_loop [--verdict FILE] [--gpt2-dir DIR]
 //
 // D.1 and D.2 need only the number of batches per epoch (9 in the book); D.3's gradients
 // need the-verdict and GPT-2's vocabulary (default: data/).
@@ -89,8 +89,13 @@ static void gradient_clipping(const Batch* leftover) {
 }
 
 static int run(int argc, char** argv) {
-    std::optional<std::string> verdict = chapter::find_verdict(argc > 1 ? argv[1] : "");
-    chapter::Gpt2Vocabulary vocab(argc > 2 ? argv[2] : "");
+    chapter::BookFileFlags files;
+    FlagParser flags(chapter::program_name(argv), "Book appendix D: learning-rate warm-up, cosine decay, "
+                                                  "gradient clipping.");
+    files.add_to(flags);
+    if (!chapter::parse_flags(flags, argc, argv)) return 0;
+    std::optional<std::string> verdict = chapter::find_verdict(files.verdict);
+    chapter::Gpt2Vocabulary vocab(files.gpt2_dir);
     std::optional<TrainValLoaders> loaders;  // the book's: 90/10 by characters, 256 tokens, batch 2
     if (verdict && vocab.loaded()) {
         manual_seed(123);  // before the loaders, as in the notebook

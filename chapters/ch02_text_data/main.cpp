@@ -1,8 +1,8 @@
 // Chapter 2: Working with text data — from raw text to token ids to embeddings.
 //
-//   build/release/ch02_text_data [the-verdict.txt] [folder-with-encoder.json-and-vocab.bpe]
+//   build/release/ch02_text_data [--verdict FILE] [--gpt2-dir DIR]
 //
-// Defaults: data/the-verdict.txt and data/gpt2/. Sections that need a missing file
+// Defaults: data/the-verdict.txt and data/gpt2/ (encoder.json and vocab.bpe). Sections that need a missing file
 // say what to download and are skipped; the rest still runs.
 #include "../common.h"
 #include "../gpt2_files.h"
@@ -177,8 +177,13 @@ static void word_positions(const std::string& raw_text, const BpeTokenizer& toke
 }
 
 static int run(int argc, char** argv) {
-    std::optional<std::string> verdict_path = chapter::find_verdict(argc > 1 ? argv[1] : "");
-    chapter::Gpt2Vocabulary vocab(argc > 2 ? argv[2] : "");
+    chapter::BookFileFlags files;
+    FlagParser flags(chapter::program_name(argv), "Book chapter 2: tokenizing, vocabularies, GPT-2's byte-pair "
+                                                  "encoding, sliding windows, embeddings.");
+    files.add_to(flags);
+    if (!chapter::parse_flags(flags, argc, argv)) return 0;
+    std::optional<std::string> verdict_path = chapter::find_verdict(files.verdict);
+    chapter::Gpt2Vocabulary vocab(files.gpt2_dir);
     std::optional<std::string> raw_text;
     if (verdict_path) raw_text = read_file(*verdict_path);
 

@@ -1,6 +1,6 @@
 // Chapter 3, section 3.3: self-attention without trainable weights.
 //
-//   build/release/ch03_1_simplified_self_attention [svg-output-folder]
+//   build/release/ch03_1_simplified_self_attention [--out DIR]   (SVG heat maps; default runs/ch03)
 #include "../common.h"
 #include "io/plot.h"
 
@@ -71,9 +71,12 @@ static void all_queries(const Tensor& inputs, const Tensor& context_vec_2, const
 }
 
 static int run(int argc, char** argv) {
+    std::optional<std::string> svg_dir = chapter::svg_folder(
+        "Book section 3.3: attention weights and context vectors without trainable weights.", argc, argv);
+    if (!svg_dir) return 0;  // --help
     Tensor inputs = chapter::your_journey_inputs();
     Tensor context_vec_2 = one_query(inputs);
-    all_queries(inputs, context_vec_2, chapter::output_dir(argc, argv));
+    all_queries(inputs, context_vec_2, *svg_dir);
     return 0;
 }
 

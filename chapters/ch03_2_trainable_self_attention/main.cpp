@@ -1,6 +1,6 @@
 // Chapter 3, section 3.4: self-attention with trainable weights.
 //
-//   build/release/ch03_2_trainable_self_attention [svg-output-folder]
+//   build/release/ch03_2_trainable_self_attention [--out DIR]   (SVG heat maps; default runs/ch03)
 #include "../common.h"
 #include "nn/nn.h"
 #include "io/plot.h"
@@ -66,8 +66,11 @@ static void compact_classes(const Tensor& inputs) {
 }
 
 static int run(int argc, char** argv) {
+    std::optional<std::string> svg_dir = chapter::svg_folder(
+        "Book section 3.4: query, key and value weights; SelfAttention_v1 and _v2.", argc, argv);
+    if (!svg_dir) return 0;  // --help
     Tensor inputs = chapter::your_journey_inputs();
-    step_by_step(inputs, chapter::output_dir(argc, argv));
+    step_by_step(inputs, *svg_dir);
     compact_classes(inputs);
     return 0;
 }

@@ -1,6 +1,6 @@
 // Chapter 3, section 3.5: hiding future words with causal attention.
 //
-//   build/release/ch03_3_causal_attention [svg-output-folder]
+//   build/release/ch03_3_causal_attention [--out DIR]   (SVG heat maps; default runs/ch03)
 #include "../common.h"
 #include "nn/nn.h"
 #include "io/plot.h"
@@ -72,8 +72,11 @@ static void compact_class(const Tensor& inputs) {
 }
 
 static int run(int argc, char** argv) {
+    std::optional<std::string> svg_dir = chapter::svg_folder(
+        "Book section 3.5: the causal mask, dropout on the weights, CausalAttention.", argc, argv);
+    if (!svg_dir) return 0;  // --help
     Tensor inputs = chapter::your_journey_inputs();
-    Tensor attn_weights = causal_mask(inputs, chapter::output_dir(argc, argv));
+    Tensor attn_weights = causal_mask(inputs, *svg_dir);
     masking_with_dropout(attn_weights);
     compact_class(inputs);
     return 0;

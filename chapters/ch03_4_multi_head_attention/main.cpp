@@ -1,6 +1,6 @@
 // Chapter 3, section 3.6: multi-head attention.
 //
-//   build/release/ch03_4_multi_head_attention [svg-output-folder]
+//   build/release/ch03_4_multi_head_attention [--out DIR]   (SVG heat maps; default runs/ch03)
 #include "../common.h"
 #include "nn/nn.h"
 #include "io/plot.h"
@@ -67,10 +67,13 @@ static void weight_splits(const Tensor& batch, const std::string& svg_dir) {
 }
 
 static int run(int argc, char** argv) {
+    std::optional<std::string> svg_dir = chapter::svg_folder(
+        "Book section 3.6: the multi-head wrapper and MultiHeadAttention.", argc, argv);
+    if (!svg_dir) return 0;  // --help
     Tensor inputs = chapter::your_journey_inputs();
     Tensor batch = stack({inputs, inputs}, 0);
     stacked_heads(batch);
-    weight_splits(batch, chapter::output_dir(argc, argv));
+    weight_splits(batch, *svg_dir);
     return 0;
 }
 

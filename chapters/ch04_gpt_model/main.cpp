@@ -1,7 +1,7 @@
 // Chapter 4: implementing a GPT model from scratch to generate text.
 //
-//   build/release/ch04_gpt_model [path/to/gpt2-folder]
-// The folder holds GPT-2's encoder.json and vocab.bpe (default: data/gpt2, then ../shared/data/gpt2).
+//   build/release/ch04_gpt_model [--gpt2-dir DIR]
+// The folder holds GPT-2's encoder.json and vocab.bpe (default: data/gpt2).
 // Without them the program uses the book's token ids for its example texts.
 #include "../common.h"
 #include "../gpt2_files.h"
@@ -162,7 +162,12 @@ static void generate_text(GPTModel& model, const chapter::Gpt2Vocabulary& vocab)
 }
 
 static int run(int argc, char** argv) {
-    chapter::Gpt2Vocabulary vocab(argc > 1 ? argv[1] : "");
+    chapter::BookFileFlags files;
+    FlagParser flags(chapter::program_name(argv), "Book chapter 4: layer norm, GELU, shortcuts, the Transformer "
+                                                  "block, GPTModel and generate_text_simple.");
+    flags.add_string("--gpt2-dir", &files.gpt2_dir, "folder with GPT-2's encoder.json and vocab.bpe  [data/gpt2]");
+    if (!chapter::parse_flags(flags, argc, argv)) return 0;
+    chapter::Gpt2Vocabulary vocab(files.gpt2_dir);
     Tensor batch = example_batch(vocab);
     layer_normalization();
     feed_forward();

@@ -1,20 +1,21 @@
 // Chapter 5: pretraining on unlabeled data.
 //
-//   build/release/ch05_pretraining                    5.1 and 5.3.1-5.3.2 (a minute or so)
-//   build/release/ch05_pretraining book-train [--max-steps N]
+//   build/release/ch05_pretraining [book] [--verdict FILE] [--gpt2-dir DIR]
+//                                                     5.1 and 5.3.1-5.3.2 (a minute or so)
+//   build/release/ch05_pretraining book-train [--verdict FILE] [--gpt2-dir DIR] [--max-steps N]
 //                                                     5.2 the book's training run, 5.3.3, 5.4
 //   build/release/ch05_pretraining train --data FILE --out DIR [flags]   train on any text
 //   build/release/ch05_pretraining generate --run DIR --prompt TEXT [flags]
 //   build/release/ch05_pretraining gpt2 [--model FILE] [--eval-verdict FILE] [flags]   5.5 OpenAI's weights
 //
 // The book's sections need the-verdict.txt and GPT-2's encoder.json + vocab.bpe
-// (in data/, see data/README.md); `train` and `generate` need neither.
+// (default in data/, see data/README.md); `train` and `generate` need neither.
 #include "book.h"
 #include "io/gpt2_weights.h"
 #include "cli/commands.h"
 #include "cli/flags.h"
 
-#include <cstring>
+#include <iostream>
 
 using namespace llm;
 
@@ -25,9 +26,9 @@ struct BookFiles {
     std::optional<chapter::Gpt2Vocabulary> vocab;
 };
 
-bool find_book_files(BookFiles& files) {
-    files.verdict = chapter::find_verdict("");
-    files.vocab.emplace("");
+bool find_book_files(const chapter::BookFileFlags& flags, BookFiles& files) {
+    files.verdict = chapter::find_verdict(flags.verdict);
+    files.vocab.emplace(flags.gpt2_dir);
     return files.verdict && files.vocab->loaded();
 }
 
@@ -69,21 +70,24 @@ void saving_and_loading(GPTModel& model, AdamW& optimizer) {
               << "\n";
 }
 
+// `book` (5.1, 5.3.1-5.3.2) or `book-train` (5.2, 5.3.3, 5.4); argv starts after the command.
 int run_book(int argc, char** argv, bool with_training) {
+    chapter::BookFileFlags file_flags;
     int64_t max_steps = -1;
-    for (int i = 0; i < argc; i++) {
-        if (std::strcmp(argv[i], "--max-steps") == 0 && i + 1 < argc) max_steps = parse_int_flag("--max-steps", argv[++i], 1);
-        else throw Error(std::string("book-train: unknown argument '") + argv[i] + "' (expected --max-steps N)");
-    }
+    FlagParser flags(std::string("ch05_pretraining ") + (with_training ? "book-train" : "book"),
+                     with_training ? "Book 5.2 (the training run), 5.3.3 and 5.4." : "Book 5.1 and 5.3.1-5.3.2.");
+    file_flags.add_to(flags);
+    if (with_training) flags.add_int("--max-steps", &max_steps, 1, INT64_MAX, "stop after this many steps  [all]");
+    if (!flags.parse(argc, argv)) return 0;
     BookFiles files;
-    bool have_files = find_book_files(files);
+    bool have_files = find_book_files(file_flags, files);
     if (!with_training) {
         if (have_files) evaluating_generative_models(files.vocab->tokenizer(), read_file(*files.verdict));
         ch05::decoding_strategies();
         std::cout << "\nThe book's training run (5.2), 5.3.3 and 5.4: " << "ch05_pretraining book-train\n";
         return 0;
     }
-    if (!have_files) throw Error("book-train needs data/the-verdict.txt and data/gpt2/ (see the messages above)");
+    if (!have_files) throw Error("book-train needs the-verdict.txt and GPT-2's vocabulary (see the messages above)");
     const BpeTokenizer& tokenizer = files.vocab->tokenizer();
     ch05::BookData data(read_file(*files.verdict), tokenizer, ch05::book_config().context_length);
     chapter::heading("5.2 Training an LLM");
@@ -97,14 +101,27 @@ int run_book(int argc, char** argv, bool with_training) {
     return 0;
 }
 
+const char* kCommands =
+    "usage: ch05_pretraining [COMMAND] [flags]   (COMMAND --help for its flags)\n"
+    "  book        book 5.1 and 5.3.1-5.3.2 (the default)\n"
+    "  book-train  book 5.2, the book's training run, then 5.3.3 and 5.4\n"
+    "  train       train a GPT on any text file\n"
+    "  generate    continue a prompt with a trained run\n"
+    "  gpt2        OpenAI's GPT-2 weights (5.5)\n";
+
 int run(int argc, char** argv) {
-    std::string command = argc > 1 ? argv[1] : "";
-    if (command.empty() || command == "book") return run_book(0, nullptr, false);
+    std::string command = argc > 1 ? argv[1] : "book";
+    if (command == "--help" || command == "-h") {
+        std::cout << kCommands;
+        return 0;
+    }
+    if (command.rfind("--", 0) == 0) return run_book(argc - 1, argv + 1, false);  // flags of `book`
+    if (command == "book") return run_book(argc - 2, argv + 2, false);
     if (command == "book-train") return run_book(argc - 2, argv + 2, true);
     if (command == "train") return train_command(argc - 2, argv + 2);
     if (command == "generate") return generate_command(argc - 2, argv + 2);
     if (command == "gpt2") return gpt2_command(argc - 2, argv + 2);
-    throw Error("unknown command '" + command + "' (expected book, book-train, train, generate or gpt2)");
+    throw Error("unknown command '" + command + "' (expected book, book-train, train, generate or gpt2; see --help)");
 }
 
 }  // namespace

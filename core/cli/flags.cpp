@@ -105,7 +105,7 @@ bool FlagParser::parse(int argc, char** argv) {
 }
 
 std::string FlagParser::usage() const {
-    std::string text = "usage: " + command_ + " [flags]\n";
+    std::string text = "usage: " + command_ + " [flags]\n" + (about_.empty() ? "" : about_ + "\n");
     for (const Flag& flag : flags_) {
         std::string left = "  " + flag.name + (flag.kind == Kind::on_off ? "" : " VALUE");
         left.resize(std::max<size_t>(left.size() + 1, 26), ' ');

@@ -1,4 +1,4 @@
-// Command-line flags for the training and generation commands: "--name value" or
+// Command-line flags for the chapter programs and commands: "--name value" or
 // "--name=value", each flag declared once with its type, range and help text.
 // Unknown, repeated, malformed or out-of-range flags stop with a message naming the flag.
 #pragma once
@@ -11,7 +11,9 @@ namespace llm {
 
 class FlagParser {
 public:
-    explicit FlagParser(std::string command) : command_(std::move(command)) {}
+    // `about`, when given, is printed under the usage line of --help.
+    explicit FlagParser(std::string command, std::string about = "")
+        : command_(std::move(command)), about_(std::move(about)) {}
     void add_string(const std::string& name, std::string* target, const std::string& help);
     void add_int(const std::string& name, int64_t* target, int64_t min, int64_t max, const std::string& help);
     void add_double(const std::string& name, double* target, double min, double max, const std::string& help);
@@ -36,7 +38,7 @@ private:
     };
     Flag* find(const std::string& name);
     void set(Flag& flag, const std::string& value);
-    std::string command_;
+    std::string command_, about_;
     std::vector<Flag> flags_;
     int64_t threads_ = 0;
 };
