@@ -54,9 +54,13 @@ static void weight_splits(const Tensor& batch, const std::string& svg_dir) {
     manual_seed(123);
     int64_t context_length = batch.size(1), d_in = batch.size(2), d_out = 2;
     MultiHeadAttention mha(d_in, d_out, context_length, 0.0f, 2);
-    Tensor context_vecs = mha.forward(batch);
+    Tensor context_vecs = mha.forward_reference(batch);  // listing 3.5, op by op
     print(context_vecs);
     std::cout << "context_vecs.shape: " << context_vecs.shape_str() << "\n";
+    // What the GPT of chapter 4 runs instead: the same maths fused into one op (ops/attention.cpp).
+    bool same_bits = mha.forward(batch).values() == context_vecs.values();
+    std::cout << "(the fused MultiHeadAttention::forward gives the same bits: " << (same_bits ? "True" : "False")
+              << ")\n";
 
     for (int64_t h = 0; h < mha.num_heads; h++) {
         std::string path = svg_dir + "/ch03_4_head" + std::to_string(h) + "_attention_weights.svg";

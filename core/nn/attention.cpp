@@ -4,6 +4,7 @@
 #include "ops/ops.h"
 #include "random/random.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -62,18 +63,21 @@ static Tensor causal_mask(int64_t context_length) {
     return triu(ones({context_length, context_length}), 1);
 }
 
-// Mask the scores of future tokens with -inf (so softmax gives them weight 0).
-// scores: (..., T, T); mask: (context_length, context_length)
+// The context length is the mask's size; more tokens than that cannot be attended to.
 static void check_fits_context(int64_t num_tokens, const Tensor& mask) {
     if (num_tokens > mask.size(0))
         throw Error("attention: " + std::to_string(num_tokens) + " tokens do not fit the context length of " +
                     std::to_string(mask.size(0)));
 }
 
-static Tensor mask_future(const Tensor& scores, const Tensor& mask) {
-    int64_t num_tokens = scores.size(-1);
-    check_fits_context(num_tokens, mask);
-    Tensor mask_bool = slice(slice(mask, 0, 0, num_tokens), 1, 0, num_tokens).to_bool();
+// Mask the scores of future tokens with -inf (so softmax gives them weight 0).
+// scores: (..., T_q, T_k), the queries at positions first_row .. first_row + T_q - 1 and
+// the keys at 0 .. T_k - 1; mask: (context_length, context_length). first_row is 0 for a
+// whole text and the number of cached tokens for the new ones of a KV-cache step.
+static Tensor mask_future(const Tensor& scores, const Tensor& mask, int64_t first_row = 0) {
+    int64_t rows = scores.size(-2), cols = scores.size(-1);
+    check_fits_context(std::max(cols, first_row + rows), mask);
+    Tensor mask_bool = slice(slice(mask, 0, first_row, first_row + rows), 1, 0, cols).to_bool();
     return masked_fill(scores, mask_bool, -std::numeric_limits<float>::infinity());
 }
 
@@ -142,40 +146,44 @@ Tensor MultiHeadAttention::forward(const Tensor& x) const {
     return out_proj.forward(context_vec);
 }
 
+// x (B, T, C) through one projection, split into heads: (B, T, C) -> (B, T, H, hs) -> (B, H, T, hs).
+Tensor MultiHeadAttention::project_heads(const Linear& W, const Tensor& x) const {
+    return W.forward(x).view({x.size(0), x.size(1), num_heads, head_dim}).transpose(1, 2);
+}
+
+// The heads side by side again: (B, H, T, hs) -> (B, T, H, hs) -> (B, T, C).
+Tensor MultiHeadAttention::merge_heads(const Tensor& context_vec) const {
+    int64_t b = context_vec.size(0), num_tokens = context_vec.size(2);
+    return context_vec.transpose(1, 2).contiguous().view({b, num_tokens, d_out});
+}
+
 // The book's forward (listing 3.5), op by op.
 Tensor MultiHeadAttention::forward_reference(const Tensor& x) const {
-    int64_t b = x.size(0), num_tokens = x.size(1);
-    // (b, T, d_out) -> (b, T, num_heads, head_dim) -> (b, num_heads, T, head_dim)
-    Tensor keys = W_key.forward(x).view({b, num_tokens, num_heads, head_dim}).transpose(1, 2);
-    Tensor queries = W_query.forward(x).view({b, num_tokens, num_heads, head_dim}).transpose(1, 2);
-    Tensor values = W_value.forward(x).view({b, num_tokens, num_heads, head_dim}).transpose(1, 2);
-    Tensor attn_scores = matmul(queries, keys.transpose(2, 3));  // (b, H, T, T)
+    Tensor keys = project_heads(W_key, x);                        // (B, H, T, hs)
+    Tensor queries = project_heads(W_query, x);
+    Tensor values = project_heads(W_value, x);
+    Tensor attn_scores = matmul(queries, keys.transpose(2, 3));  // (B, H, T, T)
     attn_scores = mask_future(attn_scores, mask);
     Tensor attn_weights = scaled_softmax(attn_scores, head_dim);
     attn_weights = dropout.forward(attn_weights);
-    // (b, H, T, head_dim) -> (b, T, H, head_dim) -> (b, T, d_out)
-    Tensor context_vec = matmul(attn_weights, values).transpose(1, 2);
-    context_vec = context_vec.contiguous().view({b, num_tokens, d_out});
-    return out_proj.forward(context_vec);
+    Tensor context_vec = matmul(attn_weights, values);           // (B, H, T, hs)
+    return out_proj.forward(merge_heads(context_vec));
 }
 
 // Keys and values of the new tokens appended to the cache; the new queries see every
 // cached token and, among the new ones, only those not after them.
 Tensor MultiHeadAttention::forward_cached(const Tensor& x, Tensor& cache_keys, Tensor& cache_values) const {
-    int64_t b = x.size(0), num_tokens = x.size(1);
-    Tensor keys = W_key.forward(x).view({b, num_tokens, num_heads, head_dim}).transpose(1, 2);
-    Tensor queries = W_query.forward(x).view({b, num_tokens, num_heads, head_dim}).transpose(1, 2);
-    Tensor values = W_value.forward(x).view({b, num_tokens, num_heads, head_dim}).transpose(1, 2);
-    cache_keys = cache_keys.defined() ? cat({cache_keys, keys}, 2) : keys;        // (b, H, T_seen, head_dim)
+    Tensor keys = project_heads(W_key, x);                        // (B, H, T_new, hs)
+    Tensor queries = project_heads(W_query, x);
+    Tensor values = project_heads(W_value, x);
+    int64_t first_new = cache_keys.defined() ? cache_keys.size(2) : 0;
+    cache_keys = cache_keys.defined() ? cat({cache_keys, keys}, 2) : keys;        // (B, H, T_seen, hs)
     cache_values = cache_values.defined() ? cat({cache_values, values}, 2) : values;
-    int64_t seen = cache_keys.size(2), start = seen - num_tokens;
-    check_fits_context(seen, mask);
-    Tensor attn_scores = matmul(queries, cache_keys.transpose(2, 3));  // (b, H, T_new, T_seen)
-    Tensor future = slice(slice(mask, 0, start, seen), 1, 0, seen).to_bool();  // rows of the new positions
-    attn_scores = masked_fill(attn_scores, future, -std::numeric_limits<float>::infinity());
+    Tensor attn_scores = matmul(queries, cache_keys.transpose(2, 3));  // (B, H, T_new, T_seen)
+    attn_scores = mask_future(attn_scores, mask, first_new);
     Tensor attn_weights = dropout.forward(scaled_softmax(attn_scores, head_dim));
-    Tensor context_vec = matmul(attn_weights, cache_values).transpose(1, 2);  // (b, T_new, H, head_dim)
-    return out_proj.forward(context_vec.contiguous().view({b, num_tokens, d_out}));
+    Tensor context_vec = matmul(attn_weights, cache_values);     // (B, H, T_new, hs)
+    return out_proj.forward(merge_heads(context_vec));
 }
 
 }  // namespace llm

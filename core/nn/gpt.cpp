@@ -74,16 +74,20 @@ GPTModel::GPTModel(const GPTConfig& config)
     register_module("out_head", out_head);
 }
 
-// Embeddings of the token ids (b, T) and of the positions 0..T-1, added.
-static Tensor embed(const Embedding& tok_emb, const Embedding& pos_emb, const Tensor& in_idx) {
+// Embeddings of the token ids (B, T) and of their positions start .. start + T - 1, added:
+// start is 0 for a whole text and the number of cached tokens in a KV-cache step.
+static Tensor embed(const Embedding& tok_emb, const Embedding& pos_emb, const Tensor& in_idx, int64_t start = 0) {
     if (in_idx.dim() != 2)
         throw Error("GPTModel: expected token ids of shape (batch, num_tokens), got " + shape_to_string(in_idx.shape()));
-    int64_t seq_len = in_idx.size(1);
-    if (seq_len > pos_emb.weight.size(0))
-        throw Error("GPTModel: " + std::to_string(seq_len) + " tokens are more than the context length " +
-                    std::to_string(pos_emb.weight.size(0)));
-    Tensor tok_embeds = tok_emb.forward(in_idx);            // (b, T, emb_dim)
-    Tensor pos_embeds = pos_emb.forward(arange(seq_len));   // (T, emb_dim)
+    int64_t seq_len = in_idx.size(1), context_length = pos_emb.weight.size(0);
+    if (start + seq_len > context_length)
+        throw Error(start == 0 ? "GPTModel: " + std::to_string(seq_len) + " tokens are more than the context length " +
+                                     std::to_string(context_length)
+                               : "GPTModel: the KV cache holds " + std::to_string(start) + " tokens; " +
+                                     std::to_string(seq_len) + " more exceed the context length " +
+                                     std::to_string(context_length));
+    Tensor tok_embeds = tok_emb.forward(in_idx);                                // (B, T, C)
+    Tensor pos_embeds = pos_emb.forward(arange(start, start + seq_len));        // (T, C)
     return tok_embeds + pos_embeds;
 }
 
@@ -97,16 +101,11 @@ Tensor GPTModel::forward(const Tensor& in_idx) const {
 
 // Like forward, for the tokens after the cached ones: positions start at cache.length.
 Tensor GPTModel::forward_cached(const Tensor& in_idx, KVCache& cache) const {
-    int64_t seq_len = in_idx.size(1);
-    if (cache.length + seq_len > cfg.context_length)
-        throw Error("GPTModel: the KV cache holds " + std::to_string(cache.length) + " tokens; " +
-                    std::to_string(seq_len) + " more exceed the context length " + std::to_string(cfg.context_length));
+    Tensor x = drop_emb.forward(embed(tok_emb, pos_emb, in_idx, cache.length));
     cache.keys.resize(trf_blocks.size());
     cache.values.resize(trf_blocks.size());
-    Tensor positions = arange(cache.length, cache.length + seq_len);
-    Tensor x = drop_emb.forward(tok_emb.forward(in_idx) + pos_emb.forward(positions));
     for (size_t i = 0; i < trf_blocks.size(); i++) x = trf_blocks[i]->forward_cached(x, cache.keys[i], cache.values[i]);
-    cache.length += seq_len;
+    cache.length += in_idx.size(1);
     return out_head.forward(final_norm.forward(x));
 }
 

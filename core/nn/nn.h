@@ -157,6 +157,8 @@ public:
     // and values are appended to cache_keys / cache_values (b, num_heads, T_seen, head_dim),
     // and the new queries attend to everything cached. Same result as forward on the whole text.
     Tensor forward_cached(const Tensor& x, Tensor& cache_keys, Tensor& cache_values) const;
+    Tensor project_heads(const Linear& W, const Tensor& x) const;  // (B, T, C) -> (B, H, T, hs)
+    Tensor merge_heads(const Tensor& context_vec) const;           // (B, H, T, hs) -> (B, T, C)
     int64_t d_out, num_heads, head_dim;
     Linear W_query, W_key, W_value, out_proj;
     Dropout dropout;
