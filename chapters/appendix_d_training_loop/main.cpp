@@ -7,6 +7,7 @@
 // need the-verdict and GPT-2's vocabulary (default: data/).
 #include "../common.h"
 #include "../gpt2_files.h"
+#include "schedules.h"
 
 #include "text/dataset.h"
 #include "io/files.h"
@@ -33,31 +34,6 @@ static void print_lrs(const std::vector<double>& lrs) {
     for (size_t step = 0; step < lrs.size(); step += 9)
         std::printf("step %3zu: lr %.6f\n", step, lrs[step]);
     std::printf("step %3zu: lr %.6f\n", lrs.size() - 1, lrs.back());
-}
-
-// D.1: linear warm-up from initial_lr to peak_lr over the first 20 % of the steps.
-static std::vector<double> warmup(int64_t total_steps, int64_t warmup_steps, double initial_lr, double peak_lr) {
-    std::vector<double> lrs;
-    double lr_increment = (peak_lr - initial_lr) / static_cast<double>(warmup_steps);
-    for (int64_t global_step = 0; global_step < total_steps; global_step++)
-        lrs.push_back(global_step < warmup_steps ? initial_lr + static_cast<double>(global_step) * lr_increment : peak_lr);
-    return lrs;
-}
-
-// D.2: the same warm-up, then half a cosine down to min_lr.
-static std::vector<double> cosine(int64_t total_steps, int64_t warmup_steps, double initial_lr, double peak_lr,
-                                  double min_lr) {
-    std::vector<double> lrs;
-    double lr_increment = (peak_lr - initial_lr) / static_cast<double>(warmup_steps);
-    for (int64_t global_step = 0; global_step < total_steps; global_step++) {
-        if (global_step < warmup_steps) {
-            lrs.push_back(initial_lr + static_cast<double>(global_step) * lr_increment);
-            continue;
-        }
-        double progress = static_cast<double>(global_step - warmup_steps) / static_cast<double>(total_steps - warmup_steps);
-        lrs.push_back(min_lr + (peak_lr - min_lr) * 0.5 * (1.0 + std::cos(M_PI * progress)));
-    }
-    return lrs;
 }
 
 // D.3: the global L2 norm of all gradients, and the largest gradient before and after clipping.
@@ -111,11 +87,11 @@ static int run(int argc, char** argv) {
     std::cout << warmup_steps << "\n";
     Batch batch;
     run_passes(train_loader, n_epochs, batch);  // the book's loop iterates the loader while it sets lr
-    print_lrs(warmup(total_steps, warmup_steps, initial_lr, peak_lr));
+    print_lrs(appendix_d::warmup(total_steps, warmup_steps, initial_lr, peak_lr));
 
     heading("D.2 Cosine decay");
     run_passes(train_loader, n_epochs, batch);
-    print_lrs(cosine(total_steps, warmup_steps, initial_lr, peak_lr, 0.1 * initial_lr));
+    print_lrs(appendix_d::cosine(total_steps, warmup_steps, initial_lr, peak_lr, 0.1 * initial_lr));
 
     gradient_clipping(train_loader ? &batch : nullptr);  // the batch left over from D.2's loop
     return 0;
