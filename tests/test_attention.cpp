@@ -1,4 +1,4 @@
-// The fused causal attention (ops_attention.cpp) against the book's op-by-op
+// The fused causal attention (ops/attention.cpp) against the book's op-by-op
 // MultiHeadAttention (forward_reference): same values, same gradients, same
 // dropout draws, for any thread count.
 #include "catch_compat.h"

@@ -1,5 +1,5 @@
-// Checkpoints: safetensors written and read by hand (core/safetensors.h), model and
-// AdamW checkpoints (core/checkpoint.h): round trips bit for bit, the file layout,
+// Checkpoints: safetensors written and read by hand (core/io/safetensors.h), model and
+// AdamW checkpoints (core/io/checkpoint.h): round trips bit for bit, the file layout,
 // and a clear llm::Error for every kind of bad file.
 #include "catch_compat.h"
 #include "temp_dir.h"

@@ -1,4 +1,4 @@
-// fast_exp (core/fast_exp.h) against double-precision std::exp, its special values, and
+// fast_exp (core/kernels/fast_exp.h) against double-precision std::exp, its special values, and
 // GELU computed with it against GELU computed with std::exp.
 #include "catch_compat.h"
 
@@ -24,7 +24,7 @@ double ulp_error(float got, double want) {
     return std::fabs(static_cast<double>(got) - want) / ulp;
 }
 
-// The GELU formulas of ops_activation.cpp as they were with std::exp: the reference.
+// The GELU formulas of ops/activation.cpp as they were with std::exp: the reference.
 const float kSqrt2OverPi = std::sqrt(static_cast<float>(2.0 / 3.14159265358979323846));
 
 float reference_gelu_sigmoid(float x) {

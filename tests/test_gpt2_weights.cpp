@@ -1,4 +1,4 @@
-// GPT-2's weights in Hugging Face's safetensors layout (core/gpt2_weights.h): a tiny
+// GPT-2's weights in Hugging Face's safetensors layout (core/io/gpt2_weights.h): a tiny
 // model written with save_gpt2_hf and read back with load_gpt2_weights gives the same
 // logits bit for bit; the config is inferred from the header; bad files are refused with
 // messages naming the tensor, the shapes and the file. With OpenAI's real

@@ -1,4 +1,4 @@
-// Tests of the small JSON reader (core/json.h): values, escapes, errors, json_quote.
+// Tests of the small JSON reader (core/io/json.h): values, escapes, errors, json_quote.
 #include "catch_compat.h"
 #include "data_files.h"
 

@@ -1,5 +1,5 @@
-// Big buffers are kept and reused (storage.cpp), and a leaf adopts its first gradient
-// only when nothing else holds it (autograd.cpp).
+// Big buffers are kept and reused (tensor/storage.cpp), and a leaf adopts its first gradient
+// only when nothing else holds it (autograd/autograd.cpp).
 #include "catch_compat.h"
 
 #include "ops/ops.h"

@@ -1,5 +1,5 @@
-// Tests of chapter 2's tokenizers: SimpleTokenizerV1/V2 (core/tokenizer_simple.h) and
-// byte-level BPE (core/bpe.h). Numbers in [ch02] tests are the book's, from
+// Tests of chapter 2's tokenizers: SimpleTokenizerV1/V2 (core/text/tokenizer_simple.h) and
+// byte-level BPE (core/text/bpe.h). Numbers in [ch02] tests are the book's, from
 // /work/shared/book/FACTS.md §5 (the ch02 notebook's printed outputs). Other expected
 // values are either defined by GPT-2's pre-tokenisation pattern (literal pieces) or
 // derived here from the loaded GPT-2 files.

@@ -1,4 +1,4 @@
-// Autograd: recording nodes and running backward (see autograd.h).
+// Autograd: recording nodes and running backward (see autograd/autograd.h).
 #include "autograd/autograd.h"
 
 #include "tensor/tensor.h"
@@ -146,7 +146,7 @@ void run_backward(const Tensor& root, const Tensor& grad_output, bool retain_gra
     }
 }
 
-// --- the Tensor methods that run the engine (declared in tensor.h) ---------------
+// --- the Tensor methods that run the engine (declared in tensor/tensor.h) ---------------
 
 std::string Tensor::grad_fn_name() const { return grad_fn() ? grad_fn()->name : ""; }
 

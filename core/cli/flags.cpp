@@ -1,4 +1,4 @@
-// A small command-line parser; see flags.h.
+// A small command-line parser; see cli/flags.h.
 #include "cli/flags.h"
 
 #include "kernels/parallel.h"

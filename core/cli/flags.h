@@ -18,7 +18,7 @@ public:
     void add_int(const std::string& name, int64_t* target, int64_t min, int64_t max, const std::string& help);
     void add_double(const std::string& name, double* target, double min, double max, const std::string& help);
     void add_switch(const std::string& name, bool* target, const std::string& help);  // no value
-    // --threads N: parse() then sets the thread count (see parallel.h).
+    // --threads N: parse() then sets the thread count (see kernels/parallel.h).
     void add_threads();
     // Fills the targets; returns false when --help was asked for (usage already printed).
     bool parse(int argc, char** argv);

@@ -1,4 +1,4 @@
-// Model and optimizer checkpoints on top of safetensors.h (see checkpoint.h).
+// Model and optimizer checkpoints on top of io/safetensors.h (see io/checkpoint.h).
 //
 // Loading checks everything first and copies last, so a wrong file never leaves a
 // model or an optimizer half overwritten.

@@ -1,4 +1,4 @@
-// GPT-2's weights from Hugging Face's safetensors layout (see gpt2_weights.h).
+// GPT-2's weights from Hugging Face's safetensors layout (see io/gpt2_weights.h).
 //
 // One table, gpt2_mappings(), says which of the model's tensors each Hugging Face tensor
 // feeds and how (as is, cut in parts, transposed). Loading checks the whole table against

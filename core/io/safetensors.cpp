@@ -1,4 +1,4 @@
-// safetensors by hand: see safetensors.h for the layout of a file.
+// safetensors by hand: see io/safetensors.h for the layout of a file.
 //
 // Writing: build the JSON header (the offsets follow from the shapes), pad it, then
 // append every tensor's bytes. Reading: check the 8-byte length, parse and check the
@@ -289,7 +289,7 @@ Tensor decode_tensor(const TensorEntry& e, const unsigned char* data, const std:
         for (int64_t i = 0; i < n; i++) values[i] = std::bit_cast<float>(get_u32(p + 4 * i));
         return Tensor(e.shape, std::move(values), Dtype::float32);
     }
-    for (int64_t i = 0; i < n; i++) {  // I64: only values float32 holds exactly (see dtype.h)
+    for (int64_t i = 0; i < n; i++) {  // I64: only values float32 holds exactly (see tensor/dtype.h)
         int64_t v = static_cast<int64_t>(get_u64(p + 8 * i));
         if (v > (1 << 24) || v < -(1 << 24))
             throw Error(in_file(path) + "int64 tensor '" + e.name + "' holds " + std::to_string(v) +

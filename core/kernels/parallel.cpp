@@ -1,4 +1,4 @@
-// The thread pool behind parallel_for (see parallel.h). Each call publishes a new
+// The thread pool behind parallel_for (see kernels/parallel.h). Each call publishes a new
 // "generation" number, every worker runs its chunk, and the caller waits until all of
 // them are done. Idle threads first check for the next generation (or for the others
 // to finish) for a few tens of microseconds, then sleep on a condition variable.

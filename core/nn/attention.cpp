@@ -135,7 +135,7 @@ MultiHeadAttention::MultiHeadAttention(int64_t d_in, int64_t d_out_, int64_t con
 }
 
 // The fast path: the same numbers as forward_reference below, with the attention of
-// all heads in one op (causal_attention, ops_attention.cpp) that reads the heads in
+// all heads in one op (causal_attention, ops/attention.cpp) that reads the heads in
 // place instead of splitting and merging them.
 Tensor MultiHeadAttention::forward(const Tensor& x) const {
     check_fits_context(x.size(1), mask);

@@ -47,7 +47,7 @@ private:
     bool training_ = true;
 };
 
-// --- layers (nn_layers.cpp) -------------------------------------------------
+// --- layers (nn/layers.cpp) -------------------------------------------------
 
 // nn.Linear: y = x·Wᵀ + b, weight (out_features, in_features).
 class Linear : public Module {
@@ -109,7 +109,7 @@ public:
     Linear fc2;
 };
 
-// --- attention (nn_attention.cpp), chapter 3 -----------------------------------
+// --- attention (nn/attention.cpp), chapter 3 -----------------------------------
 
 // 3.4.2: weights as plain parameters of shape (d_in, d_out), drawn with torch.rand.
 class SelfAttentionV1 : public Module {
@@ -165,7 +165,7 @@ public:
     Tensor mask;  // buffer: triu(ones(context_length, context_length), 1)
 };
 
-// --- the GPT model (nn_gpt.cpp), chapter 4 ----------------------------------------
+// --- the GPT model (nn/gpt.cpp), chapter 4 ----------------------------------------
 
 // 4.5: pre-LayerNorm block with shortcut connections.
 class TransformerBlock : public Module {

@@ -65,7 +65,7 @@ static const float kSqrt2OverPi = std::sqrt(static_cast<float>(2.0 / 3.141592653
 
 // Since 0.5 · (1 + tanh(u)) = 1 / (1 + e^(-2u)) (the logistic sigmoid of 2u), the same
 // function is x · σ(2u): one exp instead of tanh, which is several times slower. The exp
-// is fast_exp (fast_exp.h), not std::exp, so that the loops below run 8 elements at a
+// is fast_exp (kernels/fast_exp.h), not std::exp, so that the loops below run 8 elements at a
 // time; it is within about 1 ulp of std::exp.
 static float gelu_sigmoid(float x) {  // σ(2u)
     float u = kSqrt2OverPi * (x + 0.044715f * (x * x * x));

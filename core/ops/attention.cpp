@@ -14,7 +14,7 @@
 //   - backward keeps only the attention weights and the dropout mask.
 // The (batch, head) pairs are shared out between the threads; each is computed
 // by the same code whatever the thread count, so results do not depend on it.
-// The book's composition is MultiHeadAttention::forward_reference (nn_attention.cpp);
+// The book's composition is MultiHeadAttention::forward_reference (nn/attention.cpp);
 // tests check that the two give the same values and gradients.
 #include "kernels/gemm.h"
 #include "ops/internal.h"

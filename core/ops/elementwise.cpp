@@ -5,7 +5,7 @@
 
 namespace llm {
 
-// --- broadcasting helpers (declared in ops_internal.h) ------------------------
+// --- broadcasting helpers (declared in ops/internal.h) ------------------------
 
 Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
     size_t n = std::max(a.size(), b.size());

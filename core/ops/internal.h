@@ -1,4 +1,4 @@
-// Helpers shared by the ops_*.cpp files: broadcasting, splitting a shape at a
+// Helpers shared by the ops/*.cpp files: broadcasting, splitting a shape at a
 // dim, and applying a function to every element. Not part of the public API.
 #pragma once
 
@@ -28,9 +28,9 @@ DimSplit split_at(const Shape& shape, int64_t dim);
 // The shape with `dim` set to 1 (keepdim) or removed.
 Shape reduced_shape(const Shape& shape, int64_t dim, bool keepdim);
 
-// out_row = softmax of the n entries of row that sit `stride` apart (ops_nn.cpp).
+// out_row = softmax of the n entries of row that sit `stride` apart (ops/nn.cpp).
 void softmax_row(const float* row, float* out_row, int64_t n, int64_t stride);
-// dx = the softmax's backward for those n entries, given g = dL/dy and y = the softmax (ops_nn.cpp).
+// dx = the softmax's backward for those n entries, given g = dL/dy and y = the softmax (ops/nn.cpp).
 void softmax_backward_row(const float* g, const float* y, float* dx, int64_t n, int64_t stride);
 
 // The mask dropout multiplies by, shaped `shape`: 1/(1-p) where an element is kept, 0 where

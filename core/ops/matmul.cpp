@@ -1,5 +1,5 @@
 // Matrix products: Python's `a @ b` (torch.matmul) and `linear` (x @ Wᵀ + b).
-// Both end in the one hot loop, llm::matmul of matmul.h, which takes the
+// Both end in the one hot loop, llm::matmul of kernels/gemm.h, which takes the
 // transposes as flags, so no transposed copy is ever made.
 #include "kernels/gemm.h"
 #include "ops/internal.h"

@@ -11,9 +11,9 @@ namespace llm {
 // --- softmax along a dim:  y_i = exp(x_i - max) / Σ_j exp(x_j - max) ------------
 // Subtracting the max changes nothing mathematically and keeps exp from overflowing.
 
-// One softmax: n entries `stride` apart (declared in ops_internal.h; the fused
-// attention of ops_attention.cpp uses it too).
-// The exps use fast_exp (fast_exp.h, within about 1 ulp of std::exp), which unlike std::exp
+// One softmax: n entries `stride` apart (declared in ops/internal.h; the fused
+// attention of ops/attention.cpp uses it too).
+// The exps use fast_exp (kernels/fast_exp.h, within about 1 ulp of std::exp), which unlike std::exp
 // the compiler can vectorise: when the entries are contiguous (stride 1, the last dim),
 // the exp loop runs 8 entries at a time. The sum stays a separate loop, in double and
 // in index order, so it adds in exactly the same order whatever the vector width.
@@ -43,7 +43,7 @@ Tensor softmax_forward(const Tensor& a, int64_t dim) {
     return out;
 }
 
-// One softmax's backward, n entries `stride` apart (declared in ops_internal.h; the fused
+// One softmax's backward, n entries `stride` apart (declared in ops/internal.h; the fused
 // attention uses it too): dx_i = y_i · (dL/dy_i - Σ_j dL/dy_j · y_j), the sum in double.
 // g, y, dx: (n) entries of dL/dy, the softmax output and dL/dx
 void softmax_backward_row(const float* g, const float* y, float* dx, int64_t n, int64_t stride) {
@@ -254,7 +254,7 @@ Tensor embedding(const Tensor& weight, const Tensor& ids) {
 // --- dropout (book section 3.5.2) --------------------------------------------------------
 // In training, each element is kept with probability 1-p and then scaled by 1/(1-p),
 // so the expected value is unchanged; in eval mode (or p = 0) it is the identity.
-// The mask is drawn in one place, dropout_mask in random.cpp, exactly as PyTorch draws it.
+// The mask is drawn in one place, dropout_mask in random/random.cpp, exactly as PyTorch draws it.
 
 Tensor draw_dropout_mask(const Shape& shape, double p) {
     Tensor mask = zeros(shape);

@@ -1,5 +1,5 @@
 // The differentiable ops. Each op `f` is three short functions side by side in
-// one ops_*.cpp file:
+// one ops/*.cpp file:
 //   f_forward   computes the result from plain values (no autograd),
 //   f_backward  the named backward function: dL/d(inputs) from dL/d(output),
 //   f           what you call: runs f_forward and, when an input requires a
@@ -14,7 +14,7 @@
 
 namespace llm {
 
-// --- elementwise (ops_elementwise.cpp) ------------------------------------
+// --- elementwise (ops/elementwise.cpp) ------------------------------------
 Tensor add(const Tensor& a, const Tensor& b);
 Tensor sub(const Tensor& a, const Tensor& b);
 Tensor mul(const Tensor& a, const Tensor& b);
@@ -47,13 +47,13 @@ Tensor operator/(const Tensor& a, float s);
 Tensor operator/(float s, const Tensor& a);
 Tensor operator-(const Tensor& a);
 
-// --- activations (ops_activation.cpp) -------------------------------------
+// --- activations (ops/activation.cpp) -------------------------------------
 Tensor tanh(const Tensor& a);
 Tensor sigmoid(const Tensor& a);
 Tensor relu(const Tensor& a);
 Tensor gelu(const Tensor& a);  // the tanh approximation the book uses
 
-// --- reductions (ops_reduce.cpp) ------------------------------------------
+// --- reductions (ops/reduce.cpp) ------------------------------------------
 Tensor sum(const Tensor& a);                                  // all elements -> 0-dim
 Tensor sum(const Tensor& a, int64_t dim, bool keepdim = false);
 Tensor mean(const Tensor& a);
@@ -66,7 +66,7 @@ Tensor var(const Tensor& a, int64_t dim, bool keepdim = false, bool unbiased = t
 // Sum `a` down to `shape` over the dims that broadcasting expanded (the backward of broadcasting).
 Tensor sum_to_shape(const Tensor& a, const Shape& shape);
 
-// --- shape ops (ops_shape.cpp); results are copies, except view ------------
+// --- shape ops (ops/shape.cpp); results are copies, except view ------------
 Tensor view(const Tensor& a, Shape shape);       // also reshape; one size may be -1
 Tensor flatten(const Tensor& a, int64_t start_dim = 0, int64_t end_dim = -1);
 Tensor unsqueeze(const Tensor& a, int64_t dim);
@@ -78,7 +78,7 @@ Tensor permute(const Tensor& a, const std::vector<int64_t>& dims);
 Tensor clone(const Tensor& a);
 Tensor expand(const Tensor& a, const Shape& shape);  // broadcast to shape (a copy)
 
-// --- joining and slicing (ops_index.cpp) -----------------------------------
+// --- joining and slicing (ops/index.cpp) -----------------------------------
 Tensor cat(const std::vector<Tensor>& tensors, int64_t dim = 0);
 Tensor stack(const std::vector<Tensor>& tensors, int64_t dim = 0);
 Tensor narrow(const Tensor& a, int64_t dim, int64_t start, int64_t length);  // a[..., start:start+length]
@@ -89,11 +89,11 @@ std::vector<Tensor> chunk(const Tensor& a, int64_t chunks, int64_t dim = 0);
 Tensor index_select(const Tensor& a, int64_t dim, const Tensor& index);        // index: 1-D int64
 Tensor masked_fill(const Tensor& a, const Tensor& mask, float value);          // where mask != 0
 
-// --- matrix multiply (ops_matmul.cpp) --------------------------------------
+// --- matrix multiply (ops/matmul.cpp) --------------------------------------
 Tensor matmul(const Tensor& a, const Tensor& b);   // Python's a @ b: 1-D, 2-D, batched, broadcast
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias);  // x @ weight.T + bias
 
-// --- neural-network functions (ops_nn.cpp, ops_loss.cpp) -------------------
+// --- neural-network functions (ops/nn.cpp, ops/loss.cpp) -------------------
 Tensor softmax(const Tensor& a, int64_t dim);
 Tensor log_softmax(const Tensor& a, int64_t dim);
 Tensor layer_norm(const Tensor& x, const Tensor& scale, const Tensor& shift, float eps = 1e-5f);
@@ -104,7 +104,7 @@ Tensor mse_loss(const Tensor& input, const Tensor& target);
 Tensor binary_cross_entropy(const Tensor& probs, const Tensor& target);
 Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& target);
 
-// --- causal multi-head attention in one op (ops_attention.cpp) -------------
+// --- causal multi-head attention in one op (ops/attention.cpp) -------------
 // The book's softmax(mask(Q·Kᵀ) / √head_dim), dropout, ·V for every head at once, with
 // queries, keys, values and the result (b, T, d_out), head h in columns
 // [h·head_dim, (h+1)·head_dim). The fast path of MultiHeadAttention::forward.

@@ -1,5 +1,5 @@
 // The Tensor methods that call ops (x.T, x.view(...), x.sum(), x.matmul(y), ...), declared
-// in tensor.h as PyTorch's are on torch.Tensor and defined here, in the ops room, so that
+// in tensor/tensor.h as PyTorch's are on torch.Tensor and defined here, in the ops room, so that
 // tensor/ includes nothing above it.
 #include "ops/ops.h"
 

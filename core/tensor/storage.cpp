@@ -1,4 +1,4 @@
-// Reusing big buffers (see storage.h).
+// Reusing big buffers (see tensor/storage.h).
 //
 // A training step allocates the same buffers in the same order every step: activations,
 // their gradients, the logits. Freed to the C library and asked for again, a big buffer

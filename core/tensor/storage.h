@@ -8,7 +8,7 @@
 namespace llm {
 
 // n floats, all equal to `value`. A kept buffer of exactly n floats is reused when there
-// is one (see storage.cpp); otherwise a new vector.
+// is one (see tensor/storage.cpp); otherwise a new vector.
 std::vector<float> new_values(size_t n, float value);
 
 // n floats whose values do not matter because the caller writes every one: a kept

@@ -69,7 +69,7 @@ public:
     Tensor detach() const;                    // same values (shared), no history
     Tensor clone() const;                     // own copy of the values (differentiable)
 
-    // --- conveniences that call the ops in ops.h --------------------------
+    // --- conveniences that call the ops in ops/ops.h --------------------------
     Tensor operator[](int64_t index) const;   // select along dim 0, like x[1]
     Tensor T() const;                         // 2-D transpose, like x.T
     Tensor transpose(int64_t dim0, int64_t dim1) const;

@@ -1,5 +1,5 @@
 // Byte-level BPE: reading and writing GPT-2's two files, encoding and decoding.
-// (The pre-tokeniser is in bpe_pretokenize.cpp, training in bpe_train.cpp.)
+// (The pre-tokeniser is in text/bpe_pretokenize.cpp, training in text/bpe_train.cpp.)
 #include "text/bpe.h"
 
 #include "io/files.h"

@@ -53,7 +53,7 @@ public:
                              const std::string& vocab_bpe_path);
 
     // Learn vocab_size - 257 merges from `text`: ids 0..255 are the bytes (in GPT-2's
-    // order), then one id per merge, and "<|endoftext|>" is the last id. See bpe_train.cpp.
+    // order), then one id per merge, and "<|endoftext|>" is the last id. See text/bpe_train.cpp.
     static BpeTokenizer train(const std::string& text, int64_t vocab_size);
     // Write encoder.json and vocab.bpe (each atomically) in GPT-2's format.
     void save(const std::string& encoder_json_path, const std::string& vocab_bpe_path) const;

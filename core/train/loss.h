@@ -15,7 +15,7 @@ Tensor calc_loss_batch(const Tensor& input, const Tensor& target, const GPTModel
 
 // 5.1.3: the average of calc_loss_batch over the first num_batches batches of one pass
 // (all of them when num_batches < 0); NaN for an empty loader. Like the book it starts
-// a fresh pass (which draws from the generator, see data.h) and adds losses in double.
+// a fresh pass (which draws from the generator, see text/dataset.h) and adds losses in double.
 double calc_loss_loader(const DataLoader& loader, const GPTModel& model, int64_t num_batches = -1);
 
 struct Losses {
