@@ -1,4 +1,4 @@
-// Sliding-window dataset and DataLoader (book section 2.6).
+// Sliding-window dataset and the DataLoader for any Dataset (book section 2.6).
 #include "text/dataset.h"
 
 #include "random/random.h"
@@ -23,7 +23,18 @@ void GPTDatasetV1::get(int64_t i, std::vector<int64_t>& input, std::vector<int64
     target.assign(first + 1, first + 1 + max_length_);
 }
 
-DataLoader::DataLoader(const GPTDatasetV1& dataset, int64_t batch_size, bool shuffle, bool drop_last)
+Batch GPTDatasetV1::collate(const std::vector<int64_t>& indices) const {
+    std::vector<int64_t> inputs, targets, input, target;
+    for (int64_t i : indices) {
+        get(i, input, target);
+        inputs.insert(inputs.end(), input.begin(), input.end());
+        targets.insert(targets.end(), target.begin(), target.end());
+    }
+    int64_t B = static_cast<int64_t>(indices.size());
+    return Batch{tensor_int64(inputs, {B, max_length_}), tensor_int64(targets, {B, max_length_})};
+}
+
+DataLoader::DataLoader(const Dataset& dataset, int64_t batch_size, bool shuffle, bool drop_last)
     : dataset_(&dataset), batch_size_(batch_size), shuffle_(shuffle), drop_last_(drop_last) {
     if (batch_size <= 0) throw Error("DataLoader: batch_size must be positive, got " + std::to_string(batch_size));
 }
@@ -46,7 +57,7 @@ DataLoaderIter::DataLoaderIter(const DataLoader& loader, std::vector<int64_t> or
     for (int64_t i : order_) valid = valid && i >= 0 && i < n;
     if (!valid)
         throw Error("DataLoader: the saved position does not fit this data set (" + std::to_string(n) +
-                    " windows); was the checkpoint made with another text or context length?");
+                    " items); was the checkpoint made with other data or another context length?");
 }
 
 DataLoaderIter::DataLoaderIter(const DataLoader& loader) : loader_(&loader) {
@@ -67,16 +78,9 @@ bool DataLoaderIter::next(Batch& batch) {
     int64_t remaining = static_cast<int64_t>(order_.size()) - position_;
     int64_t count = std::min(loader.batch_size(), remaining);
     if (count <= 0 || (loader.drop_last() && count < loader.batch_size())) return false;
-    int64_t T = loader.dataset().max_length();
-    std::vector<int64_t> inputs, targets, input, target;
-    for (int64_t b = 0; b < count; b++) {
-        loader.dataset().get(order_[position_ + b], input, target);
-        inputs.insert(inputs.end(), input.begin(), input.end());
-        targets.insert(targets.end(), target.begin(), target.end());
-    }
+    auto first = order_.begin() + position_;
+    batch = loader.dataset().collate(std::vector<int64_t>(first, first + count));
     position_ += count;
-    batch.input = tensor_int64(inputs, {count, T});
-    batch.target = tensor_int64(targets, {count, T});
     return true;
 }
 

@@ -1,6 +1,11 @@
 // Chapter 2's data pipeline: a sliding-window dataset over token ids and a
 // DataLoader that batches it, shuffling exactly as PyTorch's DataLoader does
 // (so training consumes the random stream as the book's does).
+//
+// The DataLoader serves any Dataset: it decides the order of the indices (and draws the
+// random numbers PyTorch's would), cuts it into batches, and asks the dataset to turn
+// each list of indices into one Batch (PyTorch's __getitem__ plus the collate function).
+// The datasets of chapters 6 and 7 are in spam_data.h and instruction_data.h.
 #pragma once
 
 #include "text/bpe.h"
@@ -12,25 +17,39 @@
 
 namespace llm {
 
+// One batch of B items. What the target holds depends on the dataset: next-token ids
+// (B, T) for language modelling (GPTDatasetV1, InstructionDataset), class labels (B) for
+// classification (SpamDataset).
+struct Batch {
+    Tensor input;   // int64 (B, T) token ids
+    Tensor target;  // int64 (B, T) token ids, or (B) labels
+};
+
+// What a DataLoader can batch: a length and a collate step.
+class Dataset {
+public:
+    virtual ~Dataset() = default;
+    virtual int64_t size() const = 0;  // len(dataset)
+    // The items at `indices` (valid, in this order) as one batch.
+    virtual Batch collate(const std::vector<int64_t>& indices) const = 0;
+};
+
 // GPTDatasetV1 (2.6): windows of max_length ids every `stride` ids; the target
 // of each window is the same window shifted one token to the right.
-class GPTDatasetV1 {
+class GPTDatasetV1 : public Dataset {
 public:
     GPTDatasetV1(std::vector<int64_t> token_ids, int64_t max_length, int64_t stride);
-    int64_t size() const { return static_cast<int64_t>(starts_.size()); }  // len(dataset)
+    int64_t size() const override { return static_cast<int64_t>(starts_.size()); }  // len(dataset)
     int64_t max_length() const { return max_length_; }
     // Window i as (input ids, target ids), each max_length long.
     void get(int64_t i, std::vector<int64_t>& input, std::vector<int64_t>& target) const;
+    // The windows stacked: input and target int64 (B, T) with T = max_length.
+    Batch collate(const std::vector<int64_t>& indices) const override;
 
 private:
     std::vector<int64_t> token_ids_;
     int64_t max_length_;
     std::vector<int64_t> starts_;  // first token of each window
-};
-
-struct Batch {
-    Tensor input;   // int64 (batch_size, max_length)
-    Tensor target;  // int64 (batch_size, max_length)
 };
 
 class DataLoader;
@@ -56,18 +75,18 @@ private:
 
 class DataLoader {
 public:
-    DataLoader(const GPTDatasetV1& dataset, int64_t batch_size, bool shuffle, bool drop_last);
+    DataLoader(const Dataset& dataset, int64_t batch_size, bool shuffle, bool drop_last);
     DataLoaderIter iter() const;   // draws one int64 from the generator, as PyTorch's iter() does
     // A pass restored from a checkpoint (order and position as saved); draws nothing.
     DataLoaderIter resume(std::vector<int64_t> order, int64_t position) const;
     int64_t size() const;          // len(loader): number of batches per pass
-    const GPTDatasetV1& dataset() const { return *dataset_; }
+    const Dataset& dataset() const { return *dataset_; }
     int64_t batch_size() const { return batch_size_; }
     bool shuffle() const { return shuffle_; }
     bool drop_last() const { return drop_last_; }
 
 private:
-    const GPTDatasetV1* dataset_;  // not owned: keep the dataset alive while the loader is used
+    const Dataset* dataset_;  // not owned: keep the dataset alive while the loader is used
     int64_t batch_size_;
     bool shuffle_, drop_last_;
 };
