@@ -139,7 +139,7 @@ MultiHeadAttention::MultiHeadAttention(int64_t d_in, int64_t d_out_, int64_t con
 // place instead of splitting and merging them.
 Tensor MultiHeadAttention::forward(const Tensor& x) const {
     check_fits_context(x.size(1), mask);
-    Tensor keys = W_key.forward(x);  // (b, T, d_out); head h: columns [h·head_dim, (h+1)·head_dim)
+    Tensor keys = W_key.forward(x);  // (B, T, C); head h: columns [h·hs, (h+1)·hs)
     Tensor queries = W_query.forward(x);
     Tensor values = W_value.forward(x);
     Tensor context_vec = causal_attention(queries, keys, values, num_heads, dropout.p, dropout.training());

@@ -96,7 +96,7 @@ Tensor GPTModel::forward(const Tensor& in_idx) const {
     x = drop_emb.forward(x);
     for (const auto& block : trf_blocks) x = block->forward(x);
     x = final_norm.forward(x);
-    return out_head.forward(x);  // logits (b, T, vocab_size)
+    return out_head.forward(x);  // logits (B, T, V)
 }
 
 // Like forward, for the tokens after the cached ones: positions start at cache.length.

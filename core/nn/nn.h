@@ -69,7 +69,7 @@ public:
 class LayerNorm : public Module {
 public:
     explicit LayerNorm(int64_t emb_dim);
-    Tensor forward(const Tensor& x) const;  // x: (..., emb_dim)
+    Tensor forward(const Tensor& x) const;  // x: (..., C)
     float eps = 1e-5f;
     Tensor scale, shift;
 };
@@ -103,7 +103,7 @@ GPTConfig gpt_config_124m();
 class FeedForward : public Module {
 public:
     explicit FeedForward(const GPTConfig& cfg);
-    Tensor forward(const Tensor& x) const;  // x: (..., emb_dim)
+    Tensor forward(const Tensor& x) const;  // x: (..., C)
     Linear fc1;
     GELU gelu;
     Linear fc2;
@@ -115,7 +115,7 @@ public:
 class SelfAttentionV1 : public Module {
 public:
     SelfAttentionV1(int64_t d_in, int64_t d_out);
-    Tensor forward(const Tensor& x) const;  // x: (num_tokens, d_in) -> (num_tokens, d_out)
+    Tensor forward(const Tensor& x) const;  // x: (T, d_in) -> (T, d_out)
     Tensor W_query, W_key, W_value;
 };
 
@@ -123,7 +123,7 @@ public:
 class SelfAttentionV2 : public Module {
 public:
     SelfAttentionV2(int64_t d_in, int64_t d_out, bool qkv_bias = false);
-    Tensor forward(const Tensor& x) const;  // x: (num_tokens, d_in) -> (num_tokens, d_out)
+    Tensor forward(const Tensor& x) const;  // x: (T, d_in) -> (T, d_out)
     Linear W_query, W_key, W_value;
 };
 
@@ -131,7 +131,7 @@ public:
 class CausalAttention : public Module {
 public:
     CausalAttention(int64_t d_in, int64_t d_out, int64_t context_length, double dropout, bool qkv_bias = false);
-    Tensor forward(const Tensor& x) const;  // x: (b, num_tokens, d_in) -> (b, num_tokens, d_out)
+    Tensor forward(const Tensor& x) const;  // x: (B, T, d_in) -> (B, T, d_out)
     Linear W_query, W_key, W_value;
     Dropout dropout;
     Tensor mask;  // buffer: triu(ones(context_length, context_length), 1)
@@ -142,7 +142,7 @@ class MultiHeadAttentionWrapper : public Module {
 public:
     MultiHeadAttentionWrapper(int64_t d_in, int64_t d_out, int64_t context_length, double dropout,
                               int64_t num_heads, bool qkv_bias = false);
-    Tensor forward(const Tensor& x) const;  // (b, T, d_in) -> (b, T, num_heads · d_out)
+    Tensor forward(const Tensor& x) const;  // (B, T, d_in) -> (B, T, H · d_out)
     std::vector<std::unique_ptr<CausalAttention>> heads;
 };
 
@@ -151,10 +151,10 @@ class MultiHeadAttention : public Module {
 public:
     MultiHeadAttention(int64_t d_in, int64_t d_out, int64_t context_length, double dropout,
                        int64_t num_heads, bool qkv_bias = false);
-    Tensor forward(const Tensor& x) const;  // (b, T, d_in) -> (b, T, d_out), one fused attention op
+    Tensor forward(const Tensor& x) const;  // (B, T, d_in) -> (B, T, C), one fused attention op
     Tensor forward_reference(const Tensor& x) const;  // the same, op by op as in the book
-    // Generation with a KV cache: x holds only the new tokens (b, T_new, d_in); their keys
-    // and values are appended to cache_keys / cache_values (b, num_heads, T_seen, head_dim),
+    // Generation with a KV cache: x holds only the new tokens (B, T_new, d_in); their keys
+    // and values are appended to cache_keys / cache_values (B, H, T_seen, hs),
     // and the new queries attend to everything cached. Same result as forward on the whole text.
     Tensor forward_cached(const Tensor& x, Tensor& cache_keys, Tensor& cache_values) const;
     Tensor project_heads(const Linear& W, const Tensor& x) const;  // (B, T, C) -> (B, H, T, hs)
@@ -171,7 +171,7 @@ public:
 class TransformerBlock : public Module {
 public:
     explicit TransformerBlock(const GPTConfig& cfg);
-    Tensor forward(const Tensor& x) const;  // (b, T, emb_dim) -> same
+    Tensor forward(const Tensor& x) const;  // (B, T, C) -> same
     Tensor forward_cached(const Tensor& x, Tensor& cache_keys, Tensor& cache_values) const;  // see above
     MultiHeadAttention att;
     FeedForward ff;
@@ -182,7 +182,7 @@ public:
 // The keys and values of the tokens a GPTModel has seen, one pair per block (the book's
 // bonus material on KV caches). Empty at first; forward_cached fills it.
 struct KVCache {
-    std::vector<Tensor> keys, values;  // per block: (b, num_heads, length, head_dim)
+    std::vector<Tensor> keys, values;  // per block: (B, H, length, hs)
     int64_t length = 0;                // tokens seen so far
 };
 
@@ -190,9 +190,9 @@ struct KVCache {
 class GPTModel : public Module {
 public:
     explicit GPTModel(const GPTConfig& cfg);
-    Tensor forward(const Tensor& in_idx) const;  // int64 (b, T) -> logits (b, T, vocab_size)
-    // The next tokens only: int64 (b, T_new) at positions cache.length ...; appends to the cache.
-    Tensor forward_cached(const Tensor& in_idx, KVCache& cache) const;  // -> logits (b, T_new, vocab_size)
+    Tensor forward(const Tensor& in_idx) const;  // int64 (B, T) -> logits (B, T, V)
+    // The next tokens only: int64 (B, T_new) at positions cache.length ...; appends to the cache.
+    Tensor forward_cached(const Tensor& in_idx, KVCache& cache) const;  // -> logits (B, T_new, V)
     GPTConfig cfg;
     Embedding tok_emb, pos_emb;
     Dropout drop_emb;
@@ -205,7 +205,7 @@ public:
 class DummyGPTModel : public Module {
 public:
     explicit DummyGPTModel(const GPTConfig& cfg);
-    Tensor forward(const Tensor& in_idx) const;  // int64 (b, T) -> logits (b, T, vocab_size)
+    Tensor forward(const Tensor& in_idx) const;  // int64 (B, T) -> logits (B, T, V)
     Embedding tok_emb, pos_emb;
     Dropout drop_emb;
     Linear out_head;

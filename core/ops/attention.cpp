@@ -6,7 +6,7 @@
 // those allocates its result and records a node, and every transpose copies.
 // causal_attention computes the same numbers with one node, one (batch, head)
 // pair at a time:
-//   - a head is a block of columns of the (b, T, d_out) projections; the matmul
+//   - a head is a block of columns of the (B, T, C) projections; the matmul
 //     reads it in place through its leading dimension, so nothing is split or
 //     merged;
 //   - each row's softmax runs over the tokens up to its own; the masked part
@@ -29,11 +29,11 @@ namespace {
 // Where the pieces of head `bh` (= batch index · num_heads + head) live.
 struct HeadLayout {
     int64_t tokens, d_out, num_heads, head_dim;
-    // Column block of head bh in a (b, T, d_out) tensor: rows d_out apart.
+    // Column block of head bh in a (B, T, C) tensor: rows d_out apart.
     int64_t columns(int64_t bh) const {
         return (bh / num_heads) * tokens * d_out + (bh % num_heads) * head_dim;
     }
-    // Its T×T square in a (b, num_heads, T, T) tensor.
+    // Its T×T square in a (B, H, T, T) tensor.
     int64_t square(int64_t bh) const { return bh * tokens * tokens; }
 };
 
@@ -60,7 +60,7 @@ void causal_softmax(float* scores, float* weights, int64_t T, float scale) {
 }
 
 // One head forward: weights = causal softmax(Q_h K_hᵀ / scale), context_h = dropout(weights) V_h.
-// q, k, v, context: (b, T, d_out); weights, mask: (b, H, T, T), mask null without dropout
+// q, k, v, context: (B, T, C); weights, mask: (B, H, T, T), mask null without dropout
 void head_forward(const HeadLayout& L, int64_t bh, const float* q, const float* k, const float* v,
                   const float* mask, float* weights, float* context) {
     int64_t T = L.tokens, at = L.columns(bh);
@@ -89,8 +89,8 @@ void causal_softmax_backward(float* d_weights, const float* weights, int64_t T, 
     }
 }
 
-// The tensors one head's backward reads and writes; all (b, T, d_out) except
-// weights and mask, (b, H, T, T) (mask null without dropout).
+// The tensors one head's backward reads and writes; all (B, T, C) except
+// weights and mask, (B, H, T, T) (mask null without dropout).
 struct AttentionGrads {
     const float *q, *k, *v, *weights, *mask, *d_context;
     float *dq, *dk, *dv;
@@ -125,7 +125,7 @@ HeadLayout layout_of(const Shape& shape, int64_t num_heads) {
 }  // namespace
 
 // d(context)/d(q, k, v), head by head (see head_backward).
-// saved: weights (b, H, T, T), then the dropout mask if there was one
+// saved: weights (B, H, T, T), then the dropout mask if there was one
 std::vector<Tensor> causal_attention_backward(const Node& node, const Tensor& grad) {
     const Tensor &q = node.inputs[0], &k = node.inputs[1], &v = node.inputs[2];
     HeadLayout L = layout_of(q.shape(), node.ints[0]);
@@ -149,8 +149,8 @@ static void check_attention_inputs(const Tensor& q, const Tensor& k, const Tenso
                     std::to_string(num_heads));
 }
 
-// context (b, T, d_out) from queries, keys, values (b, T, d_out); fills weights (b, H, T, T).
-// mask: (b, H, T, T) dropout mask, or undefined for none
+// context (B, T, C) from queries, keys, values (B, T, C); fills weights (B, H, T, T).
+// mask: (B, H, T, T) dropout mask, or undefined for none
 Tensor causal_attention_forward(const Tensor& queries, const Tensor& keys, const Tensor& values,
                                 int64_t num_heads, const Tensor& mask, Tensor& weights) {
     HeadLayout L = layout_of(queries.shape(), num_heads);
@@ -168,7 +168,7 @@ Tensor causal_attention(const Tensor& queries, const Tensor& keys, const Tensor&
     check_attention_inputs(queries, keys, values, num_heads);
     int64_t tokens = queries.size(1);
     Tensor weights = empty({queries.size(0), num_heads, tokens, tokens});
-    Tensor mask;  // drawn for the whole (b, H, T, T) at once, in the order dropout() draws it
+    Tensor mask;  // drawn for the whole (B, H, T, T) at once, in the order dropout() draws it
     if (training && dropout_p > 0.0 && weights.numel() > 0) mask = draw_dropout_mask(weights.shape(), dropout_p);
     Tensor context = causal_attention_forward(queries, keys, values, num_heads, mask, weights);
     if (needs_grad({&queries, &keys, &values})) {

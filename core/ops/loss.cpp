@@ -9,9 +9,10 @@
 
 namespace llm {
 
-// --- cross_entropy(logits (N, C), targets (N) int64) -------------------------------
+// --- cross_entropy(logits (N, K), targets (N) int64) -------------------------------
+// N rows (B·T for a language model), K classes (V for a language model).
 // loss = mean over rows whose target != ignore_index of  -log softmax(logits_n)[t_n]
-//      = mean of  log Σ_c exp(logits_nc) - logits_n,t_n
+//      = mean of  log Σ_k exp(logits_nk) - logits_n,t_n
 
 static void check_cross_entropy(const Tensor& logits, const Tensor& targets, int64_t ignore_index) {
     if (logits.dim() != 2 || targets.dim() != 1)
@@ -34,9 +35,9 @@ static float row_max(const float* row, int64_t n) {
     return m;
 }
 
-// exps[c] = exp(row_c - m) in float with fast_exp (a loop the compiler vectorises);
+// exps[k] = exp(row_k - m) in float with fast_exp (a loop the compiler vectorises);
 // returns their sum, in double. With m the row's max nothing overflows, and
-// log Σ_c exp(row_c) = m + log(the sum).   row, exps: (n)
+// log Σ_k exp(row_k) = m + log(the sum).   row, exps: (K)
 static double sum_of_exps(const float* row, int64_t n, float m, float* exps) {
     for (int64_t c = 0; c < n; c++) exps[c] = fast_exp(row[c] - m);
     double total = 0.0;
@@ -73,7 +74,7 @@ Tensor cross_entropy_forward(const Tensor& logits, const Tensor& targets, int64_
     return tensor(static_cast<float>(total / static_cast<double>(counted)));  // nan if all ignored
 }
 
-// dL/dlogits_nc = (softmax(logits_n)_c - [c == t_n]) / (number of counted rows)
+// dL/dlogits_nk = (softmax(logits_n)_k - [k == t_n]) / (number of counted rows)
 std::vector<Tensor> cross_entropy_backward(const Node& node, const Tensor& grad) {
     const Tensor& logits = node.inputs[0];
     const float* t = node.saved[0].data();
@@ -86,7 +87,7 @@ std::vector<Tensor> cross_entropy_backward(const Node& node, const Tensor& grad)
             int64_t target = static_cast<int64_t>(t[r]);
             if (target == ignore_index) continue;
             const float* row = logits.data() + r * classes;
-            float* out = dlogits.data() + r * classes;  // first exp(x_c - m), then softmax_c = that / Σ
+            float* out = dlogits.data() + r * classes;  // first exp(x_k - m), then softmax_k = that / Σ
             double total = sum_of_exps(row, classes, row_max(row, classes), out);
             for (int64_t c = 0; c < classes; c++) out[c] = static_cast<float>(out[c] / total) * scale;
             out[target] -= scale;

@@ -66,7 +66,8 @@ Tensor var(const Tensor& a, int64_t dim, bool keepdim = false, bool unbiased = t
 // Sum `a` down to `shape` over the dims that broadcasting expanded (the backward of broadcasting).
 Tensor sum_to_shape(const Tensor& a, const Shape& shape);
 
-// --- shape ops (ops/shape.cpp); results are copies, except view ------------
+// --- shape ops (ops/shape.cpp): view, flatten, unsqueeze and squeeze share the values;
+//     the others copy (every tensor is contiguous) ---------------------------------------
 Tensor view(const Tensor& a, Shape shape);       // also reshape; one size may be -1
 Tensor flatten(const Tensor& a, int64_t start_dim = 0, int64_t end_dim = -1);
 Tensor unsqueeze(const Tensor& a, int64_t dim);
@@ -91,23 +92,26 @@ Tensor masked_fill(const Tensor& a, const Tensor& mask, float value);          /
 
 // --- matrix multiply (ops/matmul.cpp) --------------------------------------
 Tensor matmul(const Tensor& a, const Tensor& b);   // Python's a @ b: 1-D, 2-D, batched, broadcast
-Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias);  // x @ weight.T + bias
+// x @ weight.T + bias: x (..., in), weight (out, in), bias (out) or undefined -> (..., out)
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias);
 
 // --- neural-network functions (ops/nn.cpp, ops/loss.cpp) -------------------
 Tensor softmax(const Tensor& a, int64_t dim);
 Tensor log_softmax(const Tensor& a, int64_t dim);
+// x (..., C); scale, shift (C): each row normalised to mean 0, variance 1, then scaled and shifted
 Tensor layer_norm(const Tensor& x, const Tensor& scale, const Tensor& shift, float eps = 1e-5f);
-Tensor embedding(const Tensor& weight, const Tensor& ids);  // rows of weight, shaped like ids + [dim]
+Tensor embedding(const Tensor& weight, const Tensor& ids);  // weight (V, C), ids int64 (...) -> (..., C)
 Tensor dropout(const Tensor& a, double p, bool training);
+// logits (N, K), targets int64 (N) -> () the mean over the rows whose target is not ignore_index
 Tensor cross_entropy(const Tensor& logits, const Tensor& targets, int64_t ignore_index = -100);
 Tensor mse_loss(const Tensor& input, const Tensor& target);
 Tensor binary_cross_entropy(const Tensor& probs, const Tensor& target);
 Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& target);
 
 // --- causal multi-head attention in one op (ops/attention.cpp) -------------
-// The book's softmax(mask(Q·Kᵀ) / √head_dim), dropout, ·V for every head at once, with
-// queries, keys, values and the result (b, T, d_out), head h in columns
-// [h·head_dim, (h+1)·head_dim). The fast path of MultiHeadAttention::forward.
+// The book's softmax(mask(Q·Kᵀ) / √hs), dropout, ·V for every head at once, with
+// queries, keys, values and the result (B, T, C), head h in columns
+// [h·hs, (h+1)·hs). The fast path of MultiHeadAttention::forward.
 Tensor causal_attention(const Tensor& queries, const Tensor& keys, const Tensor& values, int64_t num_heads,
                         double dropout_p, bool training);
 

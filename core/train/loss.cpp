@@ -11,8 +11,8 @@
 namespace llm {
 
 Tensor calc_loss_batch(const Tensor& input, const Tensor& target, const GPTModel& model) {
-    Tensor logits = model.forward(input);                       // (batch, n_tokens, vocab)
-    return cross_entropy(flatten(logits, 0, 1), flatten(target)); // (batch·n_tokens, vocab) vs (batch·n_tokens)
+    Tensor logits = model.forward(input);                       // (B, T, V)
+    return cross_entropy(flatten(logits, 0, 1), flatten(target)); // (B·T, V) vs (B·T)
 }
 
 double calc_loss_loader(const DataLoader& loader, const GPTModel& model, int64_t num_batches) {

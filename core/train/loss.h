@@ -10,7 +10,7 @@
 namespace llm {
 
 // 5.1.3: mean cross-entropy of the next-token predictions of one batch.
-// input, target: int64 (batch, n_tokens). Differentiable (call backward on it).
+// input, target: int64 (B, T). Differentiable (call backward on it).
 Tensor calc_loss_batch(const Tensor& input, const Tensor& target, const GPTModel& model);
 
 // 5.1.3: the average of calc_loss_batch over the first num_batches batches of one pass

@@ -15,10 +15,10 @@ Tensor generate_text_simple(const GPTModel& model, Tensor idx, int64_t max_new_t
     NoGradGuard no_grad;  // with torch.no_grad(): nothing to train here
     for (int64_t step = 0; step < max_new_tokens; step++) {
         Tensor idx_cond = slice(idx, 1, -context_size, idx.size(1));  // idx[:, -context_size:]
-        Tensor logits = model.forward(idx_cond);                       // (batch, n_tokens, vocab)
-        logits = select(logits, 1, -1);                                // last position: (batch, vocab)
+        Tensor logits = model.forward(idx_cond);                       // (B, T, V)
+        logits = select(logits, 1, -1);                                // last position: (B, V)
         Tensor probas = softmax(logits, -1);
-        Tensor idx_next = argmax(probas, -1, true);                    // (batch, 1)
+        Tensor idx_next = argmax(probas, -1, true);                    // (B, 1)
         idx = cat({idx, idx_next}, 1);
     }
     return idx;
@@ -46,7 +46,7 @@ static int64_t next_token(std::vector<float> logits, double temperature, std::op
     return multinomial1(probs.data(), probs.numel());
 }
 
-// The logits (batch, vocab) for the token after idx: from the whole window, or, with a
+// The logits (B, V) for the token after idx: from the whole window, or, with a
 // cache, from the tokens the cache has not seen yet.
 static Tensor last_logits(const GPTModel& model, const Tensor& idx, int64_t context_size, KVCache* cache) {
     if (!cache) {
@@ -64,7 +64,7 @@ Tensor generate(const GPTModel& model, Tensor idx, int64_t max_new_tokens, int64
     bool fits = idx.size(1) + max_new_tokens <= std::min(context_size, model.cfg.context_length);
     KVCache* cache_or_null = use_kv_cache && fits ? &cache : nullptr;
     for (int64_t step = 0; step < max_new_tokens; step++) {
-        Tensor logits = last_logits(model, idx, context_size, cache_or_null);  // (batch, vocab)
+        Tensor logits = last_logits(model, idx, context_size, cache_or_null);  // (B, V)
         int64_t batch = logits.size(0), vocab = logits.size(1);
         std::vector<int64_t> next(static_cast<size_t>(batch));
         bool all_eos = true;
@@ -81,7 +81,7 @@ Tensor generate(const GPTModel& model, Tensor idx, int64_t max_new_tokens, int64
 
 std::string generate_text(const GPTModel& model, const BpeTokenizer& tokenizer, const std::vector<int64_t>& prompt_ids,
                           int64_t max_new_tokens, double temperature, int64_t top_k, bool use_kv_cache) {
-    Tensor idx = tensor_int64(prompt_ids, {1, static_cast<int64_t>(prompt_ids.size())});  // (1, n_tokens)
+    Tensor idx = tensor_int64(prompt_ids, {1, static_cast<int64_t>(prompt_ids.size())});  // (1, T)
     Tensor out = generate(model, idx, max_new_tokens, model.cfg.context_length, temperature,
                           top_k > 0 ? std::optional<int64_t>(top_k) : std::nullopt, std::nullopt, use_kv_cache);
     std::vector<int64_t> ids;

@@ -10,11 +10,11 @@
 
 namespace llm {
 
-// 4.7: greedy decoding. idx: int64 (batch, n_tokens); appends max_new_tokens ids,
+// 4.7: greedy decoding. idx: int64 (B, T); appends max_new_tokens ids,
 // each the most likely next token given (at most) the last context_size tokens.
 Tensor generate_text_simple(const GPTModel& model, Tensor idx, int64_t max_new_tokens, int64_t context_size);
 
-// 5.3.3: generate() as in the book. idx: int64 (batch, n_tokens) -> (batch, n_tokens + new).
+// 5.3.3: generate() as in the book. idx: int64 (B, T) -> (B, T + max_new_tokens).
 // top_k keeps the k largest logits (before temperature); temperature 0 means greedy;
 // otherwise the next token is drawn with multinomial from softmax(logits / temperature).
 // Stops early when every row's next token is eos_id (the book's batch-1 rule).
@@ -31,7 +31,7 @@ Tensor generate(const GPTModel& model, Tensor idx, int64_t max_new_tokens, int64
 std::string generate_text(const GPTModel& model, const BpeTokenizer& tokenizer, const std::vector<int64_t>& prompt_ids,
                           int64_t max_new_tokens, double temperature, int64_t top_k, bool use_kv_cache);
 
-// 5.3.2: logits below the k-th largest become -inf. logits: (vocab); returns (vocab).
+// 5.3.2: logits below the k-th largest become -inf. logits: (V); returns (V).
 std::vector<float> top_k_filter(const std::vector<float>& logits, int64_t k);
 
 }  // namespace llm
