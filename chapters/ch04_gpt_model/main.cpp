@@ -148,7 +148,7 @@ static void gpt_model(const GPTModel& model, const Tensor& batch) {
 }
 
 // 4.7: greedy generation from the untrained model.
-static void generate_text(GPTModel& model, const chapter::Gpt2Vocabulary& vocab) {
+static void generating_text(GPTModel& model, const chapter::Gpt2Vocabulary& vocab) {
     heading("4.7 Generating text");
     std::vector<int64_t> encoded = vocab.encode("Hello, I am", {15496, 11, 314, 716});
     std::cout << "encoded: " << chapter::python_list(encoded) << "\n";
@@ -176,7 +176,7 @@ static int run(int argc, char** argv) {
     manual_seed(123);
     GPTModel model(gpt_config_124m());
     gpt_model(model, batch);
-    generate_text(model, vocab);
+    generating_text(model, vocab);
     return 0;
 }
 
