@@ -3,9 +3,9 @@
 // dropout draws, for any thread count.
 #include "catch_compat.h"
 
+#include "kernels/parallel.h"
 #include "nn/nn.h"
 #include "ops/ops.h"
-#include "kernels/parallel.h"
 #include "random/random.h"
 
 #include <string>

@@ -4,12 +4,12 @@
 #include "catch_compat.h"
 #include "data_files.h"
 
-#include "text/bpe.h"
-#include "text/dataset.h"
 #include "io/files.h"
 #include "nn/nn.h"
 #include "ops/ops.h"
 #include "random/random.h"
+#include "text/bpe.h"
+#include "text/dataset.h"
 
 using namespace llm;
 

@@ -5,11 +5,11 @@
 #include "data_files.h"
 
 #include "autograd/autograd.h"
-#include "text/bpe.h"
 #include "io/files.h"
 #include "ops/ops.h"
 #include "optim/optim.h"
 #include "random/random.h"
+#include "text/bpe.h"
 #include "train/loss.h"
 #include "train/sampling.h"
 

@@ -7,11 +7,11 @@
 #include "io/checkpoint.h"
 #include "io/files.h"
 #include "io/json.h"
+#include "io/safetensors.h"
 #include "nn/nn.h"
 #include "ops/ops.h"
 #include "optim/optim.h"
 #include "random/random.h"
-#include "io/safetensors.h"
 
 #include <chrono>
 #include <cmath>

@@ -4,16 +4,16 @@
 // messages naming the tensor, the shapes and the file. With OpenAI's real
 // model.safetensors in data/gpt2/, the book's greedy continuation (appendix E).
 #include "catch_compat.h"
-#include "temp_dir.h"
 #include "data_files.h"
+#include "temp_dir.h"
 
 #include "autograd/autograd.h"
+#include "io/files.h"
+#include "io/gpt2_weights.h"
+#include "io/safetensors.h"
+#include "random/random.h"
 #include "text/bpe.h"
 #include "train/sampling.h"
-#include "io/gpt2_weights.h"
-#include "io/files.h"
-#include "random/random.h"
-#include "io/safetensors.h"
 
 #include <chrono>
 #include <filesystem>

@@ -3,9 +3,9 @@
 #include "catch_compat.h"
 
 #include "kernels/gemm.h"
+#include "kernels/parallel.h"
 #include "nn/nn.h"
 #include "ops/ops.h"
-#include "kernels/parallel.h"
 #include "random/random.h"
 #include "train/loss.h"
 

@@ -3,8 +3,8 @@
 #include "catch_compat.h"
 
 #include "ops/ops.h"
-#include "tensor/storage.h"
 #include "random/random.h"
+#include "tensor/storage.h"
 #include "tensor/tensor.h"
 
 #include <limits>

@@ -6,9 +6,9 @@
 #include "catch_compat.h"
 #include "data_files.h"
 
-#include "text/bpe.h"
 #include "io/files.h"
 #include "tensor/tensor.h"
+#include "text/bpe.h"
 #include "text/tokenizer_simple.h"
 #include "text/unicode_table.h"
 

@@ -3,11 +3,11 @@
 #include "catch_compat.h"
 #include "temp_dir.h"
 
+#include "cli/commands.h"
 #include "io/files.h"
 #include "optim/optim.h"
 #include "random/random.h"
 #include "train/loss.h"
-#include "cli/commands.h"
 #include "train/pretrain.h"
 #include "train/sampling.h"
 

@@ -5,8 +5,8 @@
 #include "../common.h"
 #include "autograd/autograd.h"
 #include "ops/ops.h"
-#include "tensor/print.h"
 #include "random/random.h"
+#include "tensor/print.h"
 
 #include <cstdio>
 #include <iostream>

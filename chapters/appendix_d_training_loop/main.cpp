@@ -9,10 +9,10 @@
 #include "../gpt2_files.h"
 #include "schedules.h"
 
-#include "text/dataset.h"
 #include "io/files.h"
 #include "optim/optim.h"
 #include "random/random.h"
+#include "text/dataset.h"
 #include "train/loss.h"
 
 #include <cmath>

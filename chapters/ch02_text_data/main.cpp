@@ -7,10 +7,10 @@
 #include "../common.h"
 #include "../gpt2_files.h"
 
-#include "text/dataset.h"
 #include "io/files.h"
 #include "nn/nn.h"
 #include "random/random.h"
+#include "text/dataset.h"
 #include "text/tokenizer_simple.h"
 
 #include <algorithm>

@@ -2,8 +2,8 @@
 //
 //   build/release/ch03_2_trainable_self_attention [--out DIR]   (SVG heat maps; default runs/ch03)
 #include "../common.h"
-#include "nn/nn.h"
 #include "io/plot.h"
+#include "nn/nn.h"
 #include "random/random.h"
 
 #include <cmath>

@@ -5,9 +5,9 @@
 // Without them the program uses the book's token ids for its example texts.
 #include "../common.h"
 #include "../gpt2_files.h"
-#include "train/sampling.h"
 #include "nn/nn.h"
 #include "random/random.h"
+#include "train/sampling.h"
 
 #include <cstdio>
 

@@ -7,12 +7,12 @@
 
 #include "autograd/autograd.h"
 #include "io/checkpoint.h"
-#include "train/sampling.h"
 #include "io/files.h"
 #include "ops/ops.h"
 #include "optim/optim.h"
 #include "random/random.h"
 #include "train/loss.h"
+#include "train/sampling.h"
 
 #include <cmath>
 #include <cstdio>

@@ -11,9 +11,9 @@
 // The book's sections need the-verdict.txt and GPT-2's encoder.json + vocab.bpe
 // (default in data/, see data/README.md); `train` and `generate` need neither.
 #include "book.h"
-#include "io/gpt2_weights.h"
 #include "cli/commands.h"
 #include "cli/flags.h"
+#include "io/gpt2_weights.h"
 
 #include <iostream>
 

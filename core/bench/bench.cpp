@@ -10,9 +10,9 @@
 // measured on 1 thread and on all threads (llm::num_threads() before any change:
 // LLM_THREADS, else the hardware threads).
 #include "kernels/gemm.h"
+#include "kernels/parallel.h"
 #include "nn/nn.h"
 #include "optim/optim.h"
-#include "kernels/parallel.h"
 #include "random/random.h"
 #include "train/loss.h"
 #include "train/sampling.h"

@@ -3,8 +3,8 @@
 #pragma once
 
 #include "autograd/autograd.h"
-#include "ops/ops.h"
 #include "kernels/parallel.h"
+#include "ops/ops.h"
 
 #include <string>
 #include <vector>

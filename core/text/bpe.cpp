@@ -2,9 +2,9 @@
 // (The pre-tokeniser is in text/bpe_pretokenize.cpp, training in text/bpe_train.cpp.)
 #include "text/bpe.h"
 
+#include "base/error.h"
 #include "io/files.h"
 #include "io/json.h"
-#include "base/error.h"
 
 #include <limits>
 #include <queue>

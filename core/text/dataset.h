@@ -8,8 +8,8 @@
 // The datasets of chapters 6 and 7 are in spam_data.h and instruction_data.h.
 #pragma once
 
-#include "text/bpe.h"
 #include "tensor/tensor.h"
+#include "text/bpe.h"
 
 #include <string>
 #include <utility>
@@ -61,7 +61,6 @@ public:
     // Where this pass is, for checkpoints: the order of the pass and how far it got.
     const std::vector<int64_t>& order() const { return order_; }
     int64_t position() const { return position_; }
-    bool started() const { return started_; }
 
 private:
     friend class DataLoader;

@@ -4,8 +4,8 @@
 #include "io/checkpoint.h"
 #include "io/files.h"
 #include "io/plot.h"
-#include "random/random.h"
 #include "io/safetensors.h"
+#include "random/random.h"
 
 #include <cstdio>
 #include <filesystem>
