@@ -11,7 +11,7 @@ BUILD    ?= release
 OUT      := build/$(BUILD)
 
 # -ffp-contract=off: no silent fused multiply-adds, so g++ and clang++ round
-# the same way and the PyTorch-compatible generator is bit exact (SPEC §0).
+# the same way and the PyTorch-compatible generator is bit exact (book-notes/torch_rng.md §0).
 WARN     := -Wall -Wextra
 CXXFLAGS_COMMON = -std=c++20 $(WARN) -pthread -ffp-contract=off -MMD -MP -Icore
 ifeq ($(BUILD),release)

@@ -1,5 +1,5 @@
 // Chapter 2 golden tests for the data pipeline and embeddings: the book's printed values
-// (../shared/book/FACTS.md §5, copied here as literals). The tokenizer's own goldens are in
+// (chapter 2, ch02.ipynb, copied here as literals). The tokenizer's own goldens are in
 // test_tokenizer.cpp. Tests that need the-verdict.txt or GPT-2's files skip without them.
 #include "catch_compat.h"
 #include "data_files.h"
@@ -41,7 +41,7 @@ TEST_CASE("2.6 sliding-window batches of the-verdict", "[ch02]") {
     DataLoader loader(one_by_one, 1, false, true);
     DataLoaderIter it = loader.iter();
     Batch batch;
-    REQUIRE(it.next(batch));  // FACTS §5: first_batch
+    REQUIRE(it.next(batch));  // book 2.6: first_batch
     CHECK(ids_of(batch.input) == std::vector<int64_t>{40, 367, 2885, 1464});
     CHECK(ids_of(batch.target) == std::vector<int64_t>{367, 2885, 1464, 1807});
     REQUIRE(it.next(batch));  // second_batch
@@ -65,7 +65,7 @@ TEST_CASE("2.6 sliding-window batches of the-verdict", "[ch02]") {
 TEST_CASE("2.7 Embedding(6, 3) with seed 123 and lookups", "[ch02]") {
     manual_seed(123);
     Embedding embedding_layer(6, 3);
-    // FACTS §5: the weight, and the lookup of id 3
+    // book 2.7: the weight, and the lookup of id 3
     std::vector<float> book = {0.3374f,  -0.1778f, -0.1690f, 0.9178f,  1.5810f,  1.3010f,
                                1.2753f,  -0.2010f, -0.1606f, -0.4015f, 0.9666f,  -1.1481f,
                                -1.1589f, 0.3255f,  -0.6315f, -2.8400f, -0.7849f, -1.4096f};

@@ -1,4 +1,4 @@
-// Chapter 5 golden tests: the book's printed values (../shared/book/FACTS.md §4, copied
+// Chapter 5 golden tests: the book's printed values (chapter 5, ch05.ipynb, copied
 // here as literals). The training-run test needs the-verdict.txt and GPT-2's files and is
 // skipped without them.
 #include "catch_compat.h"
@@ -44,7 +44,7 @@ TEST_CASE("5.1.2 cross-entropy and perplexity of the untrained model", "[ch05]")
     Tensor targets = tensor_int64({{3626, 6100, 345}, {1107, 588, 11311}});
     Tensor logits = model.forward(inputs);
     Tensor probas = softmax(logits, -1);
-    // FACTS §4.2: argmax ids [[16657], [339], [42826]] and Text 1 target probabilities
+    // book 5.1.2: argmax ids [[16657], [339], [42826]] and Text 1 target probabilities
     CHECK(argmax(probas[0], -1).values() == std::vector<float>{16657, 339, 42826});
     CHECK(probas.at({0, 0, 3626}) == Approx(7.4541e-05).epsilon(2e-4));
     CHECK(probas.at({0, 1, 6100}) == Approx(3.1061e-05).epsilon(2e-4));
@@ -55,7 +55,7 @@ TEST_CASE("5.1.2 cross-entropy and perplexity of the untrained model", "[ch05]")
 
 TEST_CASE("5.3 temperature and top-k on the nine-word vocabulary", "[ch05]") {
     Tensor logits = tensor({4.51f, 0.89f, -1.90f, 6.75f, 1.63f, -1.62f, -1.89f, 6.28f, 1.79f});
-    // FACTS §4.7: counts at T = 1, 0.1 and 5 (seed 123, 1,000 draws each)
+    // book 5.3.1: counts at T = 1, 0.1 and 5 (seed 123, 1,000 draws each)
     CHECK(sample_counts(softmax(logits, 0)) == std::vector<int64_t>{73, 0, 0, 582, 2, 0, 0, 343, 0});
     CHECK(sample_counts(softmax(div(logits, 0.1f), 0)) == std::vector<int64_t>{0, 0, 0, 985, 0, 0, 0, 15, 0});
     CHECK(sample_counts(softmax(div(logits, 5.0f), 0)) ==
@@ -113,7 +113,7 @@ TEST_CASE("5.2 the book's training run: the first two evaluation lines", "[ch05]
         if (global_step % 5 == 0) evaluations.push_back(evaluate_model(model, train_loader, val_loader, 5));
     }
     REQUIRE(evaluations.size() == 2);
-    // FACTS §4.5: Ep 1 (Step 000000): Train loss 9.781, Val loss 9.933; (Step 000005): 8.111, 8.339
+    // book 5.2: Ep 1 (Step 000000): Train loss 9.781, Val loss 9.933; (Step 000005): 8.111, 8.339
     CHECK(evaluations[0].train_loss == Approx(9.781).margin(5e-4));
     CHECK(evaluations[0].val_loss == Approx(9.933).margin(5e-4));
     CHECK(evaluations[1].train_loss == Approx(8.111).margin(5e-4));

@@ -1,4 +1,4 @@
-// The DataLoader over any Dataset: the order it draws (PyTorch's RandomSampler, SPEC §10:
+// The DataLoader over any Dataset: the order it draws (PyTorch's RandomSampler, torch_rng.md §10:
 // seed 123, 10 items -> 8 2 6 7 0 3 9 1 5 4), batching, drop_last and resuming a pass.
 #include "catch_compat.h"
 

@@ -135,8 +135,8 @@ TEST_CASE("json: reads GPT-2's encoder.json", "[tokenizer][json]") {
     JsonValue v = parse_json(text, path);
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     std::printf("parsed %s (%.1f MB) in %.3f s\n", path.c_str(), text.size() / 1e6, seconds);
-    CHECK(v.size() == 50257);                       // FACTS.md §5: tiktoken gpt2, vocab 50,257
-    CHECK(v.at("<|endoftext|>").as_int() == 50256);  // FACTS.md §5
-    CHECK(v.at("Hello").as_int() == 15496);          // FACTS.md §5: "Hello" -> 15496
+    CHECK(v.size() == 50257);                       // book 2.5: tiktoken gpt2, vocab 50,257
+    CHECK(v.at("<|endoftext|>").as_int() == 50256);  // book 2.5
+    CHECK(v.at("Hello").as_int() == 15496);          // book 2.5: "Hello" -> 15496
     CHECK(v.at("!").as_int() == 0);
 }

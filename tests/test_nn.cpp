@@ -46,7 +46,7 @@ TEST_CASE("parameter counts follow the book's formula", "[nn][ch04]") {
     int64_t feed_forward = C * 4 * C + 4 * C + 4 * C * C + C;
     int64_t block = attention + feed_forward + 4 * C;      // + two LayerNorms
     CHECK(model.num_parameters() == V * C + cfg.context_length * C + cfg.n_layers * block + 2 * C + V * C);
-    // Exercise 4.1 for GPT_CONFIG_124M: 4,722,432 and 2,360,064 (FACTS.md §3.4)
+    // Exercise 4.1 for GPT_CONFIG_124M: 4,722,432 and 2,360,064 (chapter 4, ch04's exercise-solutions.ipynb)
     CHECK(768 * 3072 + 3072 + 3072 * 768 + 768 == 4722432);
     CHECK(4 * 768 * 768 + 768 == 2360064);
 }

@@ -110,7 +110,7 @@ TEST_CASE("joining, slicing and indexing", "[ops]") {
 }
 
 TEST_CASE("softmax gives the book's weights", "[ops][ch03]") {
-    // FACTS.md §2.1: attn_scores_2 and torch.softmax(attn_scores_2, dim=0)
+    // book 3.3.1: attn_scores_2 and torch.softmax(attn_scores_2, dim=0)
     Tensor scores = tensor({0.9544f, 1.4950f, 1.4754f, 0.8434f, 0.7070f, 1.0865f});
     Tensor w = softmax(scores, 0);
     std::vector<float> book = {0.1385f, 0.2379f, 0.2333f, 0.1240f, 0.1082f, 0.1581f};

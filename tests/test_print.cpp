@@ -1,5 +1,5 @@
 // Printing: PyTorch's format, checked against tensors printed in the book
-// (FACTS.md, sections named per test; copied here as literals).
+// (its sections named per test; copied here as literals).
 #include "catch_compat.h"
 
 #include "ops/ops.h"
@@ -24,7 +24,7 @@ struct DefaultOptionsAfter {
 }  // namespace
 
 TEST_CASE("vectors and scalars, 4 decimals", "[print]") {
-    // FACTS.md §2.1
+    // book 3.3.1–3.3.2 (ch03.ipynb): attn_scores_2, the sums of the weights, context_vec_2, the row sums
     CHECK(tensor({0.9544f, 1.4950f, 1.4754f, 0.8434f, 0.7070f, 1.0865f}).str() ==
           "tensor([0.9544, 1.4950, 1.4754, 0.8434, 0.7070, 1.0865])");
     CHECK(tensor(0.9544f).str() == "tensor(0.9544)");
@@ -36,7 +36,7 @@ TEST_CASE("vectors and scalars, 4 decimals", "[print]") {
 }
 
 TEST_CASE("matrices: aligned columns and where grad_fn goes", "[print]") {
-    // FACTS.md §2.3, SelfAttention_v2 output: the suffix fits on the last line
+    // book 3.4.2, SelfAttention_v2's output: the suffix fits on the last line
     Tensor v2 = tensor({{-0.0739f, 0.0713f}, {-0.0748f, 0.0703f}, {-0.0749f, 0.0702f},
                         {-0.0760f, 0.0685f}, {-0.0763f, 0.0679f}, {-0.0754f, 0.0693f}});
     CHECK(with_grad_fn(v2, "MmBackward0") ==
@@ -46,7 +46,7 @@ TEST_CASE("matrices: aligned columns and where grad_fn goes", "[print]") {
           "        [-0.0760,  0.0685],\n"
           "        [-0.0763,  0.0679],\n"
           "        [-0.0754,  0.0693]], grad_fn=<MmBackward0>)");
-    // FACTS.md §2.4, causal attention weights: the suffix moves to its own line
+    // book 3.5.1, causal attention weights: the suffix moves to its own line
     Tensor w = tensor({{1.0000f, 0, 0, 0, 0, 0}, {0.5517f, 0.4483f, 0, 0, 0, 0}, {0.3800f, 0.3097f, 0.3103f, 0, 0, 0},
                        {0.2758f, 0.2460f, 0.2462f, 0.2319f, 0, 0}, {0.2175f, 0.1983f, 0.1984f, 0.1888f, 0.1971f, 0},
                        {0.1935f, 0.1663f, 0.1666f, 0.1542f, 0.1666f, 0.1529f}});
@@ -61,12 +61,12 @@ TEST_CASE("matrices: aligned columns and where grad_fn goes", "[print]") {
 }
 
 TEST_CASE("-inf is padded to the column width", "[print]") {
-    // FACTS.md §2.4, masked scores (first two rows)
+    // book 3.5.1, masked scores (first two rows)
     Tensor m = tensor({{0.2899f, -INFINITY, -INFINITY}, {0.4656f, 0.1723f, -INFINITY}});
     CHECK(with_grad_fn(m, "MaskedFillBackward0") ==
           "tensor([[0.2899,   -inf,   -inf],\n"
           "        [0.4656, 0.1723,   -inf]], grad_fn=<MaskedFillBackward0>)");
-    // FACTS.md §4.7, top-k masked logits
+    // book 5.3.2 (ch05.ipynb), top-k masked logits
     Tensor topk = tensor({4.51f, -INFINITY, -INFINITY, 6.75f, -INFINITY, -INFINITY, -INFINITY, 6.28f, -INFINITY});
     CHECK(topk.str() == "tensor([4.5100,   -inf,   -inf, 6.7500,   -inf,   -inf,   -inf, 6.2800,   -inf])");
     CHECK(tensor({NAN, 1.5f, INFINITY}).str() == "tensor([   nan, 1.5000,    inf])");
@@ -74,7 +74,7 @@ TEST_CASE("-inf is padded to the column width", "[print]") {
 }
 
 TEST_CASE("whole numbers print as `2.`", "[print]") {
-    // FACTS.md §2.5, the dropout mask (first two rows)
+    // book 3.5.2, the dropout mask (first two rows)
     Tensor mask = tensor({{2, 2, 0, 2, 2, 0}, {0, 0, 0, 2, 0, 2}});
     CHECK(mask.str() == "tensor([[2., 2., 0., 2., 2., 0.],\n        [0., 0., 0., 2., 0., 2.]])");
     CHECK(zeros({2}).str() == "tensor([0., 0.])");
@@ -82,9 +82,9 @@ TEST_CASE("whole numbers print as `2.`", "[print]") {
 }
 
 TEST_CASE("scientific notation when PyTorch switches to it", "[print]") {
-    // FACTS.md §4.2, target probabilities
+    // book 5.1.2 (ch05.ipynb), target probabilities
     CHECK(tensor({7.4541e-05f, 3.1061e-05f, 1.1563e-05f}).str() == "tensor([7.4541e-05, 3.1061e-05, 1.1563e-05])");
-    // FACTS.md §3.3, the mean after normalising, then with sci_mode=False
+    // book 4.2 (ch04.ipynb), the mean after normalising, then with sci_mode=False
     Tensor m = tensor({-5.9605e-08f, 1.9868e-08f}).view({2, 1});
     CHECK(with_grad_fn(m, "MeanBackward1") == "tensor([[-5.9605e-08],\n        [ 1.9868e-08]], grad_fn=<MeanBackward1>)");
     DefaultOptionsAfter restore;
@@ -96,12 +96,12 @@ TEST_CASE("scientific notation when PyTorch switches to it", "[print]") {
 }
 
 TEST_CASE("integer and bool tensors", "[print]") {
-    // FACTS.md §5, the first batch of the data loader
+    // book 2.6 (ch02.ipynb), the first batch of the data loader
     CHECK(tensor_int64({{40, 367, 2885, 1464}}).str() == "tensor([[  40,  367, 2885, 1464]])");
-    // FACTS.md §3.2, the example batch
+    // book 4.1 (ch04.ipynb), the example batch
     CHECK(tensor_int64({{6109, 3626, 6100, 345}, {6109, 1110, 6622, 257}}).str() ==
           "tensor([[6109, 3626, 6100,  345],\n        [6109, 1110, 6622,  257]])");
-    // FACTS.md §3.8, generate_text_simple's output
+    // book 4.7, generate_text_simple's output
     CHECK(tensor_int64({{15496, 11, 314, 716, 27018, 24086, 47843, 30961, 42348, 7267}}).str() ==
           "tensor([[15496,    11,   314,   716, 27018, 24086, 47843, 30961, 42348,  7267]])");
     CHECK(tensor_int64({3, 7, 0}).str() == "tensor([3, 7, 0])");
@@ -130,7 +130,7 @@ TEST_CASE("summarised with ... above 1000 elements", "[print]") {
           "tensor([0.0000e+00, 1.0000e+00, 2.0000e+00,  ..., 1.9970e+03, 1.9980e+03,\n"
           "        1.9990e+03])");
     CHECK(arange(1001).to_float().str() == "tensor([   0.,    1.,    2.,  ...,  998.,  999., 1000.])");
-    // FACTS.md §3.7: GPTModel logits (2, 4, 50257) show 3 values at each end of a row
+    // book 4.6: GPTModel logits (2, 4, 50257) show 3 values at each end of a row
     Tensor logits = full({2, 4, 50257}, 0.5f);
     float* d = logits.data();
     std::vector<float> first_row = {0.3613f, 0.4222f, -0.0711f, 0.3483f, 0.4661f, -0.2838f};
@@ -156,7 +156,7 @@ TEST_CASE("empty tensors and sizes", "[print]") {
 }
 
 TEST_CASE("Python's repr of floats", "[print]") {
-    // FACTS.md §3.5 and §4.3: numbers the book prints with print(float)
+    // book 4.4 and 5.1.3: numbers the book prints with print(float)
     CHECK(python_float_repr(static_cast<double>(0.00020173587836325169)) == "0.00020173587836325169");
     CHECK(python_float_repr(10.98758347829183) == "10.98758347829183");
     CHECK(python_float_repr(1.0) == "1.0");

@@ -1,6 +1,7 @@
 // The PyTorch-compatible generator against numbers torch 1.13 printed (AVX2 kernels).
-// Every literal below is copied from ../shared/torch_rng/torch_rng_ref_avx2.txt or
-// SPEC.md (the line is named in the comment), so these tests run without ../shared.
+// Every literal below is copied from the reference file of torch 1.13's outputs
+// (torch_rng_ref_avx2.txt, recorded by running torch; the line is named in the comment) or
+// from book-notes/torch_rng.md, so these tests run without that file.
 #include "catch_compat.h"
 
 #include "ops/ops.h"
@@ -36,7 +37,7 @@ void check_8_decimals(const std::vector<float>& got, const std::vector<double>& 
 }  // namespace
 
 TEST_CASE("MT19937 words match std::mt19937 and seeding uses the low 32 bits", "[random]") {
-    Generator a(7), b(4294967296ULL + 7);  // SPEC §1.2: seeds 2^32+7 and 7 give the same stream
+    Generator a(7), b(4294967296ULL + 7);  // torch_rng.md §1.2: seeds 2^32+7 and 7 give the same stream
     for (int i = 0; i < 1000; i++) REQUIRE(a.random() == b.random());
     Generator c(5489);
     // The 10000th output of the standard MT19937 seeded with 5489 is 4123659995 (C++ standard).
@@ -79,7 +80,7 @@ TEST_CASE("nn.Linear(3, 2, bias=False) x3 with seed 789 (book 3.4.2)", "[random]
     check_8_decimals(wk, {0.40580583, -0.47042054, 0.23680520, 0.21336074, -0.26005065, -0.51054299});
 }
 
-TEST_CASE("nn.Linear(4, 3) weight then bias (SPEC §6 example)", "[random]") {
+TEST_CASE("nn.Linear(4, 3) weight then bias (torch_rng.md §6 example)", "[random]") {
     manual_seed(123);
     std::vector<float> w(12), b(3);
     init_linear(w.data(), 3, 4, b.data());
@@ -98,7 +99,7 @@ TEST_CASE("nn.Embedding(6, 3) with seed 123 (book ch02)", "[random]") {
 }
 
 TEST_CASE("Dropout(0.5) mask on ones(6, 6) with seed 123 (book 3.5.2)", "[random]") {
-    manual_seed(123);  // book.dropout0.5.ones6x6 = SPEC §8.1
+    manual_seed(123);  // book.dropout0.5.ones6x6 = torch_rng.md §8.1
     std::vector<float> mask(36);
     dropout_mask(mask.data(), 36, 0.5);
     std::vector<float> book = {2, 2, 0, 2, 2, 0, 0, 0, 0, 2, 0, 2, 2, 2, 2, 2, 0, 2,
@@ -139,7 +140,7 @@ TEST_CASE("multinomial on the book's nine-word vocabulary (ch05)", "[random]") {
     CHECK(counts == std::vector<int>{73, 0, 0, 582, 2, 0, 0, 343, 0});
 }
 
-TEST_CASE("DataLoader shuffle order and the draws it makes (SPEC §10)", "[random]") {
+TEST_CASE("DataLoader shuffle order and the draws it makes (torch_rng.md §10)", "[random]") {
     manual_seed(123);  // 10 items, batch 3 -> 8 2 6 7 0 3 9 1 5 4, then rand(3) = 0.0740 0.8665 0.1366
     dataloader_base_seed();
     CHECK(random_sampler_order(10) == std::vector<int64_t>{8, 2, 6, 7, 0, 3, 9, 1, 5, 4});

@@ -1,8 +1,9 @@
-// Every line of torch's reference file, bit for bit: this test replays the calls of
-// ../shared/torch_rng/torch_rng_check.py (main set) with the C++ generator, prints each
-// result in the script's format (values and an FNV-1a hash of the raw bits) and compares
-// with torch_rng_ref_avx2.txt. It skips when ../shared is not there; test_random.cpp
-// carries the essential values as literals.
+// Every line of torch's reference file, bit for bit. torch_rng_ref_avx2.txt holds what
+// torch 1.13 printed (AVX2 kernels) for a script of calls, 172 lines (book-notes/torch_rng.md);
+// this test replays the calls of that script (torch_rng_check.py, main set) with the C++
+// generator, prints each result in the script's format (values and an FNV-1a hash of the
+// raw bits) and compares. It skips when the file is not there; test_random.cpp carries
+// the essential values as literals.
 #include "catch_compat.h"
 
 #include "io/files.h"
@@ -261,7 +262,7 @@ TEST_CASE("every line of torch's AVX2 reference output, bit for bit", "[random][
     REQUIRE(got.size() == expected.size());
     int mismatches = 0;
     for (size_t i = 0; i < got.size(); i++) {
-        bool probas = expected[i].rfind("book.probas", 0) == 0;  // softmax bits may differ (SPEC §9.2)
+        bool probas = expected[i].rfind("book.probas", 0) == 0;  // softmax bits may differ (torch_rng.md §9.2)
         std::string want = probas ? expected[i].substr(expected[i].find(" : ")) : expected[i];
         std::string have = probas ? got[i].substr(got[i].find(" : ")) : got[i];
         if (want != have) {

@@ -1,6 +1,6 @@
 // Tests of chapter 2's tokenizers: SimpleTokenizerV1/V2 (core/text/tokenizer_simple.h) and
-// byte-level BPE (core/text/bpe.h). Numbers in [ch02] tests are the book's, from
-// /work/shared/book/FACTS.md §5 (the ch02 notebook's printed outputs). Other expected
+// byte-level BPE (core/text/bpe.h). Numbers in [ch02] tests are the book's, printed in
+// chapter 2 (ch02.ipynb; the section is named at each test). Other expected
 // values are either defined by GPT-2's pre-tokenisation pattern (literal pieces) or
 // derived here from the loaded GPT-2 files.
 #include "catch_compat.h"
@@ -79,10 +79,10 @@ std::string temp_dir(const std::string& name) {
 // --- chapter 2: the simple tokenizers ------------------------------------------------
 
 TEST_CASE("split_words: the book's split demos", "[tokenizer][ch02]") {
-    // FACTS.md §5: the book's r'([,.]|\s)' demo; the full pattern splits this text the same way.
+    // book 2.2: the r'([,.]|\s)' demo; the full pattern splits this text the same way.
     CHECK(llm::split_words("Hello, world. This, is a test.") ==
           Strings{"Hello", ",", "world", ".", "This", ",", "is", "a", "test", "."});
-    // FACTS.md §5: the full pattern r'([,.:;?_!"()\']|--|\s)'.
+    // book 2.2: the full pattern r'([,.:;?_!"()\']|--|\s)'.
     CHECK(llm::split_words("Hello, world. Is this-- a test?") ==
           Strings{"Hello", ",", "world", ".", "Is", "this", "--", "a", "test", "?"});
 }
@@ -100,16 +100,16 @@ TEST_CASE("split_words: edge cases of the pattern", "[tokenizer]") {
 TEST_CASE("the-verdict: preprocessing and vocabulary", "[tokenizer][ch02]") {
     std::string raw = read_verdict_or_skip();
     if (raw.empty()) return;
-    CHECK(raw.size() == 20479);  // FACTS.md §5: "Total number of character: 20479" (ASCII)
+    CHECK(raw.size() == 20479);  // book 2.2: "Total number of character: 20479" (ASCII)
     Strings tokens = llm::split_words(raw);
-    CHECK(tokens.size() == 4690);  // FACTS.md §5
+    CHECK(tokens.size() == 4690);  // book 2.2
     Strings first30{"I", "HAD", "always", "thought", "Jack", "Gisburn", "rather", "a", "cheap",
                     "genius", "--", "though", "a", "good", "fellow", "enough", "--", "so", "it",
                     "was", "no", "great", "surprise", "to", "me", "to", "hear", "that", ",", "in"};
-    CHECK(Strings(tokens.begin(), tokens.begin() + 30) == first30);  // FACTS.md §5
+    CHECK(Strings(tokens.begin(), tokens.begin() + 30) == first30);  // book 2.2
 
     llm::Vocabulary vocab = llm::build_vocabulary(tokens);
-    CHECK(vocab.size() == 1130);  // FACTS.md §5
+    CHECK(vocab.size() == 1130);  // book 2.3
     CHECK(vocab.at("!") == 0);
     CHECK(vocab.at("\"") == 1);
     CHECK(vocab.at("'") == 2);
@@ -122,7 +122,7 @@ TEST_CASE("the-verdict: preprocessing and vocabulary", "[tokenizer][ch02]") {
     CHECK(vocab.at("Hermia") == 50);
 
     llm::Vocabulary v2 = llm::build_vocabulary(tokens, {"<|endoftext|>", "<|unk|>"});
-    CHECK(v2.size() == 1132);  // FACTS.md §5, with the last five entries:
+    CHECK(v2.size() == 1132);  // book 2.4, with the last five entries:
     CHECK(v2.at("younger") == 1127);
     CHECK(v2.at("your") == 1128);
     CHECK(v2.at("yourself") == 1129);
@@ -136,11 +136,11 @@ TEST_CASE("SimpleTokenizerV1: the book's encode, decode and KeyError", "[tokeniz
     llm::SimpleTokenizerV1 tokenizer(llm::build_vocabulary(llm::split_words(raw)));
     std::string text = "\"It's the last he painted, you know,\" \n Mrs. Gisburn said with pardonable pride.";
     Ids ids = tokenizer.encode(text);
-    // FACTS.md §5
+    // book 2.3
     CHECK(ids == Ids{1, 56, 2, 850, 988, 602, 533, 746, 5, 1126, 596, 5, 1, 67, 7, 38, 851, 1108, 754, 793, 7});
     CHECK(tokenizer.decode(ids) ==
           "\" It' s the last he painted, you know,\" Mrs. Gisburn said with pardonable pride.");
-    // FACTS.md §5: KeyError: 'Hello'
+    // book 2.4: KeyError: 'Hello'
     try {
         tokenizer.encode("Hello, do you like tea. Is this-- a test?");
         FAIL("expected llm::Error");
@@ -157,7 +157,7 @@ TEST_CASE("SimpleTokenizerV2: the book's <|unk|> example", "[tokenizer][ch02]") 
         llm::build_vocabulary(llm::split_words(raw), {"<|endoftext|>", "<|unk|>"}));
     std::string text = "Hello, do you like tea? <|endoftext|> In the sunlit terraces of the palace.";
     Ids ids = tokenizer.encode(text);
-    // FACTS.md §5
+    // book 2.4
     CHECK(ids == Ids{1131, 5, 355, 1126, 628, 975, 10, 1130, 55, 988, 956, 984, 722, 988, 1131, 7});
     CHECK(tokenizer.decode(ids) ==
           "<|unk|>, do you like tea? <|endoftext|> In the sunlit terraces of the <|unk|>.");
@@ -275,9 +275,9 @@ TEST_CASE("gpt2 byte alphabet", "[tokenizer]") {
 TEST_CASE("gpt2 BPE: the book's tiktoken example", "[tokenizer][ch02]") {
     if (skip_without_gpt2()) return;
     const BpeTokenizer& t = *gpt2();
-    CHECK(t.vocab_size() == 50257);  // FACTS.md §5
+    CHECK(t.vocab_size() == 50257);  // book 2.5
     CHECK(t.eot_id() == 50256);
-    // FACTS.md §5 (note: no space between "terraces" and "of").
+    // book 2.5 (note: no space between "terraces" and "of").
     std::string text = "Hello, do you like tea? <|endoftext|> In the sunlit terracesof someunknownPlace.";
     Ids ids = t.encode(text);
     CHECK(ids == Ids{15496, 11, 466, 345, 588, 8887, 30, 220, 50256, 554, 262, 4252, 18250, 8812,
@@ -291,13 +291,13 @@ TEST_CASE("gpt2 BPE: the-verdict", "[tokenizer][ch02]") {
     if (raw.empty()) return;
     const BpeTokenizer& t = *gpt2();
     Ids ids = t.encode(raw);
-    CHECK(ids.size() == 5145);  // FACTS.md §5
-    // FACTS.md §5: the 8x4 batch (stride 4) read row by row, then the last target.
+    CHECK(ids.size() == 5145);  // book 2.6
+    // book 2.6: the 8x4 batch (stride 4) read row by row, then the last target.
     Ids first{40,   367,  2885, 1464, 1807, 3619,  402,  271,  10899, 2138, 257,
               7026, 15632, 438, 2016, 257,  922,   5891, 1576, 438,   568,  340,
               373,  645,  1049, 5975, 284,  502,   284,  3285, 326,   11,   287};
     CHECK(Ids(ids.begin(), ids.begin() + 33) == first);
-    // FACTS.md §5: enc_sample = enc_text[50:], context size 4.
+    // book 2.6: enc_sample = enc_text[50:], context size 4.
     CHECK(Ids(ids.begin() + 50, ids.begin() + 55) == Ids{290, 4920, 2241, 287, 257});
     CHECK(t.decode({290}) == " and");
     CHECK(t.decode({4920}) == " established");
@@ -320,7 +320,7 @@ TEST_CASE("gpt2 BPE: pieces become tokens of the vocabulary", "[tokenizer]") {
     }
     // Ids for the 256 bytes follow GPT-2's byte order.
     for (int id = 0; id < 256; id++) CHECK(t.token_bytes(id) == std::string(1, static_cast<char>(llm::gpt2_byte_of_id(id))));
-    CHECK(t.token_bytes(220) == " ");  // FACTS.md §5: the lone space before <|endoftext|> is 220
+    CHECK(t.token_bytes(220) == " ");  // book 2.5: the lone space before <|endoftext|> is 220
 }
 
 TEST_CASE("gpt2 BPE: special token and edge cases", "[tokenizer]") {

@@ -84,7 +84,7 @@ class Dropout : public Module {
 public:
     explicit Dropout(double p) : p(p) {}
     Tensor forward(const Tensor& x) const;  // identity in eval mode
-    double p;  // a double, as in Python: keep = 1 - p is compared in double (SPEC §8.1)
+    double p;  // a double, as in Python: keep = 1 - p is compared in double (torch_rng.md §8.1)
 };
 
 // The book's configuration dictionary, e.g. GPT_CONFIG_124M.

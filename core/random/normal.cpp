@@ -1,4 +1,4 @@
-// torch.randn / normal_: two algorithms, chosen by size (SPEC §5).
+// torch.randn / normal_: two algorithms, chosen by size (book-notes/torch_rng.md §5).
 //
 //   fewer than 16 elements: Box–Muller in double, one pair at a time; the second value
 //                           of a pair waits in the generator's cache for the next call.

@@ -1,5 +1,5 @@
 // The Mersenne Twister behind torch.manual_seed, and every sampler except the normal
-// distribution (random/normal.cpp). Section numbers refer to ../shared/torch_rng/SPEC.md.
+// distribution (random/normal.cpp). Section numbers refer to book-notes/torch_rng.md.
 #include "random/random.h"
 
 #include <algorithm>

@@ -1,5 +1,5 @@
 // PyTorch's CPU random number generator, bit for bit (torch 1.13, AVX2 kernel flavour;
-// ../shared/torch_rng/SPEC.md describes it and section numbers below refer to it).
+// book-notes/torch_rng.md explains it and section numbers below refer to it).
 //
 // Why bother: with the same seed, the book's programs print the same random weights,
 // dropout masks and samples here as in the book. Every function states how many
