@@ -54,20 +54,22 @@ TEST_CASE("DataLoader: any dataset, shuffled as PyTorch shuffles", "[dataloader]
     CHECK(batch.target.values() == std::vector<float>{0.0f, 10.0f, 20.0f});
 }
 
-TEST_CASE("DataLoader: a pass resumed from its order and position", "[dataloader]") {
+TEST_CASE("DataLoader: a pass resumed from its sampler seed and position", "[dataloader]") {
     IndexDataset data(10);
     manual_seed(123);
     DataLoader loader(data, 3, true, false);
     DataLoaderIter pass = loader.iter();
     Batch batch;
     REQUIRE(pass.next(batch));
-    std::vector<int64_t> order = pass.order();
+    int64_t seed = pass.sampler_seed();
     int64_t position = pass.position();
+    CHECK(seed >= 0);
     CHECK(position == 3);
     std::vector<std::vector<int64_t>> rest = all_batches(pass);
     Generator::State before = default_generator().state;
-    CHECK(all_batches(loader.resume(order, position)) == rest);  // and draws nothing
+    CHECK(all_batches(loader.resume(seed, position)) == rest);  // and draws nothing
     CHECK(default_generator().state.mt == before.mt);
     CHECK(default_generator().state.position == before.position);
-    CHECK_THROWS_WITH(loader.resume({0, 1}, 0), Catch::Matchers::Contains("does not fit this data set (10 items)"));
+    CHECK_THROWS_WITH(loader.resume(seed, 11), Catch::Matchers::Contains("does not fit this loader of 10 items"));
+    CHECK_THROWS_WITH(loader.resume(-1, 0), Catch::Matchers::Contains("does not fit"));  // a shuffled loader needs a seed
 }

@@ -28,15 +28,21 @@ struct Gpt2Options {
     double temperature = 1.5;
 };
 
-// Stop with what to download when a file is missing.
+// Stop with what to download when a file is missing (and say what is wrong otherwise).
 void check_gpt2_files(const Gpt2Options& o) {
     std::error_code ec;
-    if (!std::filesystem::is_regular_file(o.model, ec))
+    if (std::filesystem::is_directory(o.model, ec)) {
+        std::string inside = o.model + "/model.safetensors";
+        throw Error("gpt2: --model '" + o.model + "' is a folder; pass the model file" +
+                    (std::filesystem::exists(inside, ec) ? ": --model " + inside : " (model.safetensors)"));
+    }
+    if (!std::filesystem::exists(o.model, ec))
         throw Error("gpt2: '" + o.model + "' not found. Download GPT-2 124M's weights (548 MB) into data/gpt2/:\n"
                     "  https://huggingface.co/openai-community/gpt2/resolve/main/model.safetensors\n"
                     "(the larger sizes are openai-community/gpt2-medium, gpt2-large and gpt2-xl; pass --model PATH)");
+    check_readable_file(o.model);
     for (const char* name : {"/encoder.json", "/vocab.bpe"})
-        if (!std::filesystem::is_regular_file(o.gpt2_dir + name, ec))
+        if (!std::filesystem::exists(o.gpt2_dir + name, ec))
             throw Error("gpt2: '" + o.gpt2_dir + name + "' not found. Download GPT-2's vocabulary into data/gpt2/ "
                         "(or pass --gpt2-dir DIR):\n  https://openaipublic.blob.core.windows.net/gpt-2/models/124M/encoder.json\n"
                         "  https://openaipublic.blob.core.windows.net/gpt-2/models/124M/vocab.bpe");

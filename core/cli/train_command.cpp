@@ -5,13 +5,16 @@
 #include "cli/flags.h"
 #include "train/pretrain.h"
 
+#include <cstdio>
+
 namespace llm {
 
 // Every training flag, bound to a field of `o`.
 static void add_train_flags(FlagParser& flags, TrainOptions& o) {
     flags.add_string("--data", &o.data, "text file to train on (any bytes; required unless --resume)");
     flags.add_string("--out", &o.out, "run folder for checkpoints, losses.csv, losses.svg (required unless --resume)");
-    flags.add_string("--resume", &o.resume, "continue the run in this folder with its saved options");
+    flags.add_string("--resume", &o.resume, "continue the run in this folder with its saved options (and --data FILE "
+                                            "if its text has moved)");
     flags.add_string("--tokenizer", &o.tokenizer, "gpt2 | bpe (trained on the text) | bytes   [bpe]");
     flags.add_string("--gpt2-dir", &o.gpt2_dir, "folder with GPT-2's encoder.json and vocab.bpe  [data/gpt2]");
     flags.add_int("--vocab-size", &o.vocab_size, 258, 65536, "vocabulary size for --tokenizer bpe  [1024]");
@@ -41,6 +44,13 @@ static void add_train_flags(FlagParser& flags, TrainOptions& o) {
     flags.add_threads();
 }
 
+// 0.0003 as the user would type it.
+static std::string format_number(double value) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%g", value);
+    return text;
+}
+
 // Checks that need more than one flag.
 static void check_options(const TrainOptions& o) {
     if (o.data.empty()) throw Error("train: --data FILE is required (the text to train on)");
@@ -50,7 +60,9 @@ static void check_options(const TrainOptions& o) {
     if (o.emb_dim % o.n_heads != 0)
         throw Error("train: --emb " + std::to_string(o.emb_dim) + " is not divisible by --heads " +
                     std::to_string(o.n_heads) + " (each head gets emb/heads dimensions)");
-    if (o.min_lr > o.lr) throw Error("train: --min-lr must not exceed --lr");
+    if (o.min_lr > o.lr)
+        throw Error("train: --min-lr " + format_number(o.min_lr) + " must not exceed --lr " + format_number(o.lr) +
+                    " (the cosine decay goes from --lr down to --min-lr)");
 }
 
 int train_command(int argc, char** argv) {
@@ -60,9 +72,9 @@ int train_command(int argc, char** argv) {
     if (!flags.parse(argc, argv)) return 0;
     if (!options.resume.empty()) {
         for (const std::string& name : flags.given_flags())
-            if (name != "--resume" && name != "--threads")
-                throw Error("train: --resume DIR takes no other flags than --threads (the run continues with its "
-                            "saved options), got " + name);
+            if (name != "--resume" && name != "--threads" && name != "--data")
+                throw Error("train: --resume DIR takes no other flags than --threads and --data (the run continues "
+                            "with its saved options; --data names the same text in a new place), got " + name);
         return run_training(options);
     }
     check_options(options);

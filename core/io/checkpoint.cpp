@@ -120,6 +120,8 @@ std::string different_config(const std::map<std::string, std::string>& metadata,
     try {
         file = describe(config_from_metadata(metadata, path));
     } catch (const Error&) {}  // a file without a config: say so rather than fail here
+    if (file == describe(model.cfg))
+        return " (the file's config is the model's, so the file itself is inconsistent: was it edited or damaged?)";
     return " (the checkpoint is for a different config: file " + file + "; model " + describe(model.cfg) + ")";
 }
 
@@ -138,6 +140,16 @@ void check_tensor(const std::string& name, const Tensor& found, const Tensor& ex
     if (found.shape() != expected.shape())
         throw Error("'" + path + "': tensor '" + name + "' has shape " + shape_to_string(found.shape()) +
                     ", the model expects " + shape_to_string(expected.shape()) + hint);
+}
+
+// Every value of a loaded tensor must be a finite number: a NaN or an infinity would only
+// show up steps later as a loss of nan.
+void check_finite(const std::string& name, const Tensor& t, const std::string& path) {
+    const float* v = t.data();
+    for (int64_t i = 0, n = t.numel(); i < n; i++)
+        if (!std::isfinite(v[i]))
+            throw Error("'" + path + "': tensor '" + name + "' holds " + (std::isnan(v[i]) ? "nan" : "inf") +
+                        " at element " + std::to_string(i) + " of " + std::to_string(n) + "; the file is damaged");
 }
 
 }  // namespace
@@ -187,6 +199,11 @@ GPTConfig config_from_metadata(const std::map<std::string, std::string>& metadat
     if (values["qkv_bias"] != "true" && values["qkv_bias"] != "false")
         throw Error(what + "qkv_bias' is '" + values["qkv_bias"] + "', expected 'true' or 'false'");
     cfg.qkv_bias = values["qkv_bias"] == "true";
+    try {
+        check_gpt_config(cfg);
+    } catch (const Error& e) {
+        throw Error("'" + path + "': the checkpoint's config cannot make a model: " + e.what());
+    }
     return cfg;
 }
 
@@ -208,6 +225,7 @@ void load_model(const std::string& path, GPTModel& model) {
             throw Error("'" + path + "': tensor '" + p.name + "' (shape " + shape_to_string(p.tensor.shape()) +
                         ") is missing" + hint);
         check_tensor(p.name, *found[p.name], p.tensor, path, hint);
+        check_finite(p.name, *found[p.name], path);
     }
     for (const NamedTensor& t : file.tensors) {
         const Tensor* mask = mask_buffer(t.name, model);
@@ -298,8 +316,9 @@ std::map<std::string, std::string> load_optimizer(const std::string& path, AdamW
                     std::to_string(2 * names.size()) + " (2 per parameter): is it for another model?");
     std::vector<int64_t> steps;
     for (size_t i = 0; i < names.size(); i++) {
-        state_tensor(state, "exp_avg." + names[i], opt.params()[i], path);
-        state_tensor(state, "exp_avg_sq." + names[i], opt.params()[i], path);
+        check_finite("exp_avg." + names[i], state_tensor(state, "exp_avg." + names[i], opt.params()[i], path), path);
+        check_finite("exp_avg_sq." + names[i], state_tensor(state, "exp_avg_sq." + names[i], opt.params()[i], path),
+                     path);
         std::string key = "adamw.step." + names[i];
         steps.push_back(decode_int64(required(file.metadata, key, path), "'" + path + "' metadata '" + key + "'"));
     }

@@ -7,6 +7,7 @@
 #include "io/gpt2_weights.h"
 
 #include "autograd/autograd.h"
+#include "io/files.h"
 #include "io/safetensors.h"
 
 #include <algorithm>
@@ -106,8 +107,7 @@ void copy_values(const Mapping& m, float* hf, bool to_model) {
 
 // The file opened for reading, or an Error saying it is not there.
 std::ifstream open_checkpoint(const std::string& path) {
-    std::error_code ec;
-    if (!std::filesystem::is_regular_file(path, ec)) throw Error("cannot read '" + path + "': no such file");
+    check_readable_file(path);
     std::ifstream in(path, std::ios::binary);
     if (!in) throw Error("cannot read '" + path + "'");
     return in;

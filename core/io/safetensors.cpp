@@ -12,7 +12,9 @@
 #include <bit>
 #include <cmath>
 #include <filesystem>
+#include <cstdio>
 #include <fstream>
+#include <functional>
 #include <limits>
 #include <set>
 
@@ -80,6 +82,39 @@ std::string list_string(const std::vector<uint64_t>& values) {
     return s + "]";
 }
 
+// --- the checksum of the data area ----------------------------------------------------
+// FNV-1a over the little-endian 32-bit words of the data area (every tensor's bytes, in
+// file order; the area is a multiple of 4 bytes): h = (h xor word) · prime, 64 bits.
+// Written by save_safetensors into the metadata as "fnv1a64-words:<16 hex digits>", so a
+// flipped bit anywhere in the values is caught when the file is loaded.
+
+class DataChecksum {
+public:
+    void add(const unsigned char* bytes, size_t n) {
+        for (size_t i = 0; i + 4 <= n; i += 4) h_ = (h_ ^ get_u32(bytes + i)) * 0x100000001B3ULL;
+    }
+    std::string text() const {
+        char hex[17];
+        std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h_));
+        return std::string("fnv1a64-words:") + hex;
+    }
+
+private:
+    uint64_t h_ = 0xCBF29CE484222325ULL;
+};
+
+// A file whose metadata has a checksum must match it (files of others have none).
+void check_data_checksum(const std::map<std::string, std::string>& metadata, const unsigned char* data, uint64_t size,
+                         const std::string& path) {
+    auto it = metadata.find(kChecksumKey);
+    if (it == metadata.end()) return;
+    DataChecksum checksum;
+    checksum.add(data, size);
+    if (checksum.text() != it->second)
+        throw Error("'" + path + "': the tensors' bytes do not match the checksum the file was written with (" +
+                    it->second + ", now " + checksum.text() + "): the file is damaged");
+}
+
 // --- writing -------------------------------------------------------------------------
 
 // The safetensors dtype a tensor is stored as.
@@ -139,18 +174,33 @@ std::string build_header(const std::vector<NamedTensor>& tensors, const std::map
 }
 
 // Write a tensor's values at `out` (numel · 4 or 8 bytes), little-endian.
-void write_values(unsigned char* out, const NamedTensor& t) {
-    const float* v = t.tensor.data();
-    int64_t n = t.tensor.numel();
+void write_values(unsigned char* out, const NamedTensor& t, int64_t first, int64_t count) {
+    const float* v = t.tensor.data() + first;
     if (t.tensor.dtype() == Dtype::float32) {
-        for (int64_t i = 0; i < n; i++) put_u32(out + 4 * i, std::bit_cast<uint32_t>(v[i]));
+        for (int64_t i = 0; i < count; i++) put_u32(out + 4 * i, std::bit_cast<uint32_t>(v[i]));
         return;
     }
-    for (int64_t i = 0; i < n; i++) {  // int64-tagged: whole numbers stored in floats
+    for (int64_t i = 0; i < count; i++) {  // int64-tagged: whole numbers stored in floats
         if (!(std::fabs(v[i]) <= 9.0e18f) || v[i] != std::trunc(v[i]))
             throw Error("save_safetensors: int64 tensor '" + t.name + "' holds " + std::to_string(v[i]) +
                         ", which is not a whole number");
         put_u64(out + 8 * i, static_cast<uint64_t>(static_cast<int64_t>(v[i])));
+    }
+}
+
+// The data area as it goes into the file, 64K values at a time: chunk(bytes, size) is
+// called in file order. (The file is written in pieces, never held whole in memory.)
+void for_each_data_chunk(const std::vector<NamedTensor>& tensors,
+                         const std::function<void(const unsigned char*, size_t)>& chunk) {
+    constexpr int64_t kValues = 65536;
+    std::vector<unsigned char> buffer(8 * kValues);
+    for (const NamedTensor& t : tensors) {
+        uint64_t width = dtype_bytes(dtype_code(t));
+        for (int64_t first = 0, n = t.tensor.numel(); first < n; first += kValues) {
+            int64_t count = std::min(kValues, n - first);
+            write_values(buffer.data(), t, first, count);
+            chunk(buffer.data(), static_cast<size_t>(count) * width);
+        }
     }
 }
 
@@ -304,18 +354,20 @@ Tensor decode_tensor(const TensorEntry& e, const unsigned char* data, const std:
 void save_safetensors(const std::string& path, const std::vector<NamedTensor>& tensors,
                       const std::map<std::string, std::string>& metadata) {
     check_names(tensors, path);
+    if (metadata.count(kChecksumKey)) throw Error("save_safetensors: metadata key '" + std::string(kChecksumKey) + "' is reserved");
+    DataChecksum checksum;  // first pass: the checksum of the data, which the header holds
+    for_each_data_chunk(tensors, [&](const unsigned char* bytes, size_t n) { checksum.add(bytes, n); });
+    std::map<std::string, std::string> meta = metadata;
+    meta[kChecksumKey] = checksum.text();
     uint64_t data_bytes = 0;
-    std::string header = build_header(tensors, metadata, data_bytes);
-    std::string bytes(8 + header.size() + data_bytes, '\0');
-    unsigned char* out = reinterpret_cast<unsigned char*>(bytes.data());
-    put_u64(out, header.size());
-    std::copy(header.begin(), header.end(), bytes.begin() + 8);
-    out += 8 + header.size();
-    for (const NamedTensor& t : tensors) {
-        write_values(out, t);
-        out += static_cast<uint64_t>(t.tensor.numel()) * dtype_bytes(dtype_code(t));
-    }
-    write_file_atomic(path, bytes);
+    std::string header = build_header(tensors, meta, data_bytes);
+    AtomicFile file(path);  // second pass: the file itself
+    unsigned char length[8];
+    put_u64(length, header.size());
+    file.write(length, 8);
+    file.write(header.data(), header.size());
+    for_each_data_chunk(tensors, [&](const unsigned char* bytes, size_t n) { file.write(bytes, n); });
+    file.commit();
 }
 
 SafetensorsFile load_safetensors(const std::string& path) {
@@ -323,6 +375,8 @@ SafetensorsFile load_safetensors(const std::string& path) {
     uint64_t n = header_length(bytes, bytes.size(), path);
     Header header = parse_header(bytes.substr(8, n), bytes.size() - 8 - n, path);
     const unsigned char* data = reinterpret_cast<const unsigned char*>(bytes.data()) + 8 + n;
+    check_data_checksum(header.metadata, data, bytes.size() - 8 - n, path);
+    header.metadata.erase(kChecksumKey);  // the file's own business, not the caller's metadata
     SafetensorsFile file;
     file.metadata = std::move(header.metadata);
     for (const TensorEntry& e : header.entries) file.tensors.push_back({e.name, decode_tensor(e, data, path)});
@@ -332,12 +386,11 @@ SafetensorsFile load_safetensors(const std::string& path) {
 // Reads only the header (read_safetensors_header below), so a large checkpoint's config
 // comes back without reading its tensors.
 std::map<std::string, std::string> read_safetensors_metadata(const std::string& path) {
-    std::error_code ec;
-    if (!std::filesystem::exists(path, ec)) throw Error("cannot read '" + path + "': no such file");
-    if (std::filesystem::is_directory(path, ec))
-        throw Error("cannot read '" + path + "': it is a directory, expected a file");
+    check_readable_file(path);
     std::ifstream in(path, std::ios::binary);
-    return read_safetensors_header(in, path).metadata;
+    std::map<std::string, std::string> metadata = read_safetensors_header(in, path).metadata;
+    metadata.erase(kChecksumKey);
+    return metadata;
 }
 
 SafetensorsHeader read_safetensors_header(std::ifstream& in, const std::string& path) {

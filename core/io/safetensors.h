@@ -35,12 +35,19 @@ struct SafetensorsFile {
     std::vector<NamedTensor> tensors;
 };
 
-// Write `tensors` (stored in this order) and `metadata` to `path`, atomically.
-// float32 tensors are stored as "F32"; int64-tagged tensors (token ids) as "I64".
+// The metadata key of the data area's checksum, which save_safetensors adds and
+// load_safetensors checks when it is there (see safetensors.cpp); the metadata the
+// readers return leaves it out.
+inline constexpr const char* kChecksumKey = "data_checksum";
+
+// Write `tensors` (stored in this order) and `metadata` to `path`, atomically and
+// durably, streaming (the file is never held whole in memory). float32 tensors are
+// stored as "F32"; int64-tagged tensors (token ids) as "I64".
 void save_safetensors(const std::string& path, const std::vector<NamedTensor>& tensors,
                       const std::map<std::string, std::string>& metadata = {});
 
-// Read and check a whole file. "F32" tensors come back float32, "I64" ones int64-tagged.
+// Read and check a whole file (its checksum too, when it has one). "F32" tensors come
+// back float32, "I64" ones int64-tagged.
 SafetensorsFile load_safetensors(const std::string& path);
 
 // Only the header's "__metadata__" (the header is checked; the data is not read, so

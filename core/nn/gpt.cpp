@@ -38,7 +38,7 @@ Tensor TransformerBlock::forward_cached(const Tensor& x, Tensor& cache_keys, Ten
 
 // --- GPTModel (4.6) ----------------------------------------------------------------------
 
-static void check_config(const GPTConfig& cfg) {
+void check_gpt_config(const GPTConfig& cfg) {
     if (cfg.vocab_size <= 0 || cfg.context_length <= 0 || cfg.emb_dim <= 0 || cfg.n_heads <= 0 || cfg.n_layers < 0)
         throw Error("GPTConfig: vocab_size, context_length, emb_dim and n_heads must be positive");
     if (cfg.emb_dim % cfg.n_heads != 0)
@@ -49,8 +49,17 @@ static void check_config(const GPTConfig& cfg) {
 }
 
 static const GPTConfig& checked(const GPTConfig& cfg) {
-    check_config(cfg);
+    check_gpt_config(cfg);
     return cfg;
+}
+
+int64_t gpt_parameter_count(const GPTConfig& cfg) {
+    int64_t C = cfg.emb_dim;
+    int64_t attention = 4 * C * C + C + (cfg.qkv_bias ? 3 * C : 0);  // W_query, W_key, W_value, out_proj (+ biases)
+    int64_t feed_forward = 8 * C * C + 4 * C + C;                    // C -> 4C -> C with biases
+    int64_t norms = 2 * 2 * C;                                       // norm1, norm2: scale and shift
+    int64_t embeddings = (cfg.vocab_size + cfg.context_length) * C;  // tok_emb, pos_emb
+    return embeddings + cfg.n_layers * (attention + feed_forward + norms) + 2 * C + C * cfg.vocab_size;
 }
 
 // The blocks are built in the member initialiser list, between drop_emb and

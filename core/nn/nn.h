@@ -99,6 +99,12 @@ struct GPTConfig {
 };
 GPTConfig gpt_config_124m();
 
+// The parameters a GPTModel of this config has, counted from the config alone (nothing is
+// allocated): what GPTModel(cfg).num_parameters() returns.
+int64_t gpt_parameter_count(const GPTConfig& cfg);
+// Throws llm::Error when the config cannot make a model (sizes, divisibility, drop_rate).
+void check_gpt_config(const GPTConfig& cfg);
+
 // Linear(emb, 4·emb) -> GELU -> Linear(4·emb, emb), named layers.0 / layers.2 as in nn.Sequential.
 class FeedForward : public Module {
 public:

@@ -186,10 +186,14 @@ std::vector<int64_t> randperm(int64_t n, Generator& gen) {
 
 int64_t dataloader_base_seed() { return random_int64(default_generator()); }
 
-std::vector<int64_t> random_sampler_order(int64_t n) {
-    Generator sampler_generator(static_cast<uint64_t>(random_int64(default_generator())));
+int64_t random_sampler_seed() { return random_int64(default_generator()); }
+
+std::vector<int64_t> sampler_order(int64_t seed, int64_t n) {
+    Generator sampler_generator(static_cast<uint64_t>(seed));
     return randperm(n, sampler_generator);
 }
+
+std::vector<int64_t> random_sampler_order(int64_t n) { return sampler_order(random_sampler_seed(), n); }
 
 // --- default initialisation (§6, §7) ----------------------------------------------------
 

@@ -79,6 +79,11 @@ int64_t dataloader_base_seed();
 // ... and a shuffled pass then draws a seed (2 words) for a private generator
 // whose randperm(n) is the order of the dataset indices.
 std::vector<int64_t> random_sampler_order(int64_t n);
+// The same in two halves, for a pass that is rebuilt later (a checkpoint keeps the seed,
+// not the order): the seed (2 words, 0 <= seed < 2^63), then the order it gives (no draws
+// from the default generator).
+int64_t random_sampler_seed();
+std::vector<int64_t> sampler_order(int64_t seed, int64_t n);
 
 // --- default initialisation of layers (§6, §7) ------------------------------------------
 

@@ -46,18 +46,26 @@ int64_t DataLoader::size() const {
 
 DataLoaderIter DataLoader::iter() const { return DataLoaderIter(*this); }
 
-DataLoaderIter DataLoader::resume(std::vector<int64_t> order, int64_t position) const {
-    return DataLoaderIter(*this, std::move(order), position);
+DataLoaderIter DataLoader::resume(int64_t sampler_seed, int64_t position) const {
+    return DataLoaderIter(*this, sampler_seed, position);
 }
 
-DataLoaderIter::DataLoaderIter(const DataLoader& loader, std::vector<int64_t> order, int64_t position)
-    : loader_(&loader), order_(std::move(order)), position_(position), started_(true) {
+// The order of a pass: randperm from the sampler's seed, or 0..n-1 unshuffled.
+static std::vector<int64_t> pass_order(int64_t sampler_seed, int64_t n) {
+    if (sampler_seed >= 0) return sampler_order(sampler_seed, n);
+    std::vector<int64_t> order(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; i++) order[static_cast<size_t>(i)] = i;
+    return order;
+}
+
+DataLoaderIter::DataLoaderIter(const DataLoader& loader, int64_t sampler_seed, int64_t position)
+    : loader_(&loader), sampler_seed_(sampler_seed), position_(position), started_(true) {
     int64_t n = loader.dataset().size();
-    bool valid = static_cast<int64_t>(order_.size()) == n && position >= 0 && position <= n;
-    for (int64_t i : order_) valid = valid && i >= 0 && i < n;
-    if (!valid)
-        throw Error("DataLoader: the saved position does not fit this data set (" + std::to_string(n) +
-                    " items); was the checkpoint made with other data or another context length?");
+    if (position < 0 || position > n || (sampler_seed < 0) == loader.shuffle())
+        throw Error("DataLoader: the saved pass (seed " + std::to_string(sampler_seed) + ", position " +
+                    std::to_string(position) + ") does not fit this loader of " + std::to_string(n) +
+                    " items; was the checkpoint made with other data or another context length?");
+    order_ = pass_order(sampler_seed, n);
 }
 
 DataLoaderIter::DataLoaderIter(const DataLoader& loader) : loader_(&loader) {
@@ -68,12 +76,8 @@ bool DataLoaderIter::next(Batch& batch) {
     const DataLoader& loader = *loader_;
     if (!started_) {  // the sampler decides the order at the first next()
         started_ = true;
-        int64_t n = loader.dataset().size();
-        if (loader.shuffle()) {
-            order_ = random_sampler_order(n);
-        } else {
-            for (int64_t i = 0; i < n; i++) order_.push_back(i);
-        }
+        if (loader.shuffle()) sampler_seed_ = random_sampler_seed();
+        order_ = pass_order(sampler_seed_, loader.dataset().size());
     }
     int64_t remaining = static_cast<int64_t>(order_.size()) - position_;
     int64_t count = std::min(loader.batch_size(), remaining);

@@ -58,16 +58,18 @@ class DataLoader;
 class DataLoaderIter {
 public:
     bool next(Batch& batch);  // false at the end of the pass
-    // Where this pass is, for checkpoints: the order of the pass and how far it got.
-    const std::vector<int64_t>& order() const { return order_; }
+    // Where this pass is, for checkpoints: the seed its order was drawn from (-1 for an
+    // unshuffled pass; the order is randperm of that seed) and how many items it used.
+    int64_t sampler_seed() const { return sampler_seed_; }
     int64_t position() const { return position_; }
 
 private:
     friend class DataLoader;
     explicit DataLoaderIter(const DataLoader& loader);
-    DataLoaderIter(const DataLoader& loader, std::vector<int64_t> order, int64_t position);
+    DataLoaderIter(const DataLoader& loader, int64_t sampler_seed, int64_t position);
     const DataLoader* loader_;
     std::vector<int64_t> order_;  // dataset indices in the order of this pass
+    int64_t sampler_seed_ = -1;
     int64_t position_ = 0;
     bool started_ = false;
 };
@@ -76,8 +78,8 @@ class DataLoader {
 public:
     DataLoader(const Dataset& dataset, int64_t batch_size, bool shuffle, bool drop_last);
     DataLoaderIter iter() const;   // draws one int64 from the generator, as PyTorch's iter() does
-    // A pass restored from a checkpoint (order and position as saved); draws nothing.
-    DataLoaderIter resume(std::vector<int64_t> order, int64_t position) const;
+    // A pass restored from a checkpoint (sampler seed and position as saved); draws nothing.
+    DataLoaderIter resume(int64_t sampler_seed, int64_t position) const;
     int64_t size() const;          // len(loader): number of batches per pass
     const Dataset& dataset() const { return *dataset_; }
     int64_t batch_size() const { return batch_size_; }

@@ -2,6 +2,7 @@
 #include "train/run_folder.h"
 
 #include "io/checkpoint.h"
+#include "io/checkpoint_folder.h"
 #include "io/files.h"
 #include "io/plot.h"
 #include "io/safetensors.h"
@@ -14,15 +15,14 @@
 
 namespace llm {
 
-// FNV-1a of the training text: a resumed run must read the same text.
-static std::string text_fingerprint(const std::string& text) {
+std::string text_fingerprint(const std::string& text) {
     uint64_t h = 0xCBF29CE484222325ULL;
     for (unsigned char c : text) h = (h ^ c) * 0x100000001B3ULL;
     return std::to_string(text.size()) + ":" + std::to_string(h);
 }
 
 std::map<std::string, std::string> options_to_metadata(const TrainOptions& o) {
-    return {{"train.data", o.data},
+    return {{"train.data", std::filesystem::absolute(o.data).string()},
             {"train.tokenizer", o.tokenizer},
             {"train.vocab_size", encode_int64(o.vocab_size)},
             {"train.lr", encode_double(o.lr)},
@@ -70,24 +70,46 @@ TrainOptions options_from_metadata(const std::map<std::string, std::string>& m, 
     return o;
 }
 
+// A folder that a run cannot start in: one with a complete checkpoint (or with the two
+// files at the top that earlier versions of this program wrote).
+static bool holds_a_run(const std::string& dir) {
+    std::error_code ec;
+    return !complete_checkpoints(dir).empty() || std::filesystem::exists(dir + "/optimizer.safetensors", ec);
+}
+
 void start_run_folder(const TrainOptions& o, const BpeTokenizer& tokenizer) {
     std::error_code error;
     std::filesystem::create_directories(o.out, error);
     if (error || !std::filesystem::is_directory(o.out))
-        throw Error(o.out + ": cannot create the run folder (" + error.message() + ")");
-    if (std::filesystem::exists(o.out + "/model.safetensors"))
+        throw Error(o.out + ": cannot create the run folder (" + describe_errno(error.value()) + ")");
+    if (holds_a_run(o.out))
         throw Error(o.out + " already holds a run; continue it with --resume " + o.out + " or choose another --out");
+    remove_unfinished_checkpoints(o.out);
     tokenizer.save(o.out + "/encoder.json", o.out + "/vocab.bpe");
 }
 
-void read_run_options(TrainOptions& o) {
+// The optimizer file of the newest complete checkpoint, with a message for each way a
+// folder can have none.
+static std::string newest_optimizer_file(const std::string& dir) {
+    std::error_code ec;
+    if (!std::filesystem::is_directory(dir, ec)) throw Error("--resume " + dir + ": no such run folder");
+    std::vector<std::string> checkpoints = complete_checkpoints(dir);
+    if (!checkpoints.empty()) return checkpoints.front() + "/optimizer.safetensors";
+    if (std::filesystem::exists(dir + "/optimizer.safetensors", ec))
+        throw Error(dir + " was written by an earlier version of this program (no checkpoints/ folder): its "
+                    "model.safetensors still works with `generate`, but the run cannot be resumed");
+    throw Error(dir + " has no complete checkpoint yet (the run stopped before its first one was saved): start it "
+                "again with the same `train --data FILE --out " + dir + " ...` command; the folder is reused");
+}
+
+void read_run_options(TrainOptions& o, const std::string& data) {
     std::string dir = o.resume;
-    std::string path = dir + "/optimizer.safetensors";
-    if (!std::filesystem::exists(path)) throw Error(dir + ": no checkpoint here (missing optimizer.safetensors)");
+    std::string path = newest_optimizer_file(dir);
     o = options_from_metadata(read_safetensors_metadata(path), path);
-    GPTConfig cfg = read_model_config(dir + "/model.safetensors");
+    GPTConfig cfg = read_model_config(std::filesystem::path(path).parent_path().string() + "/model.safetensors");
     o.context_length = cfg.context_length, o.emb_dim = cfg.emb_dim, o.n_layers = cfg.n_layers;
     o.n_heads = cfg.n_heads, o.drop_rate = cfg.drop_rate, o.qkv_bias = cfg.qkv_bias;
+    if (!data.empty()) o.data = data;
     o.resume = dir;
     o.out = dir;
 }
@@ -100,14 +122,16 @@ void save_checkpoint(const TrainOptions& o, const GPTModel& model, const AdamW& 
     meta["run.global_step"] = encode_int64(p.global_step);
     meta["run.tokens_seen"] = encode_int64(p.tokens_seen);
     meta["run.in_epoch"] = encode_int64(p.in_epoch ? 1 : 0);
+    meta["run.pass_seed"] = encode_int64(p.pass_seed);
     meta["run.position"] = encode_int64(p.position);
-    meta["run.order"] = encode_u32s(std::vector<uint32_t>(p.order.begin(), p.order.end()));
     meta["run.rng"] = encode_u32s(std::vector<uint32_t>(rng.mt.begin(), rng.mt.end()));
     meta["run.rng_position"] = encode_int64(rng.position);
     meta["run.rng_cached_normal"] = rng.has_cached_normal ? encode_double(rng.cached_normal) : "none";
     meta["run.text"] = text_fingerprint(text);
-    save_model(o.out + "/model.safetensors", model, {{"run.global_step", encode_int64(p.global_step)}});
-    save_optimizer(o.out + "/optimizer.safetensors", optimizer, model, meta);
+    std::string folder = begin_checkpoint(o.out, p.global_step);
+    save_model(folder + "/model.safetensors", model, {{"run.global_step", encode_int64(p.global_step)}});
+    save_optimizer(folder + "/optimizer.safetensors", optimizer, model, meta);
+    commit_checkpoint(o.out, p.global_step);
 }
 
 // The generator's state as saved by save_checkpoint.
@@ -124,27 +148,60 @@ static void restore_generator(const std::map<std::string, std::string>& meta, co
     default_generator().state = state;
 }
 
-RunPosition restore_checkpoint(const std::string& dir, GPTModel& model, AdamW& optimizer, const std::string& text) {
-    std::string path = dir + "/optimizer.safetensors";
-    load_model(dir + "/model.safetensors", model);
+// The run's text must be the one it was trained on (the fingerprint the checkpoint holds).
+static void check_same_text(const std::string& path, const std::map<std::string, std::string>& meta,
+                            const std::string& text) {
+    auto saved = meta.find("run.text");
+    if (saved != meta.end() && saved->second != text_fingerprint(text))
+        throw Error("the run in " + path + " was trained on a different text (size:hash " + saved->second +
+                    ") than the one given now (" + text_fingerprint(text) + ")");
+}
+
+// One checkpoint folder into the model and optimizer; the position it was saved at.
+static RunPosition restore_from(const std::string& folder, GPTModel& model, AdamW& optimizer) {
+    std::string path = folder + "/optimizer.safetensors";
+    load_model(folder + "/model.safetensors", model);
     std::map<std::string, std::string> meta = load_optimizer(path, optimizer, model);
-    for (const char* key : {"run.epoch", "run.global_step", "run.tokens_seen", "run.in_epoch", "run.position",
-                            "run.order", "run.rng", "run.rng_position", "run.rng_cached_normal", "run.text"})
+    for (const char* key : {"run.epoch", "run.global_step", "run.tokens_seen", "run.in_epoch", "run.pass_seed",
+                            "run.position", "run.rng", "run.rng_position", "run.rng_cached_normal", "run.text"})
         if (!meta.count(key)) throw Error(path + ": not a training checkpoint (no '" + key + "' in its metadata)");
-    if (meta["run.text"] != text_fingerprint(text))
-        throw Error(path + ": the run was trained on a different text than " + meta["train.data"] + " holds now");
-    std::map<std::string, std::string> model_meta = read_safetensors_metadata(dir + "/model.safetensors");
+    std::map<std::string, std::string> model_meta = read_safetensors_metadata(folder + "/model.safetensors");
     if (model_meta["run.global_step"] != meta["run.global_step"])
-        throw Error(dir + ": model.safetensors and optimizer.safetensors are from different steps");
+        throw Error(folder + ": model.safetensors and optimizer.safetensors are from different steps");
     RunPosition p;
     p.epoch = decode_int64(meta["run.epoch"], path + " 'run.epoch'");
     p.global_step = decode_int64(meta["run.global_step"], path + " 'run.global_step'");
     p.tokens_seen = decode_int64(meta["run.tokens_seen"], path + " 'run.tokens_seen'");
     p.in_epoch = meta["run.in_epoch"] == "1";
+    p.pass_seed = decode_int64(meta["run.pass_seed"], path + " 'run.pass_seed'");
     p.position = decode_int64(meta["run.position"], path + " 'run.position'");
-    for (uint32_t i : decode_u32s(meta["run.order"], path + " 'run.order'")) p.order.push_back(i);
     restore_generator(meta, path);
     return p;
+}
+
+RunPosition restore_checkpoint(const std::string& dir, GPTModel& model, AdamW& optimizer, const std::string& text) {
+    std::vector<std::string> checkpoints = complete_checkpoints(dir);
+    if (checkpoints.empty()) newest_optimizer_file(dir);  // throws the message that fits
+    remove_unfinished_checkpoints(dir);
+    std::string problems;
+    for (const std::string& folder : checkpoints) {
+        std::map<std::string, std::string> meta;
+        try {
+            meta = read_safetensors_metadata(folder + "/optimizer.safetensors");
+        } catch (const Error& e) {
+            problems += std::string("\n  ") + e.what();
+            std::cerr << "warning: cannot resume from " << folder << ": " << e.what() << "\n";
+            continue;
+        }
+        check_same_text(folder, meta, text);  // another text is no damage: stop here
+        try {
+            return restore_from(folder, model, optimizer);
+        } catch (const Error& e) {
+            problems += std::string("\n  ") + e.what();
+            std::cerr << "warning: cannot resume from " << folder << ": " << e.what() << "\n";
+        }
+    }
+    throw Error(dir + ": no checkpoint of the run can be read:" + problems);
 }
 
 std::vector<LossRecord> read_loss_history(const std::string& path, int64_t max_step) {
