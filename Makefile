@@ -17,7 +17,7 @@ OUT      := build/$(BUILD)
 # no -pthread there.
 UNAME    := $(shell uname -s)
 NATIVE   := $(shell for f in -march=native -mcpu=native; do \
-              if $(CXX) $$f -x c++ -c /dev/null -o /dev/null 2>/dev/null; then echo $$f; break; fi; done)
+              if $(CXX) -Werror $$f -x c++ -c /dev/null -o /dev/null 2>/dev/null; then echo $$f; break; fi; done)
 ifeq ($(UNAME),Darwin)
   THREADS :=
   LIB_ASSERTS :=

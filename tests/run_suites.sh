@@ -5,14 +5,14 @@
 # Each binary ends its own output with such a line (tests/catch_main.cpp); they are added.
 # Exits non-zero when any binary does.
 #   sh tests/run_suites.sh BINARY... -- [CATCH2 ARGUMENTS...]
-binaries=""
+binaries="" count=0
 while [ $# -gt 0 ] && [ "$1" != "--" ]; do
-  binaries="$binaries $1"
+  binaries="$binaries $1" count=$((count + 1))
   shift
 done
 [ $# -gt 0 ] && shift  # "$@" is now the Catch2 arguments
 
-if [ "$(echo $binaries | wc -w)" -eq 1 ]; then  # one binary: its own last line is the total
+if [ "$count" -eq 1 ]; then  # one binary: its own last line is the total
   exec $binaries "$@"
 fi
 
@@ -31,7 +31,7 @@ for binary in $binaries; do
     status=1 failed=$((failed + 1))
     continue
   fi
-  add_counts $counts
+  add_counts $counts  # split into its two or three numbers
   each="$each${each:+; }$(basename "$binary"): $last"
 done
 echo "(each: $each)"

@@ -274,26 +274,44 @@ TEST_CASE("lldb lists a module's parameters", "[debugger]") {
 // --- the two debuggers agree ------------------------------------------------------------
 
 namespace {
-// The tensor printed after the marker "@@" (from "tensor(" to the end of its "shape=" line).
-std::string tensor_after_marker(const std::string& out) {
-    size_t marker = out.find("@@\n");
-    size_t begin = marker == std::string::npos ? marker : out.find("tensor(", marker);
-    size_t shape = begin == std::string::npos ? begin : out.find("\nshape=", begin);
-    if (shape == std::string::npos) return "(not found)";
-    return out.substr(begin, out.find('\n', shape + 1) - begin);
+// Each tensor printed after a marker "@@" (from "tensor(" to the end of its "shape=" line).
+std::vector<std::string> tensors_after_markers(const std::string& out) {
+    std::vector<std::string> tensors;
+    for (size_t marker = out.find("@@\n"); marker != std::string::npos; marker = out.find("@@\n", marker + 3)) {
+        size_t begin = out.find("tensor(", marker);
+        size_t shape = begin == std::string::npos ? begin : out.find("\nshape=", begin);
+        if (shape == std::string::npos) break;
+        tensors.push_back(out.substr(begin, out.find('\n', shape + 1) - begin));
+    }
+    return tensors;
 }
 }  // namespace
 
-TEST_CASE("gdb and lldb print the same text for the same tensor", "[debugger]") {
+TEST_CASE("gdb and lldb print the same text for the same tensors", "[debugger]") {
     const std::string chapter = "appendix_a_tensors_autograd";
     if (!can_debug("gdb", chapter) || !can_debug("lldb", chapter)) return;
-    // The weight of the last layer: 2x20, wrapped over lines, with requires_grad.
-    std::string gdb_out = run_gdb(chapter, {"break llm::linear_backward", "run", "echo @@\\n", "p node.inputs[1]"});
-    std::string lldb_out = run_lldb(chapter, {"b llm::linear_backward", "run", "script print(\"@@\")",
-                                              "v node.inputs[1]"});
-    std::string from_gdb = tensor_after_marker(gdb_out), from_lldb = tensor_after_marker(lldb_out);
+    // In A.5's first linear: the 30x50 weight (1500 values: summarised) and the 1x50 input
+    // (wrapped over lines); in A.7's training loop: the labels (int64), the features and
+    // the loss (0-dim, with grad_fn). Frame 3 of linear_backward is section_a6_a7.
+    const Commands prints = {"weight", "x", "FRAME", "labels", "features", "loss"};
+    Commands gdb_commands = {"break llm::linear", "run"}, lldb_commands = {"b llm::linear", "run"};
+    for (const std::string& name : prints) {
+        if (name == "FRAME") {
+            gdb_commands.insert(gdb_commands.end(), {"delete", "break llm::linear_backward", "continue", "frame 3"});
+            lldb_commands.insert(lldb_commands.end(),
+                                 {"breakpoint delete --force", "b llm::linear_backward", "continue", "frame select 3"});
+            continue;
+        }
+        gdb_commands.insert(gdb_commands.end(), {"echo @@\\n", "p " + name});
+        lldb_commands.insert(lldb_commands.end(), {"script print(\"@@\")", "p " + name});
+    }
+    std::string gdb_out = run_gdb(chapter, gdb_commands), lldb_out = run_lldb(chapter, lldb_commands);
     INFO(gdb_out + "\n----\n" + lldb_out);
-    CHECK_THAT(from_gdb, Contains("tensor([[") && Contains("requires_grad=True)\nshape=[2, 20]"));
+    std::vector<std::string> from_gdb = tensors_after_markers(gdb_out), from_lldb = tensors_after_markers(lldb_out);
+    REQUIRE(from_gdb.size() == 5);
+    CHECK_THAT(from_gdb[0], Contains("...") && Contains("requires_grad=True)\nshape=[30, 50]"));
+    CHECK_THAT(from_gdb[2], Contains("dtype=int64"));
+    CHECK_THAT(from_gdb[4], Contains("grad_fn=<NllLossBackward0>)\nshape=[] dtype=float32"));
     CHECK(from_gdb == from_lldb);
 }
 

@@ -23,6 +23,10 @@ MAX_DIMS = 64         # PyTorch's limit; a longer shape is memory that is not a 
 MAX_ITEMS = 1 << 20   # the most elements the adapters read out of a small std::vector
 
 
+def shape_str(shape):
+    return "[" + ", ".join(str(s) for s in shape) + "]"
+
+
 class NotReadable(Exception):
     """The memory does not hold a valid value: most often a variable that is not
     constructed yet (stopped before its line ran). The printers show the message."""
@@ -38,10 +42,6 @@ def check_tensor(shape, storage_numel):
         numel *= s
     if storage_numel is not None and numel > storage_numel:
         raise NotReadable("not a tensor (yet?): shape %s but %d values" % (shape_str(shape), storage_numel))
-
-
-def shape_str(shape):
-    return "[" + ", ".join(str(s) for s in shape) + "]"
 
 
 class FloatReader:
