@@ -210,4 +210,4 @@ gdb:
 
 lldb:
 	@$(MAKE) --no-print-directory BUILD=debug GEMM= build/debug/$(CH)
-	sh core/debug/lldb.sh -s core/debug/lldbinit build/debug/$(CH)
+	sh core/debug/lldb.sh -Q -s core/debug/lldbinit build/debug/$(CH)

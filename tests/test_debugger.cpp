@@ -24,8 +24,12 @@ namespace {
 using Catch::Matchers::Contains;
 using Commands = std::vector<std::string>;
 
-// The debug build of a chapter, whatever flavour this suite was built as.
-std::string debug_binary(const std::string& chapter) { return "build/debug/" + chapter; }
+// The debug build of a chapter, whatever flavour this suite was built as. LLM_DEBUG_DIR
+// points the tests at another one (e.g. built with clang++ -stdlib=libc++, macOS's library).
+std::string debug_binary(const std::string& chapter) {
+    const char* dir = std::getenv("LLM_DEBUG_DIR");
+    return std::string(dir != nullptr && *dir != '\0' ? dir : "build/debug") + "/" + chapter;
+}
 
 bool installed(const std::string& tool) {
     return std::system(("command -v " + tool + " >/dev/null 2>&1").c_str()) == 0;

@@ -2,7 +2,7 @@
 #
 #   (lldb) command script import core/debug/llm_lldb.py   # or: make lldb CH=<chapter>
 #   (lldb) p inputs
-#   (const llm::Tensor &) $0 = 0x00007ffeefbff4d0: tensor([[0.4300, 0.1500, 0.8900],
+#   (const llm::Tensor) $0 = tensor([[0.4300, 0.1500, 0.8900],
 #           ...
 #   shape=[6, 3] dtype=float32 requires_grad=False grad=None grad_fn=None
 #
@@ -10,10 +10,12 @@
 # file only reads the fields out of the program. llm::Tensor / llm::TensorData print as
 # PyTorch prints them, llm::Node its op and its inputs' shapes, any llm::Module subclass
 # its parameters' names and shapes. They live in the type category "llm"
-# (`type category disable llm` shows the raw fields again).
+# (`type category disable llm` shows the raw fields again). A tensor passed by reference
+# is left as an address in frame lines (else every stop would print its tensors in full):
+# `p a` prints it.
 #
-# std::vector, std::shared_ptr and std::string are read by their fields in libstdc++
-# (Linux) and libc++ (macOS), falling back to lldb's own formatters for those types.
+# std::vector and std::shared_ptr are read by their fields in libstdc++ (Linux) and libc++
+# (macOS; untested), std::string through lldb's own formatter for it.
 import os
 import sys
 
@@ -116,12 +118,12 @@ def _memory_reader(process, address):
     return read
 
 
-def _at(value, name, address, type):
+def _at(value, name, address, value_type):
     """A value of `type` at `address` in the program's memory. Made by the target: values
     derived from the result of `p` (Dereference(), value.CreateValueFromAddress) lose the
     fields of nested structs in lldb 14."""
     target = value.GetTarget()
-    return target.CreateValueFromAddress(name, lldb.SBAddress(address, target), type)
+    return target.CreateValueFromAddress(name, lldb.SBAddress(address, target), value_type)
 
 
 def _pointee(pointer):
