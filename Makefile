@@ -4,33 +4,57 @@
 #   make debug      chapters and tests at -O0 -g3           -> build/debug/
 #   make asan       the suite under Address+UB sanitizers  -> build/asan/
 #   make clean
-# One folder per flavour, so flags never mix. CXX=clang++ works too.
+# One folder per flavour, so flags never mix. CXX=clang++ works too, and so does
+# Apple clang on macOS. GEMM=portable builds the matmul's portable register tile (the
+# one an arm64 Mac compiles) on any CPU, into build/<flavour>-gemm-portable/.
 
 CXX      ?= g++
 BUILD    ?= release
 OUT      := build/$(BUILD)
 
+# macOS: Apple clang refuses -march=native on arm64 (it takes -mcpu=native), so the flag
+# is whichever of the two the compiler accepts. Threads are part of macOS's C library:
+# no -pthread there.
+UNAME    := $(shell uname -s)
+NATIVE   := $(shell for f in -march=native -mcpu=native; do \
+              if $(CXX) -Werror $$f -x c++ -c /dev/null -o /dev/null 2>/dev/null; then echo $$f; break; fi; done)
+ifeq ($(UNAME),Darwin)
+  THREADS :=
+  LIB_ASSERTS :=
+else
+  THREADS := -pthread
+  LIB_ASSERTS := -D_GLIBCXX_ASSERTIONS
+endif
+
+GEMM     ?=
+ifeq ($(GEMM),portable)
+  OUT := build/$(BUILD)-gemm-portable
+  GEMM_FLAGS := -DLLM_GEMM_PORTABLE
+else ifneq ($(GEMM),)
+  $(error GEMM must be empty or portable, not '$(GEMM)')
+endif
+
 # -ffp-contract=off: no silent fused multiply-adds, so g++ and clang++ round
 # the same way and the PyTorch-compatible generator is bit exact (book-notes/torch_rng.md §0).
 WARN     := -Wall -Wextra
-CXXFLAGS_COMMON = -std=c++20 $(WARN) -pthread -ffp-contract=off -MMD -MP -Icore
+CXXFLAGS_COMMON = -std=c++20 $(WARN) $(THREADS) -ffp-contract=off -MMD -MP -Icore $(GEMM_FLAGS)
 ifeq ($(BUILD),release)
-  OPT := -O3 -march=native -g
+  OPT := -O3 $(NATIVE) -g
 else ifeq ($(BUILD),debug)
-  OPT := -O0 -g3 -D_GLIBCXX_ASSERTIONS
+  OPT := -O0 -g3 $(LIB_ASSERTS)
 else ifeq ($(BUILD),asan)
-  OPT := -O1 -g -march=native -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+  OPT := -O1 -g $(NATIVE) -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 else
   $(error BUILD must be release, debug or asan, not '$(BUILD)')
 endif
 CXXFLAGS ?=
 ALL_CXXFLAGS = $(CXXFLAGS_COMMON) $(OPT) $(CXXFLAGS)
 LDFLAGS  ?=
-ALL_LDFLAGS := -pthread $(filter -fsanitize=%,$(OPT)) $(LDFLAGS)
+ALL_LDFLAGS := $(THREADS) $(filter -fsanitize=%,$(OPT)) $(LDFLAGS)
 
 # The hot loop stays fast in the debug build so stepping through a chapter is pleasant.
 ifeq ($(BUILD),debug)
-$(OUT)/core/kernels/gemm.o: OPT := -O2 -g3 -march=native
+$(OUT)/core/kernels/gemm.o: OPT := -O2 -g3 $(NATIVE)
 endif
 
 # GCC 12 with the sanitizers reports a false "may be used uninitialized" inside
@@ -63,8 +87,16 @@ else
   TEST_CXXFLAGS :=
   TEST_LIBS     :=
 endif
+# Homebrew's Catch2 (brew install catch2) is outside Apple clang's search paths on arm64.
+BREW := $(if $(filter Darwin,$(UNAME)),$(shell brew --prefix 2>/dev/null))
+ifneq ($(BREW),)
+  CATCH2_INCLUDE := -I$(BREW)/include
+  TEST_CXXFLAGS  += $(CATCH2_INCLUDE)
+  TEST_LIBS      := -L$(BREW)/lib $(TEST_LIBS)
+endif
+FIND_CATCH2 := CXX="$(CXX) $(CATCH2_INCLUDE)" sh tests/ensure_catch2.sh
 
-.PHONY: all test test-run debug asan clean tests-bin train gdb bench
+.PHONY: all test test-run debug asan clean tests-bin train gdb lldb bench
 # Keep the chapter objects (make would delete them as intermediate files and relink every time).
 .SECONDARY:
 .DEFAULT_GOAL := all
@@ -94,22 +126,45 @@ tests-bin: $(TEST_BIN) $(CHAPTER_BINS)
 # `make test` first makes sure Catch2 is there (installing Debian's package when it can),
 # then builds and runs the suite. TESTS='[tensor]' runs one tag group.
 TESTS ?=
-# When gdb is installed, the debugger tests need the debug builds of the three chapters
-# they step through; they are built first (a minute), otherwise those tests are skipped.
+# When gdb or lldb is installed, the debugger tests need the debug builds of the three
+# chapters they step through (with the usual GEMM); they are built first (a minute),
+# otherwise those tests are skipped.
 GDB_CHAPTERS := $(addprefix build/debug/,ch03_1_simplified_self_attention ch03_2_trainable_self_attention appendix_a_tensors_autograd)
 test:
-	@v=$$(sh tests/ensure_catch2.sh) && \
-	  if command -v gdb >/dev/null 2>&1; then $(MAKE) --no-print-directory BUILD=debug $(GDB_CHAPTERS); fi && \
+	@v=$$($(FIND_CATCH2)) && \
+	  if command -v gdb >/dev/null 2>&1 || command -v lldb >/dev/null 2>&1; then \
+	    $(MAKE) --no-print-directory BUILD=debug GEMM= $(GDB_CHAPTERS); fi && \
 	  $(MAKE) --no-print-directory CATCH2=$$v BUILD=$(BUILD) test-run
 
-test-run: tests-bin
-	@cd $(CURDIR) && LLM_BUILD_DIR=$(OUT) $(TEST_BIN) $(TESTS)
+# The [gemm] tests also run against the portable register tile (see GEMM above), in a small
+# binary of their own, so `make test` checks on any CPU the path an arm64 Mac takes:
+# test_gemm.o linked with gemm.cpp compiled with LLM_GEMM_PORTABLE (the library's own
+# gemm.o, whose symbols are then all defined already, is not pulled from the archive).
+# Skipped when the whole build is GEMM=portable, or when TESTS names other tags only.
+PORTABLE_GEMM_DIR   := $(OUT)/gemm-portable
+PORTABLE_GEMM_TESTS := $(PORTABLE_GEMM_DIR)/run_gemm_tests
+RUN_PORTABLE_GEMM   := $(if $(GEMM),,$(if $(TESTS),$(findstring gemm,$(TESTS)),yes))
+
+$(PORTABLE_GEMM_DIR)/gemm.o: core/kernels/gemm.cpp
+	@mkdir -p $(dir $@)
+	$(CXX) $(ALL_CXXFLAGS) -DLLM_GEMM_PORTABLE -c $< -o $@
+
+$(PORTABLE_GEMM_TESTS): $(TEST_MAIN) $(OUT)/tests/test_gemm.o $(PORTABLE_GEMM_DIR)/gemm.o $(CORE_LIB)
+	$(CXX) $(TEST_MAIN) $(OUT)/tests/test_gemm.o $(PORTABLE_GEMM_DIR)/gemm.o $(CORE_LIB) $(ALL_LDFLAGS) $(TEST_LIBS) -o $@
+-include $(PORTABLE_GEMM_DIR)/gemm.d
+
+# tests/run_suites.sh runs the binaries in turn and ends with one "N passed, N failed" line for all.
+test-run: tests-bin $(if $(RUN_PORTABLE_GEMM),$(PORTABLE_GEMM_TESTS))
+	@cd $(CURDIR) && LLM_BUILD_DIR=$(OUT) sh tests/run_suites.sh \
+	  $(if $(RUN_PORTABLE_GEMM),$(PORTABLE_GEMM_TESTS)) $(TEST_BIN) -- $(TESTS)
 
 debug:
-	@v=$$(sh tests/ensure_catch2.sh) && $(MAKE) --no-print-directory CATCH2=$$v BUILD=debug all tests-bin
+	@v=$$($(FIND_CATCH2)) && $(MAKE) --no-print-directory CATCH2=$$v BUILD=debug all tests-bin
 
+# LeakSanitizer does not run on macOS.
+ASAN_LEAKS := $(if $(filter Darwin,$(UNAME)),0,1)
 asan:
-	@v=$$(sh tests/ensure_catch2.sh) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	@v=$$($(FIND_CATCH2)) && ASAN_OPTIONS=detect_leaks=$(ASAN_LEAKS) UBSAN_OPTIONS=print_stacktrace=1 \
 	  $(MAKE) --no-print-directory CATCH2=$$v BUILD=asan test-run
 
 # Train a small GPT on data/stories.txt (a few minutes on 2 cores), then sample from it.
@@ -145,9 +200,14 @@ clean:
 
 -include $(CORE_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(TEST_MAIN:.o=.d) $(CHAPTERS:%=$(OUT)/chapters/%/main.d)
 
-# Step through one chapter in gdb with the tensor printers loaded (see core/debug/):
+# Step through one chapter in gdb or lldb with the tensor printers loaded (see core/debug/):
 #   make gdb CH=ch03_1_simplified_self_attention
+#   make lldb CH=ch03_1_simplified_self_attention
 CH ?= ch03_1_simplified_self_attention
 gdb:
-	@$(MAKE) --no-print-directory BUILD=debug build/debug/$(CH)
+	@$(MAKE) --no-print-directory BUILD=debug GEMM= build/debug/$(CH)
 	gdb -q -x core/debug/gdbinit build/debug/$(CH)
+
+lldb:
+	@$(MAKE) --no-print-directory BUILD=debug GEMM= build/debug/$(CH)
+	sh core/debug/lldb.sh -Q -s core/debug/lldbinit build/debug/$(CH)

@@ -8,22 +8,20 @@
 #
 # llm::Tensor / llm::TensorData print as PyTorch prints them (summarised above 1000
 # elements, 3 edge items, 4 decimals); llm::Node prints its op and its inputs' shapes;
-# any llm::Module subclass prints its parameters' names and shapes.
+# any llm::Module subclass prints its parameters' names and shapes. The text comes from
+# llm_format.py, which the lldb formatters (llm_lldb.py) share: this file only reads the
+# fields out of the program.
 #
 # std::vector and std::shared_ptr are read through gdb's own visualisers (the
 # printers that ship with the standard library), with the raw field names of
 # libstdc++ and libc++ only as a fallback when no visualiser is loaded.
-import math
-import struct
+import os
+import sys
 
 import gdb
 
-THRESHOLD = 1000   # PyTorch's print options
-EDGEITEMS = 3
-PRECISION = 4
-LINEWIDTH = 80
-DTYPES = {0: "float32", 1: "int64", 2: "bool"}
-MAX_PARAMS_SHOWN = 40
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import llm_format  # noqa: E402  (found beside this file)
 
 
 # --- reading std:: types through the visualisers ----------------------------------
@@ -50,30 +48,44 @@ def shared_get(ptr):
     raise gdb.error("cannot read std::shared_ptr")
 
 
-def vector_items(vec):
+def _vector_bounds(vec):
+    """(address of element 0, number of elements) from the fields of libstdc++ or libc++."""
+    for fields in (("_M_impl", "_M_start", "_M_finish"), ("", "__begin_", "__end_")):
+        try:
+            holder = vec[fields[0]] if fields[0] else vec
+            begin, end = holder[fields[1]], holder[fields[2]]
+        except gdb.error:
+            continue
+        return begin, int(end - begin)
+    return None
+
+
+def vector_items(vec, limit=llm_format.MAX_ITEMS):
     """The elements of a small std::vector, as gdb.Values."""
+    bounds = _vector_bounds(vec)
+    if bounds is not None and not 0 <= bounds[1] <= limit:
+        raise llm_format.NotReadable("not a std::vector (yet?): %d elements" % bounds[1])
     children = _children(vec)
     if children is not None:
         return list(children)
-    for bounds in (lambda v: (v["_M_impl"]["_M_start"], v["_M_impl"]["_M_finish"]),  # libstdc++
-                   lambda v: (v["__begin_"], v["__end_"])):                           # libc++
-        try:
-            begin, end = bounds(vec)
-        except gdb.error:
-            continue
-        return [(begin + i).dereference() for i in range(int(end - begin))]
-    raise gdb.error("cannot read std::vector")
+    if bounds is None:
+        raise gdb.error("cannot read std::vector")
+    begin, count = bounds
+    return [(begin + i).dereference() for i in range(count)]
 
 
 def vector_data(vec):
-    """Address of element 0 of a std::vector (its elements are contiguous), or None."""
-    children = _children(vec)
-    if children is not None:
-        for child in children:
-            return child.address
-        return None
-    items = vector_items(vec)
-    return items[0].address if items else None
+    """(address of element 0, number of elements) of a std::vector; address None when empty."""
+    bounds = _vector_bounds(vec)
+    if bounds is not None:
+        begin, count = bounds
+        if count < 0:
+            raise llm_format.NotReadable("not a std::vector (yet?): %d elements" % count)
+        return (int(begin) if count > 0 else None), count
+    children = _children(vec)  # no raw fields: ask the visualiser for element 0
+    for child in children if children is not None else ():
+        return int(child.address), None
+    return None, 0
 
 
 def string_text(value):
@@ -89,143 +101,75 @@ def string_text(value):
 
 
 def shape_of(shape_value):
-    return [int(v) for v in vector_items(shape_value)]
+    return [int(v) for v in vector_items(shape_value, llm_format.MAX_DIMS)]
 
 
-def shape_str(shape):
-    return "[" + ", ".join(str(s) for s in shape) + "]"
+# --- llm types as plain values ------------------------------------------------------
+
+def _memory_reader(address):
+    inferior = gdb.selected_inferior()
+    return lambda offset, count: bytes(inferior.read_memory(address + offset, count))
 
 
-# --- formatting numbers as torch/_tensor_str.py does --------------------------------
-
-def _printed_indices(n, summarize):
-    if summarize and n > 2 * EDGEITEMS:
-        return list(range(EDGEITEMS)) + [None] + list(range(n - EDGEITEMS, n))
-    return list(range(n))
-
-
-class _Values:
-    """Reads the floats of a tensor lazily: all at once when small, one by one when large."""
-
-    def __init__(self, address, numel):
-        self.address, self.numel = int(address), numel
-        self.cache = None
-        if numel <= THRESHOLD:
-            raw = gdb.selected_inferior().read_memory(self.address, 4 * numel)
-            self.cache = struct.unpack("%df" % numel, bytes(raw))
-
-    def __getitem__(self, i):
-        if self.cache is not None:
-            return self.cache[i]
-        raw = gdb.selected_inferior().read_memory(self.address + 4 * i, 4)
-        return struct.unpack("f", bytes(raw))[0]
-
-
-def _collect(values, shape, summarize, dim=0, offset=0, out=None):
-    out = [] if out is None else out
-    if dim == len(shape):
-        out.append(values[offset])
-        return out
-    stride = 1
-    for s in shape[dim + 1:]:
-        stride *= s
-    for i in _printed_indices(shape[dim], summarize):
-        if i is not None:
-            _collect(values, shape, summarize, dim + 1, offset + i * stride, out)
-    return out
-
-
-def _formatter(printed, dtype):
-    if dtype == "bool":
-        items = ["True" if v != 0 else "False" for v in printed]
-        return (lambda v: "True" if v != 0 else "False"), max(map(len, items), default=1)
-    if dtype == "int64":
-        return (lambda v: str(int(v))), max((len(str(int(v))) for v in printed), default=1)
-    finite = [abs(v) for v in printed if math.isfinite(v) and v != 0]
-
-    def special(v):
-        return "nan" if math.isnan(v) else ("inf" if v > 0 else "-inf")
-
-    def fixed(v):
-        return ("%.*f" % (PRECISION, v)) if math.isfinite(v) else special(v)
-
-    def sci(v):
-        return ("%.*e" % (PRECISION, v)) if math.isfinite(v) else special(v)
-
-    def whole(v):
-        return ("%.0f." % v) if math.isfinite(v) else special(v)
-
-    fmt = fixed
-    if finite:
-        lo, hi = min(finite), max(finite)
-        if all(float(v).is_integer() for v in printed if math.isfinite(v)):
-            fmt = sci if hi > 1e8 else whole
-        elif hi / lo > 1000.0 or hi > 1e8 or lo < 1e-4:
-            fmt = sci
-    elif all(float(v).is_integer() for v in printed if math.isfinite(v)):
-        fmt = whole
-    width = max((len(fmt(v)) for v in printed), default=1)
-    return fmt, width
-
-
-def _layout(values, shape, summarize, fmt, width, indent, dim=0, offset=0):
-    stride = 1
-    for s in shape[dim + 1:]:
-        stride *= s
-    if dim == len(shape) - 1:
-        items = [" ..." if i is None else fmt(values[offset + i]).rjust(width)
-                 for i in _printed_indices(shape[dim], summarize)]
-        per_line = max(1, (LINEWIDTH - indent) // (width + 2))
-        lines = [", ".join(items[k:k + per_line]) for k in range(0, len(items), per_line)]
-        return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
-    parts = ["..." if i is None else
-             _layout(values, shape, summarize, fmt, width, indent + 1, dim + 1, offset + i * stride)
-             for i in _printed_indices(shape[dim], summarize)]
-    sep = "," + "\n" * (len(shape) - dim - 1) + " " * (indent + 1)
-    return "[" + sep.join(parts) + "]"
+def grad_fn_name(data):
+    """The name of the node that made this llm::TensorData, or None for a leaf."""
+    grad_fn = shared_get(data["grad_fn"])
+    return string_text(grad_fn.dereference()["name"]) if int(grad_fn) != 0 else None
 
 
 def tensor_text(data):
-    """PyTorch's repr of a llm::TensorData, then one line of what a debugger wants to know."""
     shape = shape_of(data["shape"])
-    dtype = DTYPES.get(int(data["dtype"]), "?")
     numel = 1
     for s in shape:
         numel *= s
     storage = shared_get(data["storage"])
-    address = vector_data(storage.dereference()) if int(storage) != 0 else None
-    if numel == 0 or address is None:
-        body = "tensor([]" + ("" if len(shape) == 1 else ", size=(%s)" % ", ".join(map(str, shape)))
-    else:
-        values = _Values(address, numel)
-        summarize = numel > THRESHOLD
-        fmt, width = _formatter(_collect(values, shape, summarize), dtype)
-        if not shape:
-            body = "tensor(" + fmt(values[0])
-        else:
-            body = "tensor(" + _layout(values, shape, summarize, fmt, width, len("tensor("))
-    grad_fn = shared_get(data["grad_fn"])
-    fn_name = string_text(grad_fn.dereference()["name"]) if int(grad_fn) != 0 else None
-    requires_grad = bool(data["requires_grad"])
-    if fn_name:
-        body += ", grad_fn=<%s>" % fn_name
-    elif requires_grad:
-        body += ", requires_grad=True"
-    body += ")"
+    address, count = vector_data(storage.dereference()) if int(storage) != 0 else (None, 0)
+    llm_format.check_tensor(shape, count)
+    values = llm_format.FloatReader(_memory_reader(address), numel) if address is not None else None
     grad = shared_get(data["grad"])
-    grad_text = "None" if int(grad) == 0 else "shape " + shape_str(shape_of(grad.dereference()["shape"]))
-    return "%s\nshape=%s dtype=%s requires_grad=%s grad=%s grad_fn=%s" % (
-        body, shape_str(shape), dtype, requires_grad, grad_text, fn_name or "None")
+    grad_shape = shape_of(grad.dereference()["shape"]) if int(grad) != 0 else None
+    return llm_format.tensor_text(shape, int(data["dtype"]), values, bool(data["requires_grad"]),
+                                  grad_shape, grad_fn_name(data))
+
+
+def _tensor_data(tensor):
+    """The llm::TensorData behind an llm::Tensor, or None when undefined."""
+    impl = shared_get(tensor["impl_"])
+    return impl.dereference() if int(impl) != 0 else None
+
+
+def _input_text(tensor):
+    data = _tensor_data(tensor)
+    if data is None:
+        return llm_format.input_text(None, None, False)
+    return llm_format.input_text(shape_of(data["shape"]), grad_fn_name(data), bool(data["requires_grad"]))
+
+
+def _module_params(module, prefix, out):
+    """(name, shape) of every parameter, own first, then each child's, as PyTorch orders them."""
+    for named in vector_items(module["params_"]):
+        data = _tensor_data(named["tensor"])
+        out.append((prefix + string_text(named["name"]), shape_of(data["shape"]) if data is not None else None))
+    for pair in vector_items(module["children_"]):
+        child = pair["second"]
+        _module_params(child.dereference(), prefix + string_text(pair["first"]) + ".", out)
 
 
 # --- the printers -------------------------------------------------------------------
+
+def _report(read):
+    try:
+        return read()
+    except (llm_format.NotReadable, gdb.MemoryError) as e:  # e.g. not constructed yet
+        return "<%s>" % e
+
 
 class TensorDataPrinter:
     def __init__(self, value):
         self.value = value
 
     def to_string(self):
-        return tensor_text(self.value)
+        return _report(lambda: tensor_text(self.value))
 
 
 class TensorPrinter:
@@ -233,26 +177,10 @@ class TensorPrinter:
         self.value = value
 
     def to_string(self):
-        impl = shared_get(self.value["impl_"])
-        if int(impl) == 0:
-            return "tensor(undefined)"
-        return tensor_text(impl.dereference())
-
-
-def _tensor_summary(tensor, with_origin=False):
-    """"[2, 20]", and with_origin: "[2, 20] from ReluBackward0" or "[2] leaf"."""
-    impl = shared_get(tensor["impl_"])
-    if int(impl) == 0:
-        return "undefined"
-    data = impl.dereference()
-    text = shape_str(shape_of(data["shape"]))
-    if with_origin:
-        grad_fn = shared_get(data["grad_fn"])
-        if int(grad_fn) != 0:
-            text += " from " + string_text(grad_fn.dereference()["name"])
-        else:
-            text += " leaf" if bool(data["requires_grad"]) else " constant"
-    return text
+        def read():
+            data = _tensor_data(self.value)
+            return "tensor(undefined)" if data is None else tensor_text(data)
+        return _report(read)
 
 
 class NodePrinter:
@@ -260,19 +188,11 @@ class NodePrinter:
         self.value = value
 
     def to_string(self):
-        name = string_text(self.value["name"])
-        inputs = ", ".join(_tensor_summary(t, True) for t in vector_items(self.value["inputs"]))
-        out = shape_str(shape_of(self.value["output_shape"]))
-        freed = " (freed)" if bool(self.value["freed"]) else ""
-        return "<%s> inputs: (%s) -> output %s%s" % (name, inputs, out, freed)
-
-
-def _module_params(module, prefix, out):
-    for named in vector_items(module["params_"]):
-        out.append((prefix + string_text(named["name"]), _tensor_summary(named["tensor"])))
-    for pair in vector_items(module["children_"]):
-        child = pair["second"]
-        _module_params(child.dereference(), prefix + string_text(pair["first"]) + ".", out)
+        def read():
+            inputs = [_input_text(t) for t in vector_items(self.value["inputs"])]
+            return llm_format.node_text(string_text(self.value["name"]), inputs,
+                                        shape_of(self.value["output_shape"]), bool(self.value["freed"]))
+        return _report(read)
 
 
 class ModulePrinter:
@@ -280,16 +200,11 @@ class ModulePrinter:
         self.value, self.type_name = value, type_name
 
     def to_string(self):
-        module = self.value.cast(gdb.lookup_type("llm::Module"))
-        params = []
-        _module_params(module, "", params)
-        name = self.type_name.split("::")[-1]
-        lines = ["  %s: %s" % p for p in params[:MAX_PARAMS_SHOWN]]
-        if len(params) > MAX_PARAMS_SHOWN:
-            lines.append("  ... (%d parameters in all)" % len(params))
-        if not lines:
-            return name + "()"
-        return name + "(\n" + "\n".join(lines) + "\n)"
+        def read():
+            params = []
+            _module_params(self.value.cast(gdb.lookup_type("llm::Module")), "", params)
+            return llm_format.module_text(self.type_name, params)
+        return _report(read)
 
 
 def _is_module(t):

@@ -61,10 +61,12 @@ namespace {
 // The AVX2 shape was chosen by timing the micro-kernel under g++ 12 and clang++
 // 14: others (6×16, 8×8) make g++ vectorise the loop over i instead of j and run
 // 10× slower. The AVX-512 shape is untimed (the machine here has none).
-#if defined(__AVX512F__)
+// LLM_GEMM_PORTABLE (`make GEMM=portable`) forces the last shape, the one an arm64 Mac
+// compiles, on any CPU, so that it is tested here too.
+#if defined(__AVX512F__) && !defined(LLM_GEMM_PORTABLE)
 constexpr int MR = 6;   // 6×32: 12 zmm accumulators (24 ymm if the compiler prefers
 constexpr int NR = 32;  // 256-bit vectors) + B + A, within the 32 registers
-#elif defined(__AVX2__)
+#elif defined(__AVX2__) && !defined(LLM_GEMM_PORTABLE)
 constexpr int MR = 4;   // 4×24: 12 ymm accumulators + 3 for B + 1 for A = all 16
 constexpr int NR = 24;
 #else
