@@ -148,7 +148,7 @@ void check_softmax_walkthrough(const std::string& out) {
 TEST_CASE("gdb steps through softmax_row and prints the book's attention weights", "[debugger]") {
     const std::string chapter = "ch03_1_simplified_self_attention";
     if (!can_debug("gdb", chapter)) return;
-    std::string out = run_gdb(chapter, {"break one_query", "run /tmp", "p inputs", "break llm::softmax_row",
+    std::string out = run_gdb(chapter, {"break one_query", "run --out /tmp", "p inputs", "break llm::softmax_row",
                                         "continue", "bt", "p *row@n", "next", "next", "p m", "next", "step",
                                         "finish", "next", "p *out_row@n", "next", "next", "p total", "next",
                                         "p *out_row@n", "frame function llm::softmax_forward", "p out",
@@ -163,7 +163,7 @@ TEST_CASE("gdb steps through softmax_row and prints the book's attention weights
 TEST_CASE("lldb steps through softmax_row and prints the book's attention weights", "[debugger]") {
     const std::string chapter = "ch03_1_simplified_self_attention";
     if (!can_debug("lldb", chapter)) return;
-    std::string out = run_lldb(chapter, {"b one_query", "run /tmp", "p inputs", "b llm::softmax_row", "continue",
+    std::string out = run_lldb(chapter, {"b one_query", "run --out /tmp", "p inputs", "b llm::softmax_row", "continue",
                                          "bt", "parray 6 row", "next", "next", "p m", "next", "step", "finish",
                                          "next", "parray 6 out_row", "next", "next", "p total", "next",
                                          "parray 6 out_row", "frame select 7", "p out", "continue", "frame select 7",
@@ -180,7 +180,7 @@ TEST_CASE("lldb steps through softmax_row and prints the book's attention weight
 TEST_CASE("gdb's skip keeps step out of map_unary and fast_exp", "[debugger]") {
     const std::string chapter = "ch03_1_simplified_self_attention";
     if (!can_debug("gdb", chapter)) return;
-    std::string out = run_gdb(chapter, {"break llm::exp", "run /tmp", "step", "skip -rfu ^llm::map_",
+    std::string out = run_gdb(chapter, {"break llm::exp", "run --out /tmp", "step", "skip -rfu ^llm::map_",
                                         "skip function llm::fast_exp", "continue", "step", "break llm::softmax_row",
                                         "continue", "next", "next", "next", "step"});
     INFO(out);
@@ -196,7 +196,7 @@ TEST_CASE("gdb's skip keeps step out of map_unary and fast_exp", "[debugger]") {
 TEST_CASE("lldb's step-avoid-regexp keeps step out of map_unary and fast_exp", "[debugger]") {
     const std::string chapter = "ch03_1_simplified_self_attention";
     if (!can_debug("lldb", chapter)) return;
-    std::string out = run_lldb(chapter, {"b llm::exp", "run /tmp", "step",
+    std::string out = run_lldb(chapter, {"b llm::exp", "run --out /tmp", "step",
                                          "settings set target.process.thread.step-avoid-regexp "
                                          "^(std|__gnu_cxx|Catch)::|^llm::(map_|fast_exp)",
                                          "continue", "step", "b llm::softmax_row", "continue", "next", "next",
@@ -262,7 +262,7 @@ const char* kModule =
 TEST_CASE("gdb lists a module's parameters", "[debugger]") {
     const std::string chapter = "ch03_2_trainable_self_attention";
     if (!can_debug("gdb", chapter)) return;
-    std::string out = run_gdb(chapter, {"break llm::SelfAttentionV2::forward", "run /tmp", "p *this",
+    std::string out = run_gdb(chapter, {"break llm::SelfAttentionV2::forward", "run --out /tmp", "p *this",
                                         "p W_query.weight", "finish"});
     INFO(out);
     CHECK_THAT(out, Contains(kModule));
@@ -274,7 +274,7 @@ TEST_CASE("gdb lists a module's parameters", "[debugger]") {
 TEST_CASE("lldb lists a module's parameters", "[debugger]") {
     const std::string chapter = "ch03_2_trainable_self_attention";
     if (!can_debug("lldb", chapter)) return;
-    std::string out = run_lldb(chapter, {"b llm::SelfAttentionV2::forward", "run /tmp", "p *this",
+    std::string out = run_lldb(chapter, {"b llm::SelfAttentionV2::forward", "run --out /tmp", "p *this",
                                          "p W_query.weight"});
     INFO(out);
     CHECK_THAT(out, Contains(std::string("(llm::SelfAttentionV2) $0 = ") + kModule));

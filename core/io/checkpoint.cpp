@@ -4,6 +4,7 @@
 // model or an optimizer half overwritten.
 #include "io/checkpoint.h"
 
+#include "io/numbers.h"
 #include "io/safetensors.h"
 
 #include <algorithm>
@@ -23,16 +24,13 @@ std::string encode_double(double value) {
 }
 
 double decode_double(const std::string& text, const std::string& what) {
-    size_t i = text.compare(0, 1, "-") == 0 ? 1 : 0;  // from_chars takes hex digits only,
-    bool negative = i == 1;                             // so the sign and "0x" are ours
+    size_t i = text.compare(0, 1, "-") == 0 ? 1 : 0;
     bool special = text.compare(i, std::string::npos, "inf") == 0 || text.compare(i, std::string::npos, "nan") == 0;
-    bool hex = text.compare(i, 2, "0x") == 0;           // required: "0.1" would read as 1/16
-    if (hex) i += 2;
+    bool hex = text.compare(i, 2, "0x") == 0 && text.size() > i + 2;  // required: "0.1" is not exact in binary
     double value = 0.0;
-    auto result = std::from_chars(text.data() + i, text.data() + text.size(), value, std::chars_format::hex);
-    if (!(hex || special) || i == text.size() || result.ec != std::errc() || result.ptr != text.data() + text.size())
+    if (!(hex || special) || !parse_double(text, value))
         throw Error(what + " is '" + text + "', expected a hex float such as 0x1.999999999999ap-4");
-    return negative ? -value : value;
+    return value;
 }
 
 // A float widens to a double exactly, so its hex form is the double's.
@@ -193,8 +191,7 @@ GPTConfig config_from_metadata(const std::map<std::string, std::string>& metadat
     cfg.n_heads = decode_int64(values["n_heads"], what + "n_heads'");
     cfg.n_layers = decode_int64(values["n_layers"], what + "n_layers'");
     const std::string& rate = values["drop_rate"];
-    auto result = std::from_chars(rate.data(), rate.data() + rate.size(), cfg.drop_rate);
-    if (rate.empty() || result.ec != std::errc() || result.ptr != rate.data() + rate.size())
+    if (!parse_double(rate, cfg.drop_rate) || !std::isfinite(cfg.drop_rate))
         throw Error(what + "drop_rate' is '" + rate + "', expected a number such as 0.1");
     if (values["qkv_bias"] != "true" && values["qkv_bias"] != "false")
         throw Error(what + "qkv_bias' is '" + values["qkv_bias"] + "', expected 'true' or 'false'");

@@ -2,6 +2,7 @@
 #include "io/json.h"
 
 #include "base/error.h"
+#include "io/numbers.h"
 
 #include <charconv>
 #include <cstdio>
@@ -360,11 +361,8 @@ JsonValue JsonParser::parse_number() {
         // too big for int64: fall through and keep it as a double
     }
     double value = 0.0;
-    auto [end, ec] = std::from_chars(first, last, value);
-    if (ec == std::errc::result_out_of_range)
-        value = text[start] == '-' ? -std::numeric_limits<double>::infinity()
-                                   : std::numeric_limits<double>::infinity();
-    else if (ec != std::errc() || end != last) fail("malformed number");
+    if (!parse_double(std::string(first, last), value))  // the grammar is checked above: only a huge number fails
+        value = text[start] == '-' ? -std::numeric_limits<double>::infinity() : std::numeric_limits<double>::infinity();
     return JsonValue::make_number(value);
 }
 
