@@ -2,6 +2,7 @@
 // for bit, and bad input gets a clear error that names the problem.
 #include "catch_compat.h"
 #include "temp_dir.h"
+#include "train_helpers.h"
 
 #include "cli/commands.h"
 #include "io/checkpoint_folder.h"
@@ -20,40 +21,6 @@
 using namespace llm;
 using Catch::Matchers::Contains;
 
-namespace {
-
-// Keeps the training output out of the test log; `text()` has what was printed.
-struct CaptureOutput {
-    std::ostringstream buffer;
-    std::streambuf* old = std::cout.rdbuf(buffer.rdbuf());
-    ~CaptureOutput() { std::cout.rdbuf(old); }
-    std::string text() const { return buffer.str(); }
-};
-
-// A made-up text of simple sentences, different every line (deterministic).
-std::string small_text(int lines) {
-    const char* names[] = {"Ada", "Ben", "Cleo", "Dev", "Eli"};
-    const char* verbs[] = {"sees", "helps", "calls", "finds"};
-    const char* things[] = {"a red kite", "the old boat", "a small dog", "the green door", "a warm loaf"};
-    std::string text;
-    for (int i = 0; i < lines; i++)
-        text += std::string(names[i % 5]) + " " + verbs[(i / 5) % 4] + " " + things[(i / 3) % 5] + ".\n";
-    return text;
-}
-
-int train(const std::vector<std::string>& args) {
-    std::vector<char*> argv;
-    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    return train_command(static_cast<int>(argv.size()), argv.data());
-}
-
-std::vector<std::string> tiny_run(const std::string& data, const std::string& out) {
-    return {"--data", data, "--out", out, "--tokenizer", "bytes", "--context", "16", "--emb", "16", "--layers", "2",
-            "--heads", "2", "--batch-size", "4", "--epochs", "2", "--eval-interval", "3", "--eval-iters", "2",
-            "--checkpoint-interval", "4", "--sample-tokens", "8", "--warmup", "2"};
-}
-
-}  // namespace
 
 TEST_CASE("training on one batch drives its loss down", "[train]") {
     manual_seed(123);

@@ -91,9 +91,14 @@ void commit_checkpoint(const std::string& run_dir, int64_t step) {
     std::error_code ec;
     if (fs::exists(final_path, ec)) rename_durably(final_path, final_path + ".old" + kTmp);  // a step saved again
     rename_durably(tmp, final_path);
-    link_model(run_dir, final_path);
-    for (const std::string& older : complete_checkpoints(run_dir))
-        if (older != final_path) fs::remove_all(older, ec);
+    settle_on_checkpoint(run_dir, final_path);
+}
+
+void settle_on_checkpoint(const std::string& run_dir, const std::string& checkpoint) {
+    link_model(run_dir, checkpoint);
+    std::error_code ec;
+    for (const std::string& other : complete_checkpoints(run_dir))
+        if (other != checkpoint) fs::remove_all(other, ec);
     remove_unfinished_checkpoints(run_dir);
 }
 

@@ -27,9 +27,13 @@ std::vector<std::string> complete_checkpoints(const std::string& run_dir);
 // Start a checkpoint of `step`: returns an empty folder (its ".tmp" name) to write into.
 std::string begin_checkpoint(const std::string& run_dir, int64_t step);
 
-// Finish it: flush the folder, rename it to its final name, link its model.safetensors
-// as DIR/model.safetensors, then remove the older checkpoints.
+// Finish it: flush the folder, rename it to its final name, then settle on it (below).
 void commit_checkpoint(const std::string& run_dir, int64_t step);
+
+// Make `checkpoint` the run's one checkpoint: link its model.safetensors as
+// DIR/model.safetensors, remove the other checkpoints and what unfinished saves left.
+// A resumed run calls it too, which completes a commit that a kill cut short.
+void settle_on_checkpoint(const std::string& run_dir, const std::string& checkpoint);
 
 // What an interrupted save leaves behind (*.tmp files and folders in DIR and
 // DIR/checkpoints): removed when a run starts or resumes.

@@ -120,7 +120,7 @@ static void check_fits_in_memory(const GPTConfig& cfg, int64_t batch_size) {
 static void prepare(Run& run) {
     TrainOptions& o = run.options;
     bool resuming = !o.resume.empty();
-    if (resuming) read_run_options(o, o.data);  // fills o from the checkpoint; --data may name a moved text
+    if (resuming) read_run_options(o, std::string(o.data));  // from the checkpoint; --data may name a moved text
     std::error_code ec;
     if (resuming && !std::filesystem::exists(o.data, ec))
         throw Error(o.resume + ": the run's text " + o.data + " is not there any more; if it moved, give its new "
@@ -266,12 +266,12 @@ int run_training(const TrainOptions& options, const TrainHooks& hooks) {
     run.hooks = hooks;
     prepare(run);
     const TrainOptions& o = run.options;
-    std::cout << "Model: " << run.model->num_parameters() << " parameters; " << run.data->train_set.size()
-              << " training and " << run.data->val_set.size() << " validation windows of " << o.context_length
-              << " tokens; " << run.total_steps << " steps" << std::endl;
     g_interrupted = 0;
     std::signal(SIGINT, on_interrupt);
     std::signal(SIGTERM, on_interrupt);
+    std::cout << "Model: " << run.model->num_parameters() << " parameters; " << run.data->train_set.size()
+              << " training and " << run.data->val_set.size() << " validation windows of " << o.context_length
+              << " tokens; " << run.total_steps << " steps" << std::endl;
     Progress progress(run.position.global_step, run.total_steps);
     bool finished = false;
     try {

@@ -182,7 +182,6 @@ static RunPosition restore_from(const std::string& folder, GPTModel& model, Adam
 RunPosition restore_checkpoint(const std::string& dir, GPTModel& model, AdamW& optimizer, const std::string& text) {
     std::vector<std::string> checkpoints = complete_checkpoints(dir);
     if (checkpoints.empty()) newest_optimizer_file(dir);  // throws the message that fits
-    remove_unfinished_checkpoints(dir);
     std::string problems;
     for (const std::string& folder : checkpoints) {
         std::map<std::string, std::string> meta;
@@ -195,7 +194,9 @@ RunPosition restore_checkpoint(const std::string& dir, GPTModel& model, AdamW& o
         }
         check_same_text(folder, meta, text);  // another text is no damage: stop here
         try {
-            return restore_from(folder, model, optimizer);
+            RunPosition position = restore_from(folder, model, optimizer);
+            settle_on_checkpoint(dir, folder);
+            return position;
         } catch (const Error& e) {
             problems += std::string("\n  ") + e.what();
             std::cerr << "warning: cannot resume from " << folder << ": " << e.what() << "\n";
