@@ -172,7 +172,7 @@ asan:
 RUN ?= runs/stories
 TRAIN_FLAGS ?=
 train: $(OUT)/ch05_pretraining
-	@if [ -e $(RUN)/model.safetensors ]; then \
+	@if [ -n "$$(find $(RUN)/checkpoints -maxdepth 1 -name 'step-*' ! -name '*.tmp' 2>/dev/null)" ]; then \
 	  echo "$(RUN) already holds a run: continuing it (delete the folder to start over)"; \
 	  $(OUT)/ch05_pretraining train --resume $(RUN); \
 	else \
