@@ -107,7 +107,8 @@ const char* kCommands =
     "  book-train  book 5.2, the book's training run, then 5.3.3 and 5.4\n"
     "  train       train a GPT on any text file\n"
     "  generate    continue a prompt with a trained run\n"
-    "  gpt2        OpenAI's GPT-2 weights (5.5)\n";
+    "  gpt2        OpenAI's GPT-2 weights (5.5)\n"
+    "  gpt2-random write a GPT-2 with random weights in Hugging Face's layout\n";
 
 int run(int argc, char** argv) {
     std::string command = argc > 1 ? argv[1] : "book";
@@ -121,7 +122,8 @@ int run(int argc, char** argv) {
     if (command == "train") return train_command(argc - 2, argv + 2);
     if (command == "generate") return generate_command(argc - 2, argv + 2);
     if (command == "gpt2") return gpt2_command(argc - 2, argv + 2);
-    throw Error("unknown command '" + command + "' (expected book, book-train, train, generate or gpt2; see --help)");
+    if (command == "gpt2-random") return gpt2_random_command(argc - 2, argv + 2);
+    throw Error("unknown command '" + command + "' (expected book, book-train, train, generate, gpt2 or gpt2-random; see --help)");
 }
 
 }  // namespace

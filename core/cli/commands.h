@@ -10,5 +10,7 @@ int train_command(int argc, char** argv);
 int generate_command(int argc, char** argv);
 // gpt2 [--model FILE] [flags]: OpenAI's GPT-2 weights (book 5.5, exercise 5.5).
 int gpt2_command(int argc, char** argv);
+// gpt2-random --out FILE [flags]: a GPT-2 with random weights in Hugging Face's layout.
+int gpt2_random_command(int argc, char** argv);
 
 }  // namespace llm

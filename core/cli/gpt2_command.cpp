@@ -95,4 +95,29 @@ int gpt2_command(int argc, char** argv) {
     return 0;
 }
 
+// `gpt2-random --out FILE`: a GPT-2 with random weights in Hugging Face's layout (tied
+// output head), to try the finetuning chapters without downloading OpenAI's weights.
+int gpt2_random_command(int argc, char** argv) {
+    std::string out;
+    int64_t emb = 768, layers = 12, heads = 12, context = 1024, seed = 123;
+    FlagParser flags("ch05_pretraining gpt2-random", "Write a GPT-2 with random weights in Hugging Face's layout.");
+    flags.add_string("--out", &out, "the model.safetensors to write");
+    flags.add_int("--emb", &emb, 1, 8192, "embedding size  [768]");
+    flags.add_int("--layers", &layers, 1, 96, "Transformer blocks  [12]");
+    flags.add_int("--heads", &heads, 1, 256, "attention heads  [12]");
+    flags.add_int("--context", &context, 2, 8192, "context length  [1024]");
+    flags.add_int("--seed", &seed, 0, INT64_MAX, "random seed  [123]");
+    if (!flags.parse(argc, argv)) return 0;
+    if (out.empty()) throw Error("gpt2-random: --out FILE is required");
+    GPTConfig cfg;
+    cfg.emb_dim = emb, cfg.n_layers = layers, cfg.n_heads = heads, cfg.context_length = context, cfg.qkv_bias = true;
+    manual_seed(static_cast<uint64_t>(seed));
+    GPTModel model(cfg);
+    model.out_head.weight.values() = model.tok_emb.weight.values();  // GPT-2 ties the head to the embeddings
+    save_gpt2_hf(out, model);
+    std::cout << "Wrote " << out << ": " << model.num_parameters() - model.out_head.weight.numel()
+              << " parameters (GPT-2 layout, random weights)\n";
+    return 0;
+}
+
 }  // namespace llm

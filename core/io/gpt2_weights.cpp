@@ -7,6 +7,7 @@
 #include "io/gpt2_weights.h"
 
 #include "autograd/autograd.h"
+#include "io/checkpoint.h"
 #include "io/files.h"
 #include "io/safetensors.h"
 
@@ -263,6 +264,20 @@ void load_gpt2_weights(const std::string& path, GPTModel& model) {
         Tensor hf = read_safetensors_tensor(in, header, *entries[i], path);
         copy_values(table[i], hf.data(), true);
     }
+}
+
+PretrainedGPT find_pretrained_gpt(const std::string& path) {
+    std::error_code ec;
+    std::string file = std::filesystem::is_directory(path, ec) ? path + "/model.safetensors" : path;
+    std::map<std::string, std::string> metadata = read_safetensors_metadata(file);
+    auto format = metadata.find("format");
+    if (format != metadata.end() && format->second == kModelFormat) return {file, false, read_model_config(file)};
+    return {file, true, gpt2_config_from_safetensors(file)};
+}
+
+void load_pretrained_gpt(const PretrainedGPT& source, GPTModel& model) {
+    if (source.hugging_face) load_gpt2_weights(source.file, model);
+    else load_model(source.file, model);
 }
 
 void save_gpt2_hf(const std::string& path, const GPTModel& model) {

@@ -37,6 +37,18 @@ GPTConfig gpt2_config_from_safetensors(const std::string& path);
 // time, so the file is never held in memory beside the model.
 void load_gpt2_weights(const std::string& path, GPTModel& model);
 
+// A pretrained GPT for the finetuning chapters (--model PATH): a Hugging Face GPT-2
+// model.safetensors of any size, a model file written by this project, or a run folder
+// holding one (its model.safetensors). The config comes from the header alone.
+struct PretrainedGPT {
+    std::string file;   // the safetensors file
+    bool hugging_face;  // Hugging Face's layout (else the book's state dict, ours)
+    GPTConfig config;
+};
+PretrainedGPT find_pretrained_gpt(const std::string& path);
+// Its weights into `model`, whose config must be source.config (drop_rate aside).
+void load_pretrained_gpt(const PretrainedGPT& source, GPTModel& model);
+
 // Write `model` in Hugging Face's layout (the inverse mapping; out_head.weight is not
 // written, the loader ties it to wte). The metadata holds "format": "pt" and "n_head".
 void save_gpt2_hf(const std::string& path, const GPTModel& model);

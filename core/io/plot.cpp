@@ -4,6 +4,7 @@
 #include "io/files.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <sstream>
@@ -70,64 +71,141 @@ void write_heatmap_svg(const std::string& path, const Tensor& matrix, const std:
     write_file_atomic(path, svg.str());
 }
 
-}  // namespace llm
+// --- line plots ------------------------------------------------------------------------
 
-namespace llm {
+namespace {
 
-// Maps data coordinates into the plot area of the loss figure.
-struct LossAxes {
-    double x_max, y_min, y_max;
-    double left = 60, top = 20, width = 520, height = 300;
-    double x(double v) const { return left + width * (x_max > 0 ? v / x_max : 0.0); }
-    double y(double v) const { return top + height * (1.0 - (v - y_min) / (y_max - y_min)); }
+// An axis from `lo` to `hi` with round ticks: a step of 1, 2, 2.5 or 5 times a power of
+// ten, about five of them, and the axis widened to whole steps so the data never touches
+// the frame.
+struct Axis {
+    double lo, hi, step;
+    int decimals;  // enough for the step (2.5 needs one more than 2)
 };
 
-static std::string polyline(const LossAxes& axes, const std::vector<double>& xs, const std::vector<double>& ys,
-                            const std::string& color, const std::string& dash) {
+Axis round_axis(double lo, double hi) {
+    if (!(lo < hi)) lo -= 0.5, hi += 0.5;
+    double pad = 0.04 * (hi - lo);  // a margin around the data, then whole steps
+    lo -= pad, hi += pad;
+    double raw = (hi - lo) / 5, power = std::pow(10.0, std::floor(std::log10(raw))), step = 10 * power;
+    for (double m : {1.0, 2.0, 2.5, 5.0})
+        if (m * power >= raw) {
+            step = m * power;
+            break;
+        }
+    int decimals = std::max(0, -static_cast<int>(std::floor(std::log10(step) + 1e-9)));
+    if (std::fmod(step / std::pow(10.0, -decimals), 1.0) > 1e-6 || step / std::pow(10.0, -decimals) == 2.5) decimals++;
+    return {std::floor(lo / step) * step, std::ceil(hi / step) * step, step, decimals};
+}
+
+// The frame of a line plot and where data coordinates land in it.
+struct Frame {
+    Axis x, y;
+    double left = 70, top = 50, width = 500, height = 280;
+    double px(double v) const { return left + width * (v - x.lo) / (x.hi - x.lo); }
+    double py(double v) const { return top + height * (1.0 - (v - y.lo) / (y.hi - y.lo)); }
+};
+
+std::string tick_text(double value, int decimals) {
+    char buffer[40];
+    std::snprintf(buffer, sizeof buffer, "%.*f", decimals, std::fabs(value) < 1e-12 ? 0.0 : value);
+    return buffer;
+}
+
+std::string polyline(const Frame& f, const std::vector<double>& xs, const std::vector<double>& ys,
+                     const std::string& color, const std::string& dash) {
     std::string points;
     char buffer[64];
-    for (size_t i = 0; i < xs.size(); i++) {
+    for (size_t i = 0; i < xs.size() && i < ys.size(); i++) {
         if (!std::isfinite(ys[i])) continue;
-        std::snprintf(buffer, sizeof buffer, "%.1f,%.1f ", axes.x(xs[i]), axes.y(ys[i]));
+        std::snprintf(buffer, sizeof buffer, "%.1f,%.1f ", f.px(xs[i]), f.py(ys[i]));
         points += buffer;
     }
     return "<polyline fill=\"none\" stroke=\"" + color + "\" stroke-width=\"2\" stroke-dasharray=\"" + dash +
            "\" points=\"" + points + "\"/>\n";
 }
 
-// Five ticks on each axis, labelled with their values.
-static std::string loss_ticks(const LossAxes& axes) {
+// Ticks and labels: x below the frame, y on its left; with top_scale > 0 a second x axis
+// on top whose labels are the bottom's values times top_scale.
+std::string ticks(const Frame& f, double top_scale) {
     std::string svg;
-    char buffer[256];
-    for (int i = 0; i <= 4; i++) {
-        double xv = axes.x_max * i / 4.0, yv = axes.y_min + (axes.y_max - axes.y_min) * i / 4.0;
-        std::snprintf(buffer, sizeof buffer,
-                      "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-size=\"11\">%.0f</text>\n"
-                      "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" font-size=\"11\">%.2f</text>\n",
-                      axes.x(xv), axes.top + axes.height + 15, xv, axes.left - 5, axes.y(yv) + 4, yv);
+    char buffer[320];
+    for (double v = f.x.lo; v <= f.x.hi + f.x.step / 2; v += f.x.step) {
+        std::snprintf(buffer, sizeof buffer, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-size=\"11\">%s</text>\n",
+                      f.px(v), f.top + f.height + 15, tick_text(v, f.x.decimals).c_str());
+        svg += buffer;
+        if (top_scale > 0) {
+            std::snprintf(buffer, sizeof buffer, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-size=\"11\">%s</text>\n",
+                          f.px(v), f.top - 6, tick_text(v * top_scale, 0).c_str());
+            svg += buffer;
+        }
+    }
+    for (double v = f.y.lo; v <= f.y.hi + f.y.step / 2; v += f.y.step) {
+        std::snprintf(buffer, sizeof buffer, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" font-size=\"11\">%s</text>\n",
+                      f.left - 5, f.py(v) + 4, tick_text(v, f.y.decimals).c_str());
         svg += buffer;
     }
     return svg;
 }
 
+const char* kColors[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
+                         "#e377c2", "#7f7f7f", "#bcbd22", "#17becf", "#393b79", "#637939"};
+
+}  // namespace
+
+void write_line_plot_svg(const std::string& path, const LinePlot& plot) {
+    double xlo = INFINITY, xhi = -INFINITY, ylo = INFINITY, yhi = -INFINITY;
+    for (double v : plot.x) xlo = std::min(xlo, v), xhi = std::max(xhi, v);
+    for (const LineSeries& series : plot.series)
+        for (double v : series.values)
+            if (std::isfinite(v)) ylo = std::min(ylo, v), yhi = std::max(yhi, v);
+    if (!std::isfinite(xlo)) xlo = 0, xhi = 1;
+    if (!std::isfinite(ylo)) ylo = 0, yhi = 1;
+    Frame f{round_axis(xlo, xhi), round_axis(ylo, yhi)};
+    std::ostringstream svg;
+    svg << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"640\" height=\"390\" font-family=\"sans-serif\">\n"
+        << "<rect width=\"640\" height=\"390\" fill=\"white\"/>\n"
+        << "<rect x=\"70\" y=\"50\" width=\"500\" height=\"280\" fill=\"none\" stroke=\"#888\"/>\n"
+        << ticks(f, plot.top_scale)
+        << "<text x=\"320\" y=\"372\" text-anchor=\"middle\" font-size=\"12\">" << escape_xml(plot.x_label) << "</text>\n"
+        << "<text x=\"16\" y=\"190\" text-anchor=\"middle\" font-size=\"12\" transform=\"rotate(-90 16 190)\">"
+        << escape_xml(plot.y_label) << "</text>\n";
+    if (plot.top_scale > 0)
+        svg << "<text x=\"320\" y=\"24\" text-anchor=\"middle\" font-size=\"12\">" << escape_xml(plot.top_label) << "</text>\n";
+    for (size_t i = 0; i < plot.series.size(); i++) {
+        const LineSeries& s = plot.series[i];
+        std::string color = kColors[i % (sizeof kColors / sizeof kColors[0])];
+        svg << polyline(f, plot.x, s.values, color, s.dashed ? "6,4" : "none")
+            << "<text x=\"" << 580 - 8 << "\" y=\"" << 68 + 16 * i << "\" text-anchor=\"end\" font-size=\"12\" fill=\""
+            << color << "\">" << escape_xml(s.name) << "</text>\n";
+    }
+    svg << "</svg>\n";
+    write_file_atomic(path, svg.str());
+}
+
 void write_loss_svg(const std::string& path, const std::vector<double>& tokens_seen,
                     const std::vector<double>& train_losses, const std::vector<double>& val_losses) {
-    LossAxes axes{tokens_seen.empty() ? 1.0 : tokens_seen.back(), INFINITY, -INFINITY};
-    for (const auto* series : {&train_losses, &val_losses})
-        for (double v : *series)
-            if (std::isfinite(v)) axes.y_min = std::min(axes.y_min, v), axes.y_max = std::max(axes.y_max, v);
-    if (!(axes.y_min < axes.y_max)) axes.y_min = 0.0, axes.y_max = std::isfinite(axes.y_max) ? axes.y_max + 1.0 : 1.0;
-    std::string svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"640\" height=\"370\" font-family=\"sans-serif\">\n"
-                      "<rect width=\"640\" height=\"370\" fill=\"white\"/>\n"
-                      "<rect x=\"60\" y=\"20\" width=\"520\" height=\"300\" fill=\"none\" stroke=\"#888\"/>\n";
-    svg += loss_ticks(axes);
-    svg += "<text x=\"320\" y=\"362\" text-anchor=\"middle\" font-size=\"12\">Tokens seen</text>\n"
-           "<text x=\"14\" y=\"170\" text-anchor=\"middle\" font-size=\"12\" transform=\"rotate(-90 14 170)\">Loss</text>\n";
-    svg += polyline(axes, tokens_seen, train_losses, "#1f77b4", "none");
-    svg += polyline(axes, tokens_seen, val_losses, "#ff7f0e", "6,4");
-    svg += "<text x=\"470\" y=\"40\" font-size=\"12\" fill=\"#1f77b4\">Training loss</text>\n"
-           "<text x=\"470\" y=\"56\" font-size=\"12\" fill=\"#ff7f0e\">Validation loss</text>\n</svg>\n";
-    write_file_atomic(path, svg);
+    write_line_plot_svg(path, {tokens_seen, {{"Training loss", train_losses, false}, {"Validation loss", val_losses, true}},
+                               "Tokens seen", "Loss", 0.0, ""});
+}
+
+void write_values_svg(const std::string& path, const std::vector<double>& epochs, double examples_per_epoch,
+                      const std::vector<double>& train_values, const std::vector<double>& val_values,
+                      const std::string& label) {
+    std::string y_label = label;  // label.capitalize()
+    if (!y_label.empty()) y_label[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(y_label[0])));
+    std::string train_name = "Training ", val_name = "Validation ";
+    train_name.append(label);
+    val_name.append(label);
+    write_line_plot_svg(path, {epochs, {{train_name, train_values, false}, {val_name, val_values, true}}, "Epochs", y_label,
+                               examples_per_epoch, "Examples seen"});
+}
+
+std::vector<double> linspace_values(double start, double end, int64_t steps) {
+    std::vector<double> values;
+    for (int64_t i = 0; i < steps; i++)
+        values.push_back(steps == 1 ? start : start + (end - start) * static_cast<double>(i) / static_cast<double>(steps - 1));
+    return values;
 }
 
 }  // namespace llm

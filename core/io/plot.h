@@ -1,4 +1,5 @@
-// SVG pictures: attention-weight heat maps (chapter 3) and loss curves (chapter 5).
+// SVG pictures: attention-weight heat maps (chapter 3), loss curves (chapter 5), loss and
+// accuracy curves (chapter 6), and line plots of any number of series.
 #pragma once
 
 #include "tensor/tensor.h"
@@ -13,9 +14,33 @@ namespace llm {
 void write_heatmap_svg(const std::string& path, const Tensor& matrix, const std::vector<std::string>& row_labels,
                        const std::vector<std::string>& col_labels, const std::string& title);
 
-// The book's figure 5.12: training and validation loss against tokens seen, one
-// polyline each, with axes, ticks and a legend. The three vectors have equal length.
+// A line plot: any number of named series over one x, round ticks and a margin around the
+// data, and optionally a second x axis on top (its labels: x · top_scale).
+struct LineSeries {
+    std::string name;
+    std::vector<double> values;  // one per x; NaN leaves a gap
+    bool dashed = false;
+};
+struct LinePlot {
+    std::vector<double> x;
+    std::vector<LineSeries> series;
+    std::string x_label, y_label;
+    double top_scale = 0.0;  // 0: no top axis
+    std::string top_label;
+};
+void write_line_plot_svg(const std::string& path, const LinePlot& plot);
+
+// The book's figure 5.12: training and validation loss against tokens seen.
 void write_loss_svg(const std::string& path, const std::vector<double>& tokens_seen,
                     const std::vector<double>& train_losses, const std::vector<double>& val_losses);
+
+// Chapter 6's plot_values: training and validation values (loss or accuracy) against
+// epochs on the bottom axis and examples seen on the top one.
+void write_values_svg(const std::string& path, const std::vector<double>& epochs, double examples_per_epoch,
+                      const std::vector<double>& train_values, const std::vector<double>& val_values,
+                      const std::string& label);
+
+// torch.linspace(start, end, steps) as doubles.
+std::vector<double> linspace_values(double start, double end, int64_t steps);
 
 }  // namespace llm

@@ -18,6 +18,31 @@ void Module::register_module(const std::string& name, Module& child) {
     children_.push_back({name, &child});
 }
 
+Tensor Module::set_parameter(const std::string& name, Tensor value) {
+    value.requires_grad_(true);
+    for (NamedTensor& p : params_)
+        if (p.name == name) return p.tensor = value;
+    params_.push_back({name, value});
+    return value;
+}
+
+void Module::remove_parameter(const std::string& name) {
+    std::erase_if(params_, [&](const NamedTensor& p) { return p.name == name; });
+}
+
+void Module::set_module(const std::string& name, Module& child) {
+    for (auto& entry : children_)
+        if (entry.first == name) {
+            entry.second = &child;
+            return;
+        }
+    children_.push_back({name, &child});
+}
+
+void Module::remove_module(const std::string& name) {
+    std::erase_if(children_, [&](const auto& entry) { return entry.first == name; });
+}
+
 void Module::collect(const std::string& prefix, std::vector<NamedTensor>& out) const {
     for (const NamedTensor& p : params_) out.push_back({prefix + p.name, p.tensor});
     for (const auto& [name, child] : children_) child->collect(prefix + name + ".", out);
@@ -52,16 +77,24 @@ void Module::zero_grad() {
 
 // --- Linear ------------------------------------------------------------------------
 
-Linear::Linear(int64_t in_features, int64_t out_features, bool has_bias) {
+Linear::Linear(int64_t in_features, int64_t out_features, bool has_bias) { reset(in_features, out_features, has_bias); }
+
+Linear::~Linear() = default;  // here, where LoRALayer is complete
+
+void Linear::reset(int64_t in_features, int64_t out_features, bool has_bias) {
     Tensor w = zeros({out_features, in_features});
     Tensor b = has_bias ? zeros({out_features}) : Tensor();
     // PyTorch's default: kaiming_uniform_(a=√5) on the weight, then the bias, both U(±1/√in).
     init_linear(w.data(), out_features, in_features, has_bias ? b.data() : nullptr);
-    weight = register_parameter("weight", w);
-    if (has_bias) bias = register_parameter("bias", b);
+    weight = set_parameter("weight", w);
+    bias = has_bias ? set_parameter("bias", b) : Tensor();
+    if (!has_bias) remove_parameter("bias");
 }
 
-Tensor Linear::forward(const Tensor& x) const { return linear(x, weight, bias); }
+Tensor Linear::forward(const Tensor& x) const {
+    Tensor y = linear(x, weight, bias);
+    return lora ? y + lora->forward(x) : y;  // LinearWithLoRA: self.linear(x) + self.lora(x)
+}
 
 // --- Embedding ------------------------------------------------------------------------
 

@@ -29,6 +29,7 @@ public:
     virtual ~Module() = default;
 
     std::vector<NamedTensor> named_parameters() const;  // own first, then children's, as PyTorch
+    const std::vector<std::pair<std::string, Module*>>& children() const { return children_; }  // named_children()
     std::vector<Tensor> parameters() const;
     int64_t num_parameters() const;
     void train(bool mode = true);                        // sets this module and all children
@@ -39,6 +40,12 @@ public:
 protected:
     Tensor register_parameter(const std::string& name, Tensor value);  // marks requires_grad
     void register_module(const std::string& name, Module& child);
+    // What assigning a new tensor or module to an attribute does in PyTorch: the entry of
+    // that name is replaced in place (or added at the end); remove_* deletes it.
+    Tensor set_parameter(const std::string& name, Tensor value);
+    void remove_parameter(const std::string& name);
+    void set_module(const std::string& name, Module& child);
+    void remove_module(const std::string& name);
 
 private:
     void collect(const std::string& prefix, std::vector<NamedTensor>& out) const;
@@ -49,12 +56,24 @@ private:
 
 // --- layers (nn/layers.cpp) -------------------------------------------------
 
+class LoRALayer;  // appendix E, below
+
 // nn.Linear: y = x·Wᵀ + b, weight (out_features, in_features).
 class Linear : public Module {
 public:
     Linear(int64_t in_features, int64_t out_features, bool bias = true);
-    Tensor forward(const Tensor& x) const;  // x: (..., in) -> (..., out)
+    ~Linear() override;
+    Tensor forward(const Tensor& x) const;  // x: (..., in) -> (..., out), plus the LoRA update if any
+    // 6.5: new weights of another shape, drawn as a new nn.Linear draws them (the book's
+    // `model.out_head = torch.nn.Linear(in_features=768, out_features=2)`).
+    void reset(int64_t in_features, int64_t out_features, bool bias = true);
+    // Appendix E: the book's LinearWithLoRA(linear, rank, alpha): forward adds the update
+    // lora->forward(x), whose A is drawn from the generator now and B is zeros.
+    void add_lora(int64_t rank, double alpha, bool scale_by_rank);
+    // W += scale · (A·B)ᵀ and the adapter goes: the same function with plain weights.
+    void merge_lora();
     Tensor weight, bias;                    // bias undefined when bias = false
+    std::unique_ptr<LoRALayer> lora;        // null unless add_lora was called
 };
 
 // nn.Embedding: a lookup table of num_embeddings rows of embedding_dim values.
@@ -86,6 +105,27 @@ public:
     Tensor forward(const Tensor& x) const;  // identity in eval mode
     double p;  // a double, as in Python: keep = 1 - p is compared in double (torch_rng.md §8.1)
 };
+
+// Appendix E: LoRALayer(in_dim, out_dim, rank, alpha): forward(x) = scale · x·A·B with
+// A (in_dim, rank) from kaiming_uniform_(a=√5), B (rank, out_dim) zeros, so the update
+// starts at 0. scale is alpha / rank (the book's current notebook) or alpha (the printed
+// book: scale_by_rank = false).
+class LoRALayer : public Module {
+public:
+    LoRALayer(int64_t in_dim, int64_t out_dim, int64_t rank, double alpha, bool scale_by_rank);
+    Tensor forward(const Tensor& x) const;  // x: (..., in_dim) -> (..., out_dim)
+    Tensor A, B;
+    float scale;
+};
+
+// Appendix E: every Linear inside `model` (the output head too) gets a LoRA adapter, in
+// the order of named_children(), as the book's replace_linear_with_lora does.
+void replace_linear_with_lora(Module& model, int64_t rank, double alpha, bool scale_by_rank = true);
+// Every adapter merged into its Linear's weight (for export), then removed.
+void merge_lora_weights(Module& model);
+// The number of values in parameters that require a gradient (the book's
+// sum(p.numel() for p in model.parameters() if p.requires_grad)).
+int64_t num_trainable_parameters(const Module& model);
 
 // The book's configuration dictionary, e.g. GPT_CONFIG_124M.
 struct GPTConfig {
