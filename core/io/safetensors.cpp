@@ -301,8 +301,8 @@ Tensor decode_tensor(const TensorEntry& e, const unsigned char* data, const std:
 
 }  // namespace
 
-void save_safetensors(const std::string& path, const std::vector<NamedTensor>& tensors,
-                      const std::map<std::string, std::string>& metadata) {
+std::string format_safetensors(const std::vector<NamedTensor>& tensors,
+                               const std::map<std::string, std::string>& metadata, const std::string& path) {
     check_names(tensors, path);
     uint64_t data_bytes = 0;
     std::string header = build_header(tensors, metadata, data_bytes);
@@ -315,11 +315,17 @@ void save_safetensors(const std::string& path, const std::vector<NamedTensor>& t
         write_values(out, t);
         out += static_cast<uint64_t>(t.tensor.numel()) * dtype_bytes(dtype_code(t));
     }
-    write_file_atomic(path, bytes);
+    return bytes;
 }
 
-SafetensorsFile load_safetensors(const std::string& path) {
-    std::string bytes = read_file(path);
+void save_safetensors(const std::string& path, const std::vector<NamedTensor>& tensors,
+                      const std::map<std::string, std::string>& metadata) {
+    write_file_atomic(path, format_safetensors(tensors, metadata, path));
+}
+
+SafetensorsFile load_safetensors(const std::string& path) { return parse_safetensors(read_file(path), path); }
+
+SafetensorsFile parse_safetensors(const std::string& bytes, const std::string& path) {
     uint64_t n = header_length(bytes, bytes.size(), path);
     Header header = parse_header(bytes.substr(8, n), bytes.size() - 8 - n, path);
     const unsigned char* data = reinterpret_cast<const unsigned char*>(bytes.data()) + 8 + n;

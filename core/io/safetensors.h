@@ -40,8 +40,14 @@ struct SafetensorsFile {
 void save_safetensors(const std::string& path, const std::vector<NamedTensor>& tensors,
                       const std::map<std::string, std::string>& metadata = {});
 
+// The bytes save_safetensors writes (`path` is only used in messages).
+std::string format_safetensors(const std::vector<NamedTensor>& tensors,
+                               const std::map<std::string, std::string>& metadata, const std::string& path);
+
 // Read and check a whole file. "F32" tensors come back float32, "I64" ones int64-tagged.
 SafetensorsFile load_safetensors(const std::string& path);
+// The same on a file's bytes already in memory; `path` is only used in messages.
+SafetensorsFile parse_safetensors(const std::string& bytes, const std::string& path);
 
 // Only the header's "__metadata__" (the header is checked; the data is not read, so
 // this is cheap even for a 500 MB checkpoint).
