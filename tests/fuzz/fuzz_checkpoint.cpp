@@ -1,11 +1,14 @@
 // Fuzz target: the model checkpoint readers that take a path (io/checkpoint.h and the
 // streaming half of io/safetensors.h), as `train --resume` and `generate --run` use them.
 //
-// Feeds: any bytes, written to a temporary file, to
+// Feeds: any bytes, as a file (safetensors_file_of in fuzz_common.h) written to a temporary
+// file, to
 //   - read_safetensors_header + read_safetensors_tensor (the header, then one tensor at a time),
-//   - read_model_config, then GPTModel(config) as `generate --run` builds its model,
+//   - read_model_config, then GPTModel(config) and one forward step on it, as
+//     `generate --run` and `train --resume` use it,
 //   - load_model into a small GPTModel (tiny_model.h).
 // Checks: no crash, no sanitizer report, no huge allocation, only llm::Error for bad input;
+// a model built from the config it accepts computes finite logits;
 // the streaming reader and parse_safetensors agree (both refuse the file, or both give the
 // same tensors); after load_model succeeds, every parameter holds the file's values.
 #include "fuzz_common.h"
@@ -14,7 +17,9 @@
 #include "base/error.h"
 #include "io/checkpoint.h"
 #include "io/safetensors.h"
+#include "ops/ops.h"
 
+#include <cmath>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -59,9 +64,14 @@ void check_streamed_reader(const std::string& bytes, const std::string& path) {
               "both readers give the same tensors");
 }
 
+// As `generate --run` and `train --resume` do: build the model the file describes, then
+// one training-mode forward step (dropout on) on one token.
 void check_model_config(const std::string& path) {
     try {
-        llm::GPTModel model(llm::read_model_config(path));  // as `generate --run` does
+        llm::GPTModel model(llm::read_model_config(path));
+        llm::Tensor logits = model.forward(llm::tensor_int64({0}, {1, 1}));  // (1, 1, V)
+        check(logits.shape() == llm::Shape{1, 1, model.cfg.vocab_size}, "the logits are (B, T, V)");
+        for (float x : logits.values()) check(std::isfinite(x), "a model built from an accepted config gives finite logits");
     } catch (const llm::Error&) {}
 }
 
@@ -82,7 +92,7 @@ void check_load_model(const std::string& path) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     static FuzzTempFile file("checkpoint.safetensors");
-    std::string bytes = bytes_of(data, size);
+    std::string bytes = safetensors_file_of(bytes_of(data, size));
     file.write(bytes);
     check_streamed_reader(bytes, file.path);
     check_model_config(file.path);

@@ -1,7 +1,8 @@
 // Fuzz target: the reader of Hugging Face's GPT-2 checkpoints (io/gpt2_weights.h), as the
 // `gpt2` command of ch05_pretraining uses it.
 //
-// Feeds: any bytes, written to a temporary file, to gpt2_config_from_safetensors, then (as
+// Feeds: any bytes, as a file (safetensors_file_of in fuzz_common.h) written to a temporary
+// file, to gpt2_config_from_safetensors, then (as
 // the command does) GPTModel(config) and load_gpt2_weights into it; and to
 // load_gpt2_weights into a small GPT-2-shaped model (tiny_model.h, qkv_bias on).
 // Checks: no crash, no sanitizer report, no huge allocation, only llm::Error for bad input;
@@ -52,7 +53,7 @@ void load_into_tiny_model(const std::string& path) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     static FuzzTempFile file("gpt2.safetensors");
-    file.write(bytes_of(data, size));
+    file.write(safetensors_file_of(bytes_of(data, size)));
     load_as_the_command_does(file.path);
     load_into_tiny_model(file.path);
     return 0;

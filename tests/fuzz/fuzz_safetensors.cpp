@@ -1,7 +1,9 @@
 // Fuzz target: the safetensors reader (io/safetensors.h) on a whole file in memory.
 //
-// Feeds: any bytes, as the whole file, to parse_safetensors (what load_safetensors does
-// after reading the file; checkpoints, optimizer files and GPT-2's weights all go through it).
+// Feeds: any bytes, as a file (safetensors_file_of in fuzz_common.h: the whole file, or the
+// header's JSON and the data with the length put in front), to parse_safetensors (what
+// load_safetensors does after reading the file; checkpoints, optimizer files and GPT-2's
+// weights all go through it).
 // Checks: no crash, no sanitizer report, no huge allocation, only llm::Error for bad input;
 // and for a file that loads: every tensor holds as many values as its shape says, and
 // format_safetensors of what was read, read again, gives the same metadata and the same
@@ -32,7 +34,7 @@ bool same_tensors(const llm::SafetensorsFile& a, const llm::SafetensorsFile& b) 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     llm::SafetensorsFile file;
     try {
-        file = llm::parse_safetensors(bytes_of(data, size), "fuzz.safetensors");
+        file = llm::parse_safetensors(safetensors_file_of(bytes_of(data, size)), "fuzz.safetensors");
     } catch (const llm::Error&) {
         return 0;  // refused with a message
     }

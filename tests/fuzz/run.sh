@@ -54,11 +54,18 @@ for target in "$@"; do
     fi
     grep -E '^Executed' "$log.real"
   fi
+  # A dictionary of the format's words, when the target has one.
+  case $target in
+    safetensors|checkpoint|gpt2_weights) dict=-dict=tests/fuzz/safetensors.dict ;;
+    json|instruction_data|bpe_load) dict=-dict=tests/fuzz/json.dict ;;
+    *) dict= ;;
+  esac
   # -max_len: inputs (seeds too) are cut to 16 KB, as small inputs run ~1000 times faster
   # than whole files under the sanitizers. -timeout: one input over 10 s is a hang.
   # -rss_limit_mb/-malloc_limit_mb: a file claiming huge sizes must be refused before
   # anything that big is allocated.
-  nice -n 10 "$bin" "$dir/corpus/$target" "$dir/seeds/$target" \
+  # shellcheck disable=SC2086  # $dict is one argument or none
+  nice -n 10 "$bin" "$dir/corpus/$target" "$dir/seeds/$target" $dict \
     -max_total_time="$seconds" -max_len=16384 -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=1024 \
     -print_final_stats=1 -artifact_prefix="$dir/crashes/$target-" > "$log" 2>&1
   rc=$?

@@ -22,6 +22,20 @@ inline llm::GPTConfig tiny_fuzz_config(bool qkv_bias) {
     return cfg;
 }
 
+// The smallest GPT there is (1 block, 1 head, every size 1 or 2): a seed of ~1 KB, so most
+// mutations land in the header.
+inline llm::GPTConfig smallest_fuzz_config(bool qkv_bias) {
+    llm::GPTConfig cfg;
+    cfg.vocab_size = 2;
+    cfg.context_length = 2;
+    cfg.emb_dim = 2;
+    cfg.n_heads = 1;
+    cfg.n_layers = 1;
+    cfg.drop_rate = 0.1;
+    cfg.qkv_bias = qkv_bias;
+    return cfg;
+}
+
 // A file in the temp folder, one per process, for the readers that take a path; removed
 // when the fuzzer exits.
 struct FuzzTempFile {

@@ -6,6 +6,7 @@
 // first 1,000 merges, 20-line pieces of SMSSpamCollection.tsv, 3-entry pieces of
 // instruction-data.json). Fuzzing is fastest on small inputs; run.sh also runs every target
 // once on the whole real files.
+#include "fuzz_common.h"
 #include "tiny_model.h"
 
 #include "io/checkpoint.h"
@@ -43,6 +44,11 @@ std::string lines_of(const std::string& text, size_t first, size_t count) {
     return out;
 }
 
+// Beside the file, the same in the '{' form of fuzz_common.h (header, NUL, data).
+void write_split_form(const std::string& path) {
+    write_file_atomic(path + ".split", split_form_of(read_file(path)));
+}
+
 // A model file, an optimizer file (metadata of hex floats) and a file of every kind of
 // tensor: 0-d, empty, int64.
 void write_safetensors_seeds(const std::string& dir) {
@@ -51,15 +57,25 @@ void write_safetensors_seeds(const std::string& dir) {
     for (const std::string& target : {"safetensors", "checkpoint"}) {
         save_model(seed_path(dir, target, "model.safetensors"), model);
         save_optimizer(seed_path(dir, target, "optimizer.safetensors"), opt, model, {{"epoch", "1"}});
+        write_split_form(seed_path(dir, target, "model.safetensors"));
+        write_split_form(seed_path(dir, target, "optimizer.safetensors"));
     }
     std::vector<NamedTensor> kinds = {{"scalar", tensor(2.5f)},
                                       {"empty", zeros({0, 3})},
                                       {"ids", tensor_int64({40, 367, 2885}, {1, 3})},
                                       {"w", tensor({{1.5f, -2.0f, 0.1f}, {-0.0f, 1e-30f, 3e38f}})}};
     save_safetensors(seed_path(dir, "safetensors", "kinds.safetensors"), kinds, {{"format", "pt"}});
-    GPTModel gpt2(tiny_fuzz_config(true));
-    gpt2.out_head.weight.values() = gpt2.tok_emb.weight.values();  // GPT-2 ties them
-    save_gpt2_hf(seed_path(dir, "gpt2_weights", "gpt2.safetensors"), gpt2);
+    write_split_form(seed_path(dir, "safetensors", "kinds.safetensors"));
+    GPTModel smallest(smallest_fuzz_config(false));
+    save_model(seed_path(dir, "checkpoint", "smallest.safetensors"), smallest);
+    write_split_form(seed_path(dir, "checkpoint", "smallest.safetensors"));
+    for (const GPTConfig& cfg : {tiny_fuzz_config(true), smallest_fuzz_config(true)}) {
+        GPTModel gpt2(cfg);
+        gpt2.out_head.weight.values() = gpt2.tok_emb.weight.values();  // GPT-2 ties them
+        std::string path = seed_path(dir, "gpt2_weights", "gpt2_" + std::to_string(cfg.emb_dim) + ".safetensors");
+        save_gpt2_hf(path, gpt2);
+        write_split_form(path);
+    }
 }
 
 // encoder.json, a NUL byte, vocab.bpe: a tokenizer of 300 tokens trained on the story text;
