@@ -230,14 +230,20 @@ TensorEntry parse_entry(const std::string& name, const JsonValue& value, const s
     if (offsets.size() != 2) throw Error(where + ": \"data_offsets\" must be [begin, end], found " + list_string(offsets));
     e.begin = offsets[0], e.end = offsets[1];
     if (e.begin > e.end) throw Error(where + ": data_offsets " + list_string(offsets) + " has begin > end");
-    uint64_t bytes = dtype_bytes(e.dtype);
+    uint64_t bytes = dtype_bytes(e.dtype), count = 1;
+    bool count_overflows = false;  // numel_of counts left to right: [2^40, 2^40, 0] overflows int64
     for (uint64_t s : shape) {
         bytes = mul_saturating(bytes, s);
+        count = mul_saturating(count, s);
+        count_overflows = count_overflows || count > static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
         e.shape.push_back(static_cast<int64_t>(s));  // came from a non-negative int64
     }
     if (bytes != e.end - e.begin)
         throw Error(where + ": shape " + list_string(shape) + " of " + e.dtype + " needs " + std::to_string(bytes) +
                     " bytes, but data_offsets " + list_string(offsets) + " hold " + std::to_string(e.end - e.begin));
+    if (count_overflows)
+        throw Error(where + ": shape " + list_string(shape) + " has more elements than a tensor can count "
+                    "(the product of its sizes, taken from the left, passes 2^63 - 1)");
     return e;
 }
 
@@ -338,12 +344,16 @@ SafetensorsFile parse_safetensors(const std::string& bytes, const std::string& p
 // Reads only the header (read_safetensors_header below), so a large checkpoint's config
 // comes back without reading its tensors.
 std::map<std::string, std::string> read_safetensors_metadata(const std::string& path) {
+    return read_safetensors_header(path).metadata;
+}
+
+SafetensorsHeader read_safetensors_header(const std::string& path) {
     std::error_code ec;
     if (!std::filesystem::exists(path, ec)) throw Error("cannot read '" + path + "': no such file");
     if (std::filesystem::is_directory(path, ec))
         throw Error("cannot read '" + path + "': it is a directory, expected a file");
     std::ifstream in(path, std::ios::binary);
-    return read_safetensors_header(in, path).metadata;
+    return read_safetensors_header(in, path);
 }
 
 SafetensorsHeader read_safetensors_header(std::ifstream& in, const std::string& path) {
@@ -361,7 +371,7 @@ SafetensorsHeader read_safetensors_header(std::ifstream& in, const std::string& 
     in.read(text.data(), static_cast<std::streamsize>(n));
     if (static_cast<uint64_t>(in.gcount()) != n) throw Error("cannot read '" + path + "': read error");
     Header parsed = parse_header(text, file_size - 8 - n, path);
-    SafetensorsHeader header{std::move(parsed.metadata), {}, 8 + n};
+    SafetensorsHeader header{std::move(parsed.metadata), {}, 8 + n, file_size - 8 - n};
     for (const TensorEntry& e : parsed.entries) header.entries.push_back({e.name, e.dtype, e.shape, e.begin, e.end});
     return header;
 }

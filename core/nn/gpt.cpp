@@ -44,13 +44,22 @@ static void check_config(const GPTConfig& cfg) {
     if (cfg.emb_dim % cfg.n_heads != 0)
         throw Error("GPTConfig: emb_dim (" + std::to_string(cfg.emb_dim) + ") must be divisible by n_heads (" +
                     std::to_string(cfg.n_heads) + ")");
-    if (cfg.drop_rate < 0.0 || cfg.drop_rate >= 1.0)
+    if (!(cfg.drop_rate >= 0.0 && cfg.drop_rate < 1.0))  // NaN too
         throw Error("GPTConfig: drop_rate must be in [0, 1), got " + std::to_string(cfg.drop_rate));
 }
 
 static const GPTConfig& checked(const GPTConfig& cfg) {
     check_config(cfg);
     return cfg;
+}
+
+double gpt_parameter_count(const GPTConfig& cfg) {
+    double V = static_cast<double>(cfg.vocab_size), T = static_cast<double>(cfg.context_length);
+    double C = static_cast<double>(cfg.emb_dim), layers = static_cast<double>(cfg.n_layers);
+    double attention = 4 * C * C + C + (cfg.qkv_bias ? 3 * C : 0);  // W_query, W_key, W_value, out_proj + its bias
+    double feed_forward = 8 * C * C + 5 * C;                         // C -> 4·C -> C, with biases
+    double norms = 4 * C;                                            // norm1 and norm2: scale, shift
+    return V * C + T * C + layers * (attention + feed_forward + norms) + 2 * C + C * V;  // + final_norm, out_head
 }
 
 // The blocks are built in the member initialiser list, between drop_emb and

@@ -201,6 +201,11 @@ public:
     Linear out_head;
 };
 
+// How many parameters GPTModel(cfg) has (4.6: 163,009,536 for GPT_CONFIG_124M), from the
+// config alone: checkpoint readers compare it with the values a file holds before they
+// build the model. A double, so that a config of any size can be asked.
+double gpt_parameter_count(const GPTConfig& cfg);
+
 // 4.1: the placeholder model: real embeddings and head, blocks and norm that do nothing.
 class DummyGPTModel : public Module {
 public:
