@@ -54,7 +54,7 @@ void write_split_form(const std::string& path) {
 void write_safetensors_seeds(const std::string& dir) {
     GPTModel model(tiny_fuzz_config(false));
     AdamW opt(model.parameters(), 0.0004f, 0.1f);
-    for (const std::string& target : {"safetensors", "checkpoint"}) {
+    for (const char* target : {"safetensors", "checkpoint"}) {
         save_model(seed_path(dir, target, "model.safetensors"), model);
         save_optimizer(seed_path(dir, target, "optimizer.safetensors"), opt, model, {{"epoch", "1"}});
         write_split_form(seed_path(dir, target, "model.safetensors"));
