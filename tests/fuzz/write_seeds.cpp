@@ -69,6 +69,10 @@ void write_safetensors_seeds(const std::string& dir) {
     GPTModel smallest(smallest_fuzz_config(false));
     save_model(seed_path(dir, "checkpoint", "smallest.safetensors"), smallest);
     write_split_form(seed_path(dir, "checkpoint", "smallest.safetensors"));
+    // Only the config (all read_model_config reads): a 200-byte file, so most mutations hit a value.
+    std::string config_only = seed_path(dir, "checkpoint", "config_only.safetensors");
+    save_safetensors(config_only, {}, read_safetensors_metadata(seed_path(dir, "checkpoint", "smallest.safetensors")));
+    write_split_form(config_only);
     for (const GPTConfig& cfg : {tiny_fuzz_config(true), smallest_fuzz_config(true)}) {
         GPTModel gpt2(cfg);
         gpt2.out_head.weight.values() = gpt2.tok_emb.weight.values();  // GPT-2 ties them
