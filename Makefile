@@ -3,6 +3,7 @@
 #   make test       the Catch2 suite; last line "N passed, N failed"
 #   make debug      chapters and tests at -O0 -g3           -> build/debug/
 #   make asan       the suite under Address+UB sanitizers  -> build/asan/
+#   make fuzz       every reader of outside bytes under libFuzzer (clang++) -> build/fuzz/
 #   make clean
 # One folder per flavour, so flags never mix. CXX=clang++ works too, and so does
 # Apple clang on macOS. GEMM=portable builds the matmul's portable register tile (the
@@ -44,8 +45,11 @@ else ifeq ($(BUILD),debug)
   OPT := -O0 -g3 $(LIB_ASSERTS)
 else ifeq ($(BUILD),asan)
   OPT := -O1 -g $(NATIVE) -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+else ifeq ($(BUILD),fuzz)
+  OPT := -O1 -g $(NATIVE) -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
+         -fsanitize=fuzzer-no-link
 else
-  $(error BUILD must be release, debug or asan, not '$(BUILD)')
+  $(error BUILD must be release, debug, asan or fuzz, not '$(BUILD)')
 endif
 CXXFLAGS ?=
 ALL_CXXFLAGS = $(CXXFLAGS_COMMON) $(OPT) $(CXXFLAGS)
@@ -96,7 +100,7 @@ ifneq ($(BREW),)
 endif
 FIND_CATCH2 := CXX="$(CXX) $(CATCH2_INCLUDE)" sh tests/ensure_catch2.sh
 
-.PHONY: all test test-run debug asan clean tests-bin train gdb lldb bench
+.PHONY: all test test-run debug asan clean tests-bin train gdb lldb bench fuzz fuzz-bins
 # Keep the chapter objects (make would delete them as intermediate files and relink every time).
 .SECONDARY:
 .DEFAULT_GOAL := all
@@ -211,3 +215,31 @@ gdb:
 lldb:
 	@$(MAKE) --no-print-directory BUILD=debug GEMM= build/debug/$(CH)
 	sh core/debug/lldb.sh -Q -s core/debug/lldbinit build/debug/$(CH)
+
+# Fuzz every reader of outside bytes (safetensors, JSON, GPT-2's tokenizer files, CSV, the
+# instruction data) with libFuzzer under ASan+UBSan: a benchmark-style run, not part of
+# `make test`. Each target (tests/fuzz/fuzz_<name>.cpp) starts from seeds written by
+# tests/fuzz/write_seeds.cpp and the real data files, then runs FUZZ_SECONDS (nice -n 10,
+# one at a time); corpora, logs and crashing inputs stay in build/fuzz/.
+#   make fuzz                                      all targets, 10 minutes each
+#   make fuzz FUZZ_SECONDS=60 FUZZ_TARGETS=json    one target, one minute
+# FUZZ_DATA is where the real data files are (../shared/data from the main checkout).
+# See book-notes/robustness.md.
+FUZZ_SECONDS ?= 600
+FUZZ_DATA    ?= ../shared/data
+FUZZ_ALL     := $(sort $(patsubst tests/fuzz/fuzz_%.cpp,%,$(wildcard tests/fuzz/fuzz_*.cpp)))
+FUZZ_TARGETS ?= $(FUZZ_ALL)
+FUZZ_BINS    := $(FUZZ_TARGETS:%=build/fuzz/fuzz_%) build/fuzz/write_seeds
+fuzz:
+	@command -v clang++ >/dev/null 2>&1 || { echo "make fuzz needs clang++ with libFuzzer (Debian: apt-get install clang); not found"; exit 1; }
+	@$(MAKE) --no-print-directory BUILD=fuzz CXX=clang++ fuzz-bins
+	@sh tests/fuzz/run.sh build/fuzz $(FUZZ_SECONDS) $(FUZZ_DATA) $(FUZZ_TARGETS)
+
+fuzz-bins: $(FUZZ_BINS)
+
+$(OUT)/fuzz_%: $(OUT)/tests/fuzz/fuzz_%.o $(CORE_LIB)
+	$(CXX) $< $(CORE_LIB) $(ALL_LDFLAGS) -fsanitize=fuzzer -o $@
+
+$(OUT)/write_seeds: $(OUT)/tests/fuzz/write_seeds.o $(CORE_LIB)
+	$(CXX) $< $(CORE_LIB) $(ALL_LDFLAGS) -o $@
+-include $(wildcard $(OUT)/tests/fuzz/*.d)

@@ -204,10 +204,22 @@ GPTConfig config_from_metadata(const std::map<std::string, std::string>& metadat
     return cfg;
 }
 
+void check_config_fits_file(const GPTConfig& cfg, uint64_t data_bytes, double tied, const std::string& path) {
+    double needed = gpt_parameter_count(cfg) - tied, held = static_cast<double>(data_bytes / 4);
+    if (needed > held) {
+        char numbers[96];
+        std::snprintf(numbers, sizeof numbers, "%.0f parameters, but the file holds %.0f values", needed, held);
+        throw Error("'" + path + "': its config (" + describe(cfg) + ") describes a GPTModel of " + numbers +
+                    " (is the metadata wrong, or the file cut short?)");
+    }
+}
+
 GPTConfig read_model_config(const std::string& path) {
-    std::map<std::string, std::string> metadata = read_safetensors_metadata(path);
-    check_format(metadata, kModelFormat, path, false);
-    return config_from_metadata(metadata, path);
+    SafetensorsHeader header = read_safetensors_header(path);
+    check_format(header.metadata, kModelFormat, path, false);
+    GPTConfig cfg = config_from_metadata(header.metadata, path);
+    check_config_fits_file(cfg, header.data_size, 0.0, path);
+    return cfg;
 }
 
 void load_model(const std::string& path, GPTModel& model) {

@@ -42,6 +42,11 @@ void save_model(const std::string& path, const GPTModel& model,
 GPTConfig read_model_config(const std::string& path);
 GPTConfig config_from_metadata(const std::map<std::string, std::string>& metadata, const std::string& path);
 
+// Refuse, naming `path`, a config whose GPTModel has more parameters than the file's
+// `data_bytes` hold float32 values (`tied` parameters, GPT-2's output head, are stored
+// once for two): so a header claiming 10^11 tokens fails here, not when the model is built.
+void check_config_fits_file(const GPTConfig& cfg, uint64_t data_bytes, double tied, const std::string& path);
+
 // Copy the weights from `path` into `model`'s parameters (in place, so an optimizer
 // holding them sees the new values). Every parameter must be in the file with the same
 // shape and no unknown tensor may be; the mask buffers may be present or absent. When a

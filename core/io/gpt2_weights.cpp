@@ -251,6 +251,8 @@ GPTConfig gpt2_config_from_safetensors(const std::string& path) {
     cfg.n_heads = count_heads(cfg.emb_dim, header.metadata, path);
     cfg.drop_rate = 0.1;  // the book's NEW_CONFIG keeps GPT_CONFIG_124M's rate
     cfg.qkv_bias = true;
+    double tied = static_cast<double>(cfg.vocab_size) * static_cast<double>(cfg.emb_dim);  // wte is also out_head
+    check_config_fits_file(cfg, header.data_size, tied, path);  // before anyone builds the model
     return cfg;
 }
 

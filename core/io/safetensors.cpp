@@ -280,14 +280,20 @@ TensorEntry parse_entry(const std::string& name, const JsonValue& value, const s
     if (offsets.size() != 2) throw Error(where + ": \"data_offsets\" must be [begin, end], found " + list_string(offsets));
     e.begin = offsets[0], e.end = offsets[1];
     if (e.begin > e.end) throw Error(where + ": data_offsets " + list_string(offsets) + " has begin > end");
-    uint64_t bytes = dtype_bytes(e.dtype);
+    uint64_t bytes = dtype_bytes(e.dtype), count = 1;
+    bool count_overflows = false;  // numel_of counts left to right: [2^40, 2^40, 0] overflows int64
     for (uint64_t s : shape) {
         bytes = mul_saturating(bytes, s);
+        count = mul_saturating(count, s);
+        count_overflows = count_overflows || count > static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
         e.shape.push_back(static_cast<int64_t>(s));  // came from a non-negative int64
     }
     if (bytes != e.end - e.begin)
         throw Error(where + ": shape " + list_string(shape) + " of " + e.dtype + " needs " + std::to_string(bytes) +
                     " bytes, but data_offsets " + list_string(offsets) + " hold " + std::to_string(e.end - e.begin));
+    if (count_overflows)
+        throw Error(where + ": shape " + list_string(shape) + " has more elements than a tensor can count "
+                    "(the product of its sizes, taken from the left, passes 2^63 - 1)");
     return e;
 }
 
@@ -351,27 +357,43 @@ Tensor decode_tensor(const TensorEntry& e, const unsigned char* data, const std:
 
 }  // namespace
 
-void save_safetensors(const std::string& path, const std::vector<NamedTensor>& tensors,
-                      const std::map<std::string, std::string>& metadata) {
+// Writes a whole file to `write` in two passes: the checksum of the data (the header holds
+// it), then the length, the header and the data.
+static void emit_safetensors(const std::vector<NamedTensor>& tensors, const std::map<std::string, std::string>& metadata,
+                             const std::string& path, const std::function<void(const unsigned char*, size_t)>& write) {
     check_names(tensors, path);
     if (metadata.count(kChecksumKey)) throw Error("save_safetensors: metadata key '" + std::string(kChecksumKey) + "' is reserved");
-    DataChecksum checksum;  // first pass: the checksum of the data, which the header holds
+    DataChecksum checksum;
     for_each_data_chunk(tensors, [&](const unsigned char* bytes, size_t n) { checksum.add(bytes, n); });
     std::map<std::string, std::string> meta = metadata;
     meta[kChecksumKey] = checksum.text();
     uint64_t data_bytes = 0;
     std::string header = build_header(tensors, meta, data_bytes);
-    AtomicFile file(path);  // second pass: the file itself
     unsigned char length[8];
     put_u64(length, header.size());
-    file.write(length, 8);
-    file.write(header.data(), header.size());
-    for_each_data_chunk(tensors, [&](const unsigned char* bytes, size_t n) { file.write(bytes, n); });
+    write(length, 8);
+    write(reinterpret_cast<const unsigned char*>(header.data()), header.size());
+    for_each_data_chunk(tensors, write);
+}
+
+void save_safetensors(const std::string& path, const std::vector<NamedTensor>& tensors,
+                      const std::map<std::string, std::string>& metadata) {
+    AtomicFile file(path);  // streamed: a 500 MB checkpoint is never a second copy in memory
+    emit_safetensors(tensors, metadata, path, [&](const unsigned char* bytes, size_t n) { file.write(bytes, n); });
     file.commit();
 }
 
-SafetensorsFile load_safetensors(const std::string& path) {
-    std::string bytes = read_file(path);
+std::string format_safetensors(const std::vector<NamedTensor>& tensors,
+                               const std::map<std::string, std::string>& metadata, const std::string& path) {
+    std::string out;
+    emit_safetensors(tensors, metadata, path,
+                     [&](const unsigned char* bytes, size_t n) { out.append(reinterpret_cast<const char*>(bytes), n); });
+    return out;
+}
+
+SafetensorsFile load_safetensors(const std::string& path) { return parse_safetensors(read_file(path), path); }
+
+SafetensorsFile parse_safetensors(const std::string& bytes, const std::string& path) {
     uint64_t n = header_length(bytes, bytes.size(), path);
     Header header = parse_header(bytes.substr(8, n), bytes.size() - 8 - n, path);
     const unsigned char* data = reinterpret_cast<const unsigned char*>(bytes.data()) + 8 + n;
@@ -386,11 +408,15 @@ SafetensorsFile load_safetensors(const std::string& path) {
 // Reads only the header (read_safetensors_header below), so a large checkpoint's config
 // comes back without reading its tensors.
 std::map<std::string, std::string> read_safetensors_metadata(const std::string& path) {
-    check_readable_file(path);
-    std::ifstream in(path, std::ios::binary);
-    std::map<std::string, std::string> metadata = read_safetensors_header(in, path).metadata;
+    std::map<std::string, std::string> metadata = read_safetensors_header(path).metadata;
     metadata.erase(kChecksumKey);
     return metadata;
+}
+
+SafetensorsHeader read_safetensors_header(const std::string& path) {
+    check_readable_file(path);
+    std::ifstream in(path, std::ios::binary);
+    return read_safetensors_header(in, path);
 }
 
 SafetensorsHeader read_safetensors_header(std::ifstream& in, const std::string& path) {
@@ -408,7 +434,7 @@ SafetensorsHeader read_safetensors_header(std::ifstream& in, const std::string& 
     in.read(text.data(), static_cast<std::streamsize>(n));
     if (static_cast<uint64_t>(in.gcount()) != n) throw Error("cannot read '" + path + "': read error");
     Header parsed = parse_header(text, file_size - 8 - n, path);
-    SafetensorsHeader header{std::move(parsed.metadata), {}, 8 + n};
+    SafetensorsHeader header{std::move(parsed.metadata), {}, 8 + n, file_size - 8 - n};
     for (const TensorEntry& e : parsed.entries) header.entries.push_back({e.name, e.dtype, e.shape, e.begin, e.end});
     return header;
 }

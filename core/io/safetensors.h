@@ -46,9 +46,15 @@ inline constexpr const char* kChecksumKey = "data_checksum";
 void save_safetensors(const std::string& path, const std::vector<NamedTensor>& tensors,
                       const std::map<std::string, std::string>& metadata = {});
 
+// The bytes save_safetensors writes (`path` is only used in messages).
+std::string format_safetensors(const std::vector<NamedTensor>& tensors,
+                               const std::map<std::string, std::string>& metadata, const std::string& path);
+
 // Read and check a whole file (its checksum too, when it has one). "F32" tensors come
 // back float32, "I64" ones int64-tagged.
 SafetensorsFile load_safetensors(const std::string& path);
+// The same on a file's bytes already in memory; `path` is only used in messages.
+SafetensorsFile parse_safetensors(const std::string& bytes, const std::string& path);
 
 // Only the header's "__metadata__" (the header is checked; the data is not read, so
 // this is cheap even for a 500 MB checkpoint).
@@ -70,11 +76,14 @@ struct SafetensorsHeader {
     std::map<std::string, std::string> metadata;
     std::vector<SafetensorsEntry> entries;  // in header order
     uint64_t data_start = 0;                // file offset of the data area (8 + header length)
+    uint64_t data_size = 0;                 // its length in bytes (the tensors tile it exactly)
 };
 
 // Read and check the header of the file `in` (opened in binary mode on `path`; the size
 // of the file is checked against the offsets, so a truncated file is refused here).
 SafetensorsHeader read_safetensors_header(std::ifstream& in, const std::string& path);
+// The same, opening `path` (a missing file or a directory is named as such).
+SafetensorsHeader read_safetensors_header(const std::string& path);
 
 // One tensor of the header `header` read from `in`: "F32" -> float32, "I64" -> int64-tagged.
 Tensor read_safetensors_tensor(std::ifstream& in, const SafetensorsHeader& header, const SafetensorsEntry& entry,

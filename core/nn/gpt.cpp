@@ -44,7 +44,7 @@ void check_gpt_config(const GPTConfig& cfg) {
     if (cfg.emb_dim % cfg.n_heads != 0)
         throw Error("GPTConfig: emb_dim (" + std::to_string(cfg.emb_dim) + ") must be divisible by n_heads (" +
                     std::to_string(cfg.n_heads) + ")");
-    if (cfg.drop_rate < 0.0 || cfg.drop_rate >= 1.0)
+    if (!(cfg.drop_rate >= 0.0 && cfg.drop_rate < 1.0))  // NaN too
         throw Error("GPTConfig: drop_rate must be in [0, 1), got " + std::to_string(cfg.drop_rate));
 }
 
@@ -53,13 +53,13 @@ static const GPTConfig& checked(const GPTConfig& cfg) {
     return cfg;
 }
 
-int64_t gpt_parameter_count(const GPTConfig& cfg) {
-    int64_t C = cfg.emb_dim;
-    int64_t attention = 4 * C * C + C + (cfg.qkv_bias ? 3 * C : 0);  // W_query, W_key, W_value, out_proj (+ biases)
-    int64_t feed_forward = 8 * C * C + 4 * C + C;                    // C -> 4C -> C with biases
-    int64_t norms = 2 * 2 * C;                                       // norm1, norm2: scale and shift
-    int64_t embeddings = (cfg.vocab_size + cfg.context_length) * C;  // tok_emb, pos_emb
-    return embeddings + cfg.n_layers * (attention + feed_forward + norms) + 2 * C + C * cfg.vocab_size;
+double gpt_parameter_count(const GPTConfig& cfg) {
+    double V = static_cast<double>(cfg.vocab_size), T = static_cast<double>(cfg.context_length);
+    double C = static_cast<double>(cfg.emb_dim), layers = static_cast<double>(cfg.n_layers);
+    double attention = 4 * C * C + C + (cfg.qkv_bias ? 3 * C : 0);  // W_query, W_key, W_value, out_proj + its bias
+    double feed_forward = 8 * C * C + 5 * C;                         // C -> 4·C -> C, with biases
+    double norms = 4 * C;                                            // norm1 and norm2: scale, shift
+    return V * C + T * C + layers * (attention + feed_forward + norms) + 2 * C + C * V;  // + final_norm, out_head
 }
 
 // The blocks are built in the member initialiser list, between drop_emb and

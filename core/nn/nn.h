@@ -139,9 +139,6 @@ struct GPTConfig {
 };
 GPTConfig gpt_config_124m();
 
-// The parameters a GPTModel of this config has, counted from the config alone (nothing is
-// allocated): what GPTModel(cfg).num_parameters() returns.
-int64_t gpt_parameter_count(const GPTConfig& cfg);
 // Throws llm::Error when the config cannot make a model (sizes, divisibility, drop_rate).
 void check_gpt_config(const GPTConfig& cfg);
 
@@ -246,6 +243,11 @@ public:
     LayerNorm final_norm;
     Linear out_head;
 };
+
+// How many parameters GPTModel(cfg) has (4.6: 163,009,536 for GPT_CONFIG_124M), from the
+// config alone: checkpoint readers compare it with the values a file holds before they
+// build the model. A double, so that a config of any size can be asked.
+double gpt_parameter_count(const GPTConfig& cfg);
 
 // 4.1: the placeholder model: real embeddings and head, blocks and norm that do nothing.
 class DummyGPTModel : public Module {

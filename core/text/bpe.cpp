@@ -32,8 +32,8 @@ bool merges_later(const PairCandidate& a, const PairCandidate& b) {
 
 // encoder.json: {"!": 0, "\"": 1, ..., "Ġthe": 262, ..., "<|endoftext|>": 50256}.
 // Returns the tokens' bytes indexed by id; the ids must be exactly 0..n-1.
-std::vector<std::string> read_encoder_json(const std::string& path) {
-    JsonValue doc = parse_json(read_file(path), path);
+std::vector<std::string> read_encoder_json(const std::string& text, const std::string& path) {
+    JsonValue doc = parse_json(text, path);
     if (!doc.is_object())
         throw Error("'" + path + "': expected a JSON object of token -> id (GPT-2's encoder.json), "
                     "found a " + doc.kind_name());
@@ -89,8 +89,14 @@ void BpeTokenizer::build_ranks(const std::string& source_name) {
 
 BpeTokenizer BpeTokenizer::load(const std::string& encoder_json_path,
                                 const std::string& vocab_bpe_path) {
+    std::string encoder_json = read_file(encoder_json_path);  // first, so a missing one is named first
+    return parse(encoder_json, read_file(vocab_bpe_path), encoder_json_path, vocab_bpe_path);
+}
+
+BpeTokenizer BpeTokenizer::parse(const std::string& encoder_json, const std::string& vocab_bpe,
+                                 const std::string& encoder_json_path, const std::string& vocab_bpe_path) {
     BpeTokenizer t;
-    t.tokens_ = read_encoder_json(encoder_json_path);
+    t.tokens_ = read_encoder_json(encoder_json, encoder_json_path);
     for (size_t id = 0; id < t.tokens_.size(); id++)
         if (t.tokens_[id] == kEndOfText) t.eot_id_ = static_cast<int64_t>(id);
     if (t.eot_id_ < 0)
@@ -100,13 +106,12 @@ BpeTokenizer BpeTokenizer::load(const std::string& encoder_json_path,
     // vocab.bpe: "#version: 0.2", then one merge per line, "left right", in the order
     // they were learned. Encoding only needs the token ids (they are the merge ranks);
     // the merges are checked against them and kept for save().
-    std::string text = read_file(vocab_bpe_path);
     size_t pos = 0;
     int64_t line_no = 0;
-    while (pos < text.size()) {
-        size_t eol = text.find('\n', pos);
-        if (eol == std::string::npos) eol = text.size();
-        std::string line = text.substr(pos, eol - pos);
+    while (pos < vocab_bpe.size()) {
+        size_t eol = vocab_bpe.find('\n', pos);
+        if (eol == std::string::npos) eol = vocab_bpe.size();
+        std::string line = vocab_bpe.substr(pos, eol - pos);
         pos = eol + 1;
         line_no++;
         if (!line.empty() && line.back() == '\r') line.pop_back();

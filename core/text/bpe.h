@@ -51,6 +51,9 @@ public:
     // Same format, any vocabulary (e.g. one written by save()); must contain "<|endoftext|>".
     static BpeTokenizer load(const std::string& encoder_json_path,
                              const std::string& vocab_bpe_path);
+    // The same on the two files' text; the paths are only used in messages.
+    static BpeTokenizer parse(const std::string& encoder_json, const std::string& vocab_bpe,
+                              const std::string& encoder_json_path, const std::string& vocab_bpe_path);
 
     // Learn vocab_size - 257 merges from `text`: ids 0..255 are the bytes (in GPT-2's
     // order), then one id per merge, and "<|endoftext|>" is the last id. See text/bpe_train.cpp.

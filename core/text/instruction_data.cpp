@@ -18,7 +18,11 @@ static std::string string_member(const JsonValue& entry, const std::string& key,
 }
 
 std::vector<InstructionEntry> load_instruction_data(const std::string& path) {
-    JsonValue doc = parse_json(read_file(path), path);
+    return parse_instruction_data(read_file(path), path);
+}
+
+std::vector<InstructionEntry> parse_instruction_data(const std::string& text, const std::string& path) {
+    JsonValue doc = parse_json(text, path);
     if (!doc.is_array())
         throw Error("'" + path + "' holds a JSON " + doc.kind_name() + " (expected an array of instruction entries)");
     std::vector<InstructionEntry> data;

@@ -26,6 +26,8 @@ struct InstructionEntry {
 // json.load of the file: an array of objects, each with the string members
 // "instruction", "input" and "output". Throws naming the file and entry otherwise.
 std::vector<InstructionEntry> load_instruction_data(const std::string& path);
+// The same on the file's text; `path` is only used in messages.
+std::vector<InstructionEntry> parse_instruction_data(const std::string& text, const std::string& path);
 
 // "Below is an instruction that describes a task. Write a response that appropriately
 // completes the request.\n\n### Instruction:\n" + instruction, then

@@ -104,12 +104,12 @@ static void check_fits_in_memory(const GPTConfig& cfg, int64_t batch_size) {
     double B = static_cast<double>(batch_size), T = static_cast<double>(cfg.context_length);
     double C = static_cast<double>(cfg.emb_dim), H = static_cast<double>(cfg.n_heads);
     double L = static_cast<double>(cfg.n_layers), V = static_cast<double>(cfg.vocab_size);
-    double params = static_cast<double>(gpt_parameter_count(cfg));
+    double params = gpt_parameter_count(cfg);
     double activations = L * (20.0 * B * T * C + 2.0 * B * H * T * T) + 3.0 * B * T * V;
     double need = 16.0 * params + 4.0 * (L * T * T + activations);
     double have = physical_memory_bytes();
     if (have > 0 && need > have)
-        throw Error("train: this model needs about " + gigabytes(need) + " (" + std::to_string(gpt_parameter_count(cfg)) +
+        throw Error("train: this model needs about " + gigabytes(need) + " (" + std::to_string(static_cast<int64_t>(params)) +
                     " parameters with their gradients and AdamW's two averages, and the activations of --batch-size " +
                     std::to_string(batch_size) + " x --context " + std::to_string(cfg.context_length) +
                     "), more than this machine's " + gigabytes(have) +
@@ -138,7 +138,7 @@ static void prepare(Run& run) {
                                                 static_cast<float>(o.weight_decay));
     } catch (const std::bad_alloc&) {
         throw Error("out of memory while building the model and AdamW's state (" +
-                    gigabytes(16.0 * static_cast<double>(gpt_parameter_count(cfg))) +
+                    gigabytes(16.0 * gpt_parameter_count(cfg)) +
                     "); lower --emb, --layers or --context");
     }
     int64_t per_epoch = run.data->train_loader.size();
