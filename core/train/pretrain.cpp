@@ -148,6 +148,7 @@ GPTConfig config_from_options(const TrainOptions& o, int64_t vocab_size) {
     cfg.n_layers = o.n_layers;
     cfg.drop_rate = o.drop_rate;
     cfg.qkv_bias = o.qkv_bias;
+    cfg.variant = o.variant;
     return cfg;
 }
 
