@@ -130,4 +130,42 @@ void write_loss_svg(const std::string& path, const std::vector<double>& tokens_s
     write_file_atomic(path, svg);
 }
 
+// Twelve colours that stay apart (matplotlib's tab10 and two more), then dashed repeats.
+static const char* kCurveColors[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
+                                     "#e377c2", "#7f7f7f", "#bcbd22", "#17becf", "#000000", "#aec7e8"};
+
+void write_curves_svg(const std::string& path, const std::vector<Curve>& curves, const std::string& title,
+                      const std::string& x_label, const std::string& y_label) {
+    LossAxes axes{0.0, INFINITY, -INFINITY};
+    for (const Curve& c : curves) {
+        if (c.xs.size() != c.ys.size()) throw Error("write_curves_svg: curve '" + c.name + "' has unequal xs and ys");
+        for (double x : c.xs) axes.x_max = std::max(axes.x_max, x);
+        for (double v : c.ys)
+            if (std::isfinite(v)) axes.y_min = std::min(axes.y_min, v), axes.y_max = std::max(axes.y_max, v);
+    }
+    if (!(axes.x_max > 0)) axes.x_max = 1.0;
+    if (!(axes.y_min < axes.y_max)) axes.y_min = 0.0, axes.y_max = std::isfinite(axes.y_max) ? axes.y_max + 1.0 : 1.0;
+    std::string svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"760\" height=\"370\" font-family=\"sans-serif\">\n"
+                      "<rect width=\"760\" height=\"370\" fill=\"white\"/>\n"
+                      "<rect x=\"60\" y=\"20\" width=\"520\" height=\"300\" fill=\"none\" stroke=\"#888\"/>\n";
+    svg += loss_ticks(axes);
+    svg += "<text x=\"320\" y=\"14\" text-anchor=\"middle\" font-size=\"13\">" + escape_xml(title) + "</text>\n"
+           "<text x=\"320\" y=\"362\" text-anchor=\"middle\" font-size=\"12\">" + escape_xml(x_label) + "</text>\n"
+           "<text x=\"14\" y=\"170\" text-anchor=\"middle\" font-size=\"12\" transform=\"rotate(-90 14 170)\">" +
+           escape_xml(y_label) + "</text>\n";
+    char legend[512];
+    for (size_t i = 0; i < curves.size(); i++) {
+        std::string color = kCurveColors[i % 12], dash = i < 12 ? "none" : "6,4";
+        svg += polyline(axes, curves[i].xs, curves[i].ys, color, dash);
+        double y = 30 + 18 * static_cast<double>(i);
+        std::snprintf(legend, sizeof legend,
+                      "<line x1=\"592\" y1=\"%.0f\" x2=\"612\" y2=\"%.0f\" stroke=\"%s\" stroke-width=\"2\" "
+                      "stroke-dasharray=\"%s\"/>\n<text x=\"617\" y=\"%.0f\" font-size=\"12\">",
+                      y, y, color.c_str(), dash.c_str(), y + 4);
+        svg += legend + escape_xml(curves[i].name) + "</text>\n";
+    }
+    svg += "</svg>\n";
+    write_file_atomic(path, svg);
+}
+
 }  // namespace llm

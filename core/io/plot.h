@@ -18,4 +18,15 @@ void write_heatmap_svg(const std::string& path, const Tensor& matrix, const std:
 void write_loss_svg(const std::string& path, const std::vector<double>& tokens_seen,
                     const std::vector<double>& train_losses, const std::vector<double>& val_losses);
 
+// One named line of a write_curves_svg figure: ys[i] at xs[i] (non-finite ys are skipped).
+struct Curve {
+    std::string name;
+    std::vector<double> xs, ys;
+};
+
+// Several curves on one pair of axes (the attention lab's validation losses, one per
+// variant), each in its own colour and dash, named in a legend to the right.
+void write_curves_svg(const std::string& path, const std::vector<Curve>& curves, const std::string& title,
+                      const std::string& x_label, const std::string& y_label);
+
 }  // namespace llm

@@ -10,6 +10,7 @@
 #include "train/run_folder.h"
 #include "train/sampling.h"
 
+#include <chrono>
 #include <cmath>
 #include <csignal>
 #include <filesystem>
@@ -174,7 +175,11 @@ int run_training(const TrainOptions& options, const TrainHooks& hooks) {
             run.position.epoch++;
             continue;
         }
+        auto step_start = std::chrono::steady_clock::now();
         double loss = train_step(run, batch);
+        if (run.hooks.on_step)
+            run.hooks.on_step(run.position.global_step + 1, batch.input.numel(),
+                              std::chrono::duration<double>(std::chrono::steady_clock::now() - step_start).count());
         run.position.global_step++;
         run.position.tokens_seen += batch.input.numel();
         progress.update(run.position, loss, batch.input.numel());

@@ -36,6 +36,7 @@ struct TrainOptions {
 struct TrainHooks {
     std::function<void(int64_t step, double& loss)> on_loss;  // may replace the step's loss
     std::function<bool(int64_t step)> interrupt_after;        // true: act as if Ctrl-C came
+    std::function<void(int64_t step, int64_t tokens, double seconds)> on_step;  // each step's tokens and wall time
 };
 
 // The model's config from the options and the tokenizer's vocabulary size.
