@@ -66,6 +66,13 @@ TEST_CASE("the KV cache takes the book's formula: hs × layers × 2 × 4 bytes �
     CHECK(kv_cache_bytes_per_token(gpt2) == 64 * 12 * 2 * 4 * 12);  // 73,728 bytes: 75.5 MB for 1,024 tokens
     gpt2.variant.kv_groups = 4;
     CHECK(kv_cache_bytes_per_token(gpt2) == 64 * 12 * 2 * 4 * 4);
+    // The book's run of ch04/04_gqa/memory_estimator.py (its README): emb 4096, 32 heads, 32 layers,
+    // 32,768 tokens, bf16 (half our float32): "MHA total KV cache : 17.18 GB", GQA with 8 KV heads "4.29 GB".
+    GPTConfig big = gpt_config_124m();
+    big.emb_dim = 4096, big.n_heads = 32, big.n_layers = 32;
+    CHECK(static_cast<double>(kv_cache_bytes_per_token(big)) / 2 * 32768 / 1e9 == Approx(17.18).margin(0.005));
+    big.variant.kv_groups = 8;
+    CHECK(static_cast<double>(kv_cache_bytes_per_token(big)) / 2 * 32768 / 1e9 == Approx(4.29).margin(0.005));
 }
 
 TEST_CASE("a compare stopped part way continues to the rows and files of one that was not", "[compare][train]") {

@@ -122,7 +122,7 @@ static void check_ids(const Tensor& in_idx, int64_t start, int64_t context_lengt
 
 // Embeddings of the token ids (B, T) and of their positions start .. start + T - 1, added:
 // start is 0 for a whole text and the number of cached tokens in a KV-cache step.
-static Tensor embed(const Embedding& tok_emb, const Embedding& pos_emb, const Tensor& in_idx, int64_t start = 0) {
+static Tensor embed_learned(const Embedding& tok_emb, const Embedding& pos_emb, const Tensor& in_idx, int64_t start = 0) {
     check_ids(in_idx, start, pos_emb.weight.size(0));
     int64_t seq_len = in_idx.size(1);
     Tensor tok_embeds = tok_emb.forward(in_idx);                                // (B, T, C)
@@ -133,7 +133,7 @@ static Tensor embed(const Embedding& tok_emb, const Embedding& pos_emb, const Te
 // The token embeddings plus the variant's positions: the book's learned table, the fixed
 // sinusoids, or nothing (rope and alibi add their positions inside the attention).
 Tensor GPTModel::embed(const Tensor& in_idx, int64_t start) const {
-    if (cfg.variant.pos == PosEncoding::learned) return llm::embed(tok_emb, pos_emb, in_idx, start);
+    if (cfg.variant.pos == PosEncoding::learned) return embed_learned(tok_emb, pos_emb, in_idx, start);
     check_ids(in_idx, start, cfg.context_length);
     Tensor tok_embeds = tok_emb.forward(in_idx);  // (B, T, C)
     if (cfg.variant.pos != PosEncoding::sinusoidal) return tok_embeds;
@@ -173,7 +173,7 @@ DummyGPTModel::DummyGPTModel(const GPTConfig& cfg)
 }
 
 Tensor DummyGPTModel::forward(const Tensor& in_idx) const {
-    Tensor x = drop_emb.forward(embed(tok_emb, pos_emb, in_idx));
+    Tensor x = drop_emb.forward(embed_learned(tok_emb, pos_emb, in_idx));
     return out_head.forward(x);
 }
 

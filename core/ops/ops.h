@@ -137,7 +137,7 @@ Tensor causal_attention(const Tensor& queries, const Tensor& keys, const Tensor&
 inline float alibi_bias(float slope, int64_t distance) { return -slope * static_cast<float>(distance); }
 
 // --- rotary position embedding (ops/rope.cpp) ------------------------------
-// x (B, T, n·hs), each head's pairs (i, i + hs/2) rotated by the angle of its position:
+// x (B, T, heads·hs), each head's pairs (i, i + hs/2) rotated by the angle of its position:
 // x·cos + cat(-x₂, x₁)·sin with cos, sin (positions, hs) at rows start .. start + T - 1.
 Tensor rope(const Tensor& x, const Tensor& cos, const Tensor& sin, int64_t start = 0);
 

@@ -7,7 +7,7 @@
 // are the tables of the angles p·θ_i (θ_i = 10000^(-2i/hs)) at the token's position p,
 // the same angle for element i and element i + hs/2. So each pair (x_i, x_{i+hs/2}) is
 // rotated by p·θ_i, and the dot product of a rotated query and key depends only on how
-// far apart they are. The op works on the projections as they come, (B, T, n·hs) with
+// far apart they are. The op works on the projections as they come, (B, T, heads·hs) with
 // head h in columns [h·hs, (h+1)·hs), so the heads need not be split first; it computes
 // each value with the same float operations as the op-by-op form (nn/attention.cpp :
 // rope_reference), which tests compare it with.
@@ -31,7 +31,7 @@ void check_rope_inputs(const Tensor& x, const Tensor& cos, const Tensor& sin, in
 }
 
 // out = x rotated (sign +1) or rotated back (sign -1) at the positions start + t, head by head.
-// x, out: (B, T, n·hs); cos, sin: (positions, hs)
+// x, out: (B, T, heads·hs); cos, sin: (positions, hs)
 void rotate(const Tensor& x, const Tensor& cos, const Tensor& sin, int64_t start, bool forward, Tensor& out) {
     int64_t tokens = x.size(1), width = x.size(2), hs = cos.size(1), half = hs / 2;
     int64_t rows = x.numel() / std::max<int64_t>(width, 1);  // (b, t) pairs
