@@ -92,15 +92,22 @@ TEST_CASE("fuzz: a GPT-2 file naming more blocks than its data holds is refused"
 // 163,009,536" for GPT_CONFIG_124M) and the model's own, with and without query/key/value biases.
 TEST_CASE("fuzz: gpt_parameter_count is the number of parameters GPTModel has", "[fuzz][nn]") {
     CHECK(gpt_parameter_count(gpt_config_124m()) == 163009536.0);
-    for (bool qkv_bias : {false, true}) {
-        GPTConfig cfg;
-        cfg.vocab_size = 11, cfg.context_length = 5, cfg.emb_dim = 6, cfg.n_heads = 2, cfg.n_layers = 3;
-        cfg.qkv_bias = qkv_bias;
-        GPTModel model(cfg);
-        int64_t n = 0;
-        for (const Tensor& p : model.parameters()) n += p.numel();
-        CHECK(gpt_parameter_count(cfg) == static_cast<double>(n));
-    }
+    GPTVariant rope_rms_swiglu_gqa;
+    rope_rms_swiglu_gqa.pos = PosEncoding::rope, rope_rms_swiglu_gqa.norm = NormKind::rms;
+    rope_rms_swiglu_gqa.ffn = FeedForwardKind::swiglu, rope_rms_swiglu_gqa.kv_groups = 2;
+    GPTVariant sinusoidal_window;
+    sinusoidal_window.pos = PosEncoding::sinusoidal, sinusoidal_window.window = 2, sinusoidal_window.ffn_hidden = 10;
+    for (const GPTVariant& variant : {GPTVariant{}, rope_rms_swiglu_gqa, sinusoidal_window})
+        for (bool qkv_bias : {false, true}) {
+            GPTConfig cfg;
+            cfg.vocab_size = 11, cfg.context_length = 5, cfg.emb_dim = 16, cfg.n_heads = 4, cfg.n_layers = 3;
+            cfg.qkv_bias = qkv_bias, cfg.variant = variant;
+            GPTModel model(cfg);
+            int64_t n = 0;
+            for (const Tensor& p : model.parameters()) n += p.numel();
+            INFO(describe(variant, cfg.emb_dim, cfg.n_heads) << ", qkv_bias " << qkv_bias);
+            CHECK(gpt_parameter_count(cfg) == static_cast<double>(n));
+        }
 }
 
 // Found by review while writing fuzz_checkpoint: "drop_rate": "nan" passed every range check

@@ -6,6 +6,7 @@
 //                                                     5.2 the book's training run, 5.3.3, 5.4
 //   build/release/ch05_pretraining train --data FILE --out DIR [flags]   train on any text
 //   build/release/ch05_pretraining generate --run DIR --prompt TEXT [flags]
+//   build/release/ch05_pretraining compare --data FILE [--variants book,rope,...] [flags]   GPT variants side by side
 //   build/release/ch05_pretraining gpt2 [--model FILE] [--eval-verdict FILE] [flags]   5.5 OpenAI's weights
 //
 // The book's sections need the-verdict.txt and GPT-2's encoder.json + vocab.bpe
@@ -107,6 +108,7 @@ const char* kCommands =
     "  book-train  book 5.2, the book's training run, then 5.3.3 and 5.4\n"
     "  train       train a GPT on any text file\n"
     "  generate    continue a prompt with a trained run\n"
+    "  compare     train GPT variants (positions, norms, feed-forward, heads) side by side on one text\n"
     "  gpt2        OpenAI's GPT-2 weights (5.5)\n"
     "  gpt2-random write a GPT-2 with random weights in Hugging Face's layout\n";
 
@@ -121,9 +123,10 @@ int run(int argc, char** argv) {
     if (command == "book-train") return run_book(argc - 2, argv + 2, true);
     if (command == "train") return train_command(argc - 2, argv + 2);
     if (command == "generate") return generate_command(argc - 2, argv + 2);
+    if (command == "compare") return compare_command(argc - 2, argv + 2);
     if (command == "gpt2") return gpt2_command(argc - 2, argv + 2);
     if (command == "gpt2-random") return gpt2_random_command(argc - 2, argv + 2);
-    throw Error("unknown command '" + command + "' (expected book, book-train, train, generate, gpt2 or gpt2-random; see --help)");
+    throw Error("unknown command '" + command + "' (expected book, book-train, train, generate, compare, gpt2 or gpt2-random; see --help)");
 }
 
 }  // namespace

@@ -131,7 +131,7 @@ void adding_a_classification_head(GPTModel& model, int64_t num_classes, bool tra
     manual_seed(123);
     model.out_head.reset(model.cfg.emb_dim, num_classes);  // torch.nn.Linear(emb_dim, num_classes)
     for (Tensor p : model.trf_blocks.back()->parameters()) p.requires_grad_(true);
-    for (Tensor p : model.final_norm.parameters()) p.requires_grad_(true);
+    for (Tensor p : model.final_norm->parameters()) p.requires_grad_(true);
     std::vector<int64_t> ids = tokenizer.encode("Do you have time");
     Tensor inputs = tensor_int64(ids, {1, static_cast<int64_t>(ids.size())});
     print("Inputs:", inputs);

@@ -8,6 +8,8 @@ namespace llm {
 int train_command(int argc, char** argv);
 // generate --run DIR --prompt TEXT [flags]: continue a prompt with a trained run.
 int generate_command(int argc, char** argv);
+// compare --data FILE [--variants book,rope,...] [flags]: the attention lab's variants side by side.
+int compare_command(int argc, char** argv);
 // gpt2 [--model FILE] [flags]: OpenAI's GPT-2 weights (book 5.5, exercise 5.5).
 int gpt2_command(int argc, char** argv);
 // gpt2-random --out FILE [flags]: a GPT-2 with random weights in Hugging Face's layout.

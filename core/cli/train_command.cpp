@@ -9,6 +9,28 @@
 
 namespace llm {
 
+// The attention lab's switches as the flags give them; apply() turns the names into the enums.
+struct VariantFlags {
+    std::string pos = "learned", norm = "layer", norm_place = "pre", ffn = "gelu";
+    void apply(GPTVariant& v) const {
+        v.pos = parse_pos_encoding(pos, "train: --pos");
+        v.norm = parse_norm_kind(norm, "train: --norm");
+        v.norm_place = parse_norm_place(norm_place, "train: --norm-place");
+        v.ffn = parse_feed_forward_kind(ffn, "train: --ffn");
+    }
+};
+
+// The model's switches (book-notes/attention_variants.md); the defaults are the book's GPT.
+static void add_variant_flags(FlagParser& flags, VariantFlags& names, GPTVariant& v) {
+    flags.add_string("--pos", &names.pos, "positions: learned | sinusoidal | rope | alibi | none  [learned]");
+    flags.add_string("--norm", &names.norm, "normalisation: layer | rms  [layer]");
+    flags.add_string("--norm-place", &names.norm_place, "pre (the book's) | post (x = norm(x + f(x)))  [pre]");
+    flags.add_string("--ffn", &names.ffn, "feed-forward: gelu | swiglu  [gelu]");
+    flags.add_int("--ffn-hidden", &v.ffn_hidden, 0, 1 << 20, "feed-forward inner size (0: 4·emb, swiglu 8·emb/3)  [0]");
+    flags.add_int("--kv-groups", &v.kv_groups, 0, 256, "key/value heads, must divide --heads (0: --heads)  [0]");
+    flags.add_int("--window", &v.window, 0, 4096, "sliding-window attention over this many tokens (0: all)  [0]");
+}
+
 // Every training flag, bound to a field of `o`.
 static void add_train_flags(FlagParser& flags, TrainOptions& o) {
     flags.add_string("--data", &o.data, "text file to train on (any bytes; required unless --resume)");
@@ -63,12 +85,21 @@ static void check_options(const TrainOptions& o) {
     if (o.min_lr > o.lr)
         throw Error("train: --min-lr " + format_number(o.min_lr) + " must not exceed --lr " + format_number(o.lr) +
                     " (the cosine decay goes from --lr down to --min-lr)");
+    if (o.variant.kv_groups > 0 && o.n_heads % o.variant.kv_groups != 0)
+        throw Error("train: --kv-groups " + std::to_string(o.variant.kv_groups) + " does not divide --heads " +
+                    std::to_string(o.n_heads) + " (each key/value head serves heads/kv-groups query heads)");
+    if (o.variant.window > o.context_length)
+        throw Error("train: --window " + std::to_string(o.variant.window) + " is longer than --context " +
+                    std::to_string(o.context_length));
+    check_variant(o.variant, o.emb_dim, o.n_heads, o.context_length);
 }
 
 int train_command(int argc, char** argv) {
     TrainOptions options;
+    VariantFlags variant_names;
     FlagParser flags("ch05_pretraining train");
     add_train_flags(flags, options);
+    add_variant_flags(flags, variant_names, options.variant);
     if (!flags.parse(argc, argv)) return 0;
     if (!options.resume.empty()) {
         for (const std::string& name : flags.given_flags())
@@ -77,6 +108,7 @@ int train_command(int argc, char** argv) {
                             "with its saved options; --data names the same text in a new place), got " + name);
         return run_training(options);
     }
+    variant_names.apply(options.variant);
     check_options(options);
     return run_training(options);
 }

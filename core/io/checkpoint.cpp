@@ -83,14 +83,49 @@ namespace {
 
 const char* kConfigKeys[] = {"vocab_size", "context_length", "emb_dim", "n_heads", "n_layers", "drop_rate", "qkv_bias"};
 
+// The attention lab's switches that differ from the book's model, as metadata strings
+// (keys pos, norm, norm_place, ffn, ffn_hidden, kv_groups, window). The book's model has
+// none, so its files stay as they were.
+std::map<std::string, std::string> variant_metadata(const GPTConfig& cfg) {
+    GPTVariant v = normalized(cfg.variant, cfg.emb_dim, cfg.n_heads), book;
+    std::map<std::string, std::string> m;
+    if (v.pos != book.pos) m["pos"] = name_of(v.pos);
+    if (v.norm != book.norm) m["norm"] = name_of(v.norm);
+    if (v.norm_place != book.norm_place) m["norm_place"] = name_of(v.norm_place);
+    if (v.ffn != book.ffn) m["ffn"] = name_of(v.ffn);
+    if (v.ffn_hidden != 0) m["ffn_hidden"] = std::to_string(v.ffn_hidden);
+    if (v.kv_groups != 0) m["kv_groups"] = std::to_string(v.kv_groups);
+    if (v.window != 0) m["window"] = std::to_string(v.window);
+    return m;
+}
+
+// The switches from the metadata; a missing key is the book's choice, an unknown value an
+// Error naming the key and the choices.
+GPTVariant variant_from_metadata(const std::map<std::string, std::string>& metadata, const std::string& path) {
+    GPTVariant v;
+    std::string what = "'" + path + "' metadata '";
+    auto value = [&](const char* key) { auto it = metadata.find(key); return it == metadata.end() ? nullptr : &it->second; };
+    if (auto* t = value("pos")) v.pos = parse_pos_encoding(*t, what + "pos'");
+    if (auto* t = value("norm")) v.norm = parse_norm_kind(*t, what + "norm'");
+    if (auto* t = value("norm_place")) v.norm_place = parse_norm_place(*t, what + "norm_place'");
+    if (auto* t = value("ffn")) v.ffn = parse_feed_forward_kind(*t, what + "ffn'");
+    if (auto* t = value("ffn_hidden")) v.ffn_hidden = decode_int64(*t, what + "ffn_hidden'");
+    if (auto* t = value("kv_groups")) v.kv_groups = decode_int64(*t, what + "kv_groups'");
+    if (auto* t = value("window")) v.window = decode_int64(*t, what + "window'");
+    return v;
+}
+
 // The config as metadata strings (drop_rate in the shortest form that reads back exactly).
 std::map<std::string, std::string> config_metadata(const GPTConfig& cfg) {
     char rate[32];
     auto result = std::to_chars(rate, rate + sizeof rate, cfg.drop_rate);
-    return {{"vocab_size", std::to_string(cfg.vocab_size)}, {"context_length", std::to_string(cfg.context_length)},
-            {"emb_dim", std::to_string(cfg.emb_dim)},       {"n_heads", std::to_string(cfg.n_heads)},
-            {"n_layers", std::to_string(cfg.n_layers)},     {"drop_rate", std::string(rate, result.ptr)},
-            {"qkv_bias", cfg.qkv_bias ? "true" : "false"}};
+    std::map<std::string, std::string> m = {
+        {"vocab_size", std::to_string(cfg.vocab_size)}, {"context_length", std::to_string(cfg.context_length)},
+        {"emb_dim", std::to_string(cfg.emb_dim)},       {"n_heads", std::to_string(cfg.n_heads)},
+        {"n_layers", std::to_string(cfg.n_layers)},     {"drop_rate", std::string(rate, result.ptr)},
+        {"qkv_bias", cfg.qkv_bias ? "true" : "false"}};
+    m.merge(variant_metadata(cfg));
+    return m;
 }
 
 // "vocab_size=50, context_length=8, ...": a config for messages.
@@ -196,6 +231,7 @@ GPTConfig config_from_metadata(const std::map<std::string, std::string>& metadat
     if (values["qkv_bias"] != "true" && values["qkv_bias"] != "false")
         throw Error(what + "qkv_bias' is '" + values["qkv_bias"] + "', expected 'true' or 'false'");
     cfg.qkv_bias = values["qkv_bias"] == "true";
+    cfg.variant = variant_from_metadata(metadata, path);
     try {
         check_gpt_config(cfg);
     } catch (const Error& e) {
@@ -247,6 +283,11 @@ void load_model(const std::string& path, GPTModel& model) {
     if (n_heads != file.metadata.end() && n_heads->second != std::to_string(model.cfg.n_heads))
         throw Error("'" + path + "': n_heads is " + n_heads->second + " in the file, " +
                     std::to_string(model.cfg.n_heads) + " in the model" + hint);
+    GPTVariant file_variant = variant_from_metadata(file.metadata, path);  // nor do most switches
+    const GPTConfig& c = model.cfg;
+    if (normalized(file_variant, c.emb_dim, c.n_heads) != normalized(c.variant, c.emb_dim, c.n_heads))
+        throw Error("'" + path + "': the file's model is the variant " + describe(file_variant, c.emb_dim, c.n_heads) +
+                    ", this model is " + describe(c.variant, c.emb_dim, c.n_heads) + hint);
     for (NamedTensor& p : params) std::copy(found[p.name]->values().begin(), found[p.name]->values().end(), p.tensor.data());
 }
 

@@ -52,34 +52,43 @@ void add_mapping(std::vector<Mapping>& table, const std::string& name, Layout la
     table.push_back({name, shape, layout, std::move(targets)});
 }
 
+// A block's LayerNorm (GPT-2 has no other kind; gpt2_mappings refuses the variants first).
+const LayerNorm& layer_norm_of(const Layer& norm) { return dynamic_cast<const LayerNorm&>(norm); }
+
 // The twelve tensors of block i.
 void add_block(std::vector<Mapping>& table, size_t i, const TransformerBlock& b) {
     std::string h = "h." + std::to_string(i) + ".";
     const MultiHeadAttention& att = b.att;
-    add_mapping(table, h + "ln_1.weight", Layout::same, {b.norm1.scale});
-    add_mapping(table, h + "ln_1.bias", Layout::same, {b.norm1.shift});
+    const LayerNorm &ln_1 = layer_norm_of(*b.norm1), &ln_2 = layer_norm_of(*b.norm2);
+    const FeedForward& mlp = dynamic_cast<const FeedForward&>(*b.ff);
+    add_mapping(table, h + "ln_1.weight", Layout::same, {ln_1.scale});
+    add_mapping(table, h + "ln_1.bias", Layout::same, {ln_1.shift});
     add_mapping(table, h + "attn.c_attn.weight", Layout::transpose_split, {att.W_query.weight, att.W_key.weight, att.W_value.weight});
     add_mapping(table, h + "attn.c_attn.bias", Layout::split, {att.W_query.bias, att.W_key.bias, att.W_value.bias});
     add_mapping(table, h + "attn.c_proj.weight", Layout::transpose_split, {att.out_proj.weight});
     add_mapping(table, h + "attn.c_proj.bias", Layout::same, {att.out_proj.bias});
-    add_mapping(table, h + "ln_2.weight", Layout::same, {b.norm2.scale});
-    add_mapping(table, h + "ln_2.bias", Layout::same, {b.norm2.shift});
-    add_mapping(table, h + "mlp.c_fc.weight", Layout::transpose_split, {b.ff.fc1.weight});
-    add_mapping(table, h + "mlp.c_fc.bias", Layout::same, {b.ff.fc1.bias});
-    add_mapping(table, h + "mlp.c_proj.weight", Layout::transpose_split, {b.ff.fc2.weight});
-    add_mapping(table, h + "mlp.c_proj.bias", Layout::same, {b.ff.fc2.bias});
+    add_mapping(table, h + "ln_2.weight", Layout::same, {ln_2.scale});
+    add_mapping(table, h + "ln_2.bias", Layout::same, {ln_2.shift});
+    add_mapping(table, h + "mlp.c_fc.weight", Layout::transpose_split, {mlp.fc1.weight});
+    add_mapping(table, h + "mlp.c_fc.bias", Layout::same, {mlp.fc1.bias});
+    add_mapping(table, h + "mlp.c_proj.weight", Layout::transpose_split, {mlp.fc2.weight});
+    add_mapping(table, h + "mlp.c_proj.bias", Layout::same, {mlp.fc2.bias});
 }
 
 // The whole table for `model`, in the order Hugging Face's GPT2Model declares its tensors.
 std::vector<Mapping> gpt2_mappings(const GPTModel& model) {
     if (!model.cfg.qkv_bias)
         throw Error("GPT-2 has biases in its query/key/value projections: the model needs qkv_bias = true");
+    std::string variant = describe(model.cfg.variant, model.cfg.emb_dim, model.cfg.n_heads);
+    if (variant != "book")
+        throw Error("GPT-2's weights are for the book's GPT (learned positions, pre-LayerNorm, GELU, multi-head "
+                    "attention), not for the variant " + variant);
     std::vector<Mapping> table;
     add_mapping(table, "wte.weight", Layout::same, {model.tok_emb.weight, model.out_head.weight});
     add_mapping(table, "wpe.weight", Layout::same, {model.pos_emb.weight});
     for (size_t i = 0; i < model.trf_blocks.size(); i++) add_block(table, i, *model.trf_blocks[i]);
-    add_mapping(table, "ln_f.weight", Layout::same, {model.final_norm.scale});
-    add_mapping(table, "ln_f.bias", Layout::same, {model.final_norm.shift});
+    add_mapping(table, "ln_f.weight", Layout::same, {layer_norm_of(*model.final_norm).scale});
+    add_mapping(table, "ln_f.bias", Layout::same, {layer_norm_of(*model.final_norm).shift});
     return table;
 }
 

@@ -153,18 +153,44 @@ const char* kColors[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", 
 
 }  // namespace
 
+// The names of the series: inside the frame's top right corner, or, with more than three,
+// to the right of the frame with a short line in each series' style.
+static std::string legend(const LinePlot& plot) {
+    std::ostringstream svg;
+    bool outside = plot.series.size() > 3;
+    for (size_t i = 0; i < plot.series.size(); i++) {
+        const LineSeries& s = plot.series[i];
+        std::string color = kColors[i % (sizeof kColors / sizeof kColors[0])], dash = s.dashed ? "6,4" : "none";
+        size_t y = 68 + 16 * i;
+        if (outside)
+            svg << "<line x1=\"582\" y1=\"" << y - 4 << "\" x2=\"602\" y2=\"" << y - 4 << "\" stroke=\"" << color
+                << "\" stroke-width=\"2\" stroke-dasharray=\"" << dash << "\"/>\n<text x=\"607\" y=\"" << y
+                << "\" font-size=\"12\">" << escape_xml(s.name) << "</text>\n";
+        else
+            svg << "<text x=\"572\" y=\"" << y << "\" text-anchor=\"end\" font-size=\"12\" fill=\"" << color << "\">"
+                << escape_xml(s.name) << "</text>\n";
+    }
+    return svg.str();
+}
+
 void write_line_plot_svg(const std::string& path, const LinePlot& plot) {
     double xlo = INFINITY, xhi = -INFINITY, ylo = INFINITY, yhi = -INFINITY;
-    for (double v : plot.x) xlo = std::min(xlo, v), xhi = std::max(xhi, v);
-    for (const LineSeries& series : plot.series)
+    for (const LineSeries& series : plot.series) {
+        const std::vector<double>& xs = series.x.empty() ? plot.x : series.x;
+        if (xs.size() != series.values.size())
+            throw Error("write_line_plot_svg: '" + path + "': series '" + series.name + "' has " +
+                        std::to_string(series.values.size()) + " values for " + std::to_string(xs.size()) + " x");
+        for (double v : xs) xlo = std::min(xlo, v), xhi = std::max(xhi, v);
         for (double v : series.values)
             if (std::isfinite(v)) ylo = std::min(ylo, v), yhi = std::max(yhi, v);
+    }
     if (!std::isfinite(xlo)) xlo = 0, xhi = 1;
     if (!std::isfinite(ylo)) ylo = 0, yhi = 1;
     Frame f{round_axis(xlo, xhi), round_axis(ylo, yhi)};
+    int width = plot.series.size() > 3 ? 780 : 640;
     std::ostringstream svg;
-    svg << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"640\" height=\"390\" font-family=\"sans-serif\">\n"
-        << "<rect width=\"640\" height=\"390\" fill=\"white\"/>\n"
+    svg << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << width << "\" height=\"390\" font-family=\"sans-serif\">\n"
+        << "<rect width=\"" << width << "\" height=\"390\" fill=\"white\"/>\n"
         << "<rect x=\"70\" y=\"50\" width=\"500\" height=\"280\" fill=\"none\" stroke=\"#888\"/>\n"
         << ticks(f, plot.top_scale)
         << "<text x=\"320\" y=\"372\" text-anchor=\"middle\" font-size=\"12\">" << escape_xml(plot.x_label) << "</text>\n"
@@ -172,21 +198,21 @@ void write_line_plot_svg(const std::string& path, const LinePlot& plot) {
         << escape_xml(plot.y_label) << "</text>\n";
     if (plot.top_scale > 0)
         svg << "<text x=\"320\" y=\"24\" text-anchor=\"middle\" font-size=\"12\">" << escape_xml(plot.top_label) << "</text>\n";
+    else if (!plot.title.empty())
+        svg << "<text x=\"320\" y=\"30\" text-anchor=\"middle\" font-size=\"13\">" << escape_xml(plot.title) << "</text>\n";
     for (size_t i = 0; i < plot.series.size(); i++) {
         const LineSeries& s = plot.series[i];
-        std::string color = kColors[i % (sizeof kColors / sizeof kColors[0])];
-        svg << polyline(f, plot.x, s.values, color, s.dashed ? "6,4" : "none")
-            << "<text x=\"" << 580 - 8 << "\" y=\"" << 68 + 16 * i << "\" text-anchor=\"end\" font-size=\"12\" fill=\""
-            << color << "\">" << escape_xml(s.name) << "</text>\n";
+        svg << polyline(f, s.x.empty() ? plot.x : s.x, s.values, kColors[i % (sizeof kColors / sizeof kColors[0])],
+                        s.dashed ? "6,4" : "none");
     }
-    svg << "</svg>\n";
+    svg << legend(plot) << "</svg>\n";
     write_file_atomic(path, svg.str());
 }
 
 void write_loss_svg(const std::string& path, const std::vector<double>& tokens_seen,
                     const std::vector<double>& train_losses, const std::vector<double>& val_losses) {
-    write_line_plot_svg(path, {tokens_seen, {{"Training loss", train_losses, false}, {"Validation loss", val_losses, true}},
-                               "Tokens seen", "Loss", 0.0, ""});
+    write_line_plot_svg(path, {tokens_seen, {{"Training loss", train_losses, false, {}}, {"Validation loss", val_losses, true, {}}},
+                               "Tokens seen", "Loss", 0.0, "", ""});
 }
 
 void write_values_svg(const std::string& path, const std::vector<double>& epochs, double examples_per_epoch,
@@ -197,8 +223,8 @@ void write_values_svg(const std::string& path, const std::vector<double>& epochs
     std::string train_name = "Training ", val_name = "Validation ";
     train_name.append(label);
     val_name.append(label);
-    write_line_plot_svg(path, {epochs, {{train_name, train_values, false}, {val_name, val_values, true}}, "Epochs", y_label,
-                               examples_per_epoch, "Examples seen"});
+    write_line_plot_svg(path, {epochs, {{train_name, train_values, false, {}}, {val_name, val_values, true, {}}}, "Epochs",
+                               y_label, examples_per_epoch, "Examples seen", ""});
 }
 
 std::vector<double> linspace_values(double start, double end, int64_t steps) {
@@ -206,6 +232,15 @@ std::vector<double> linspace_values(double start, double end, int64_t steps) {
     for (int64_t i = 0; i < steps; i++)
         values.push_back(steps == 1 ? start : start + (end - start) * static_cast<double>(i) / static_cast<double>(steps - 1));
     return values;
+}
+
+void write_curves_svg(const std::string& path, const std::vector<Curve>& curves, const std::string& title,
+                      const std::string& x_label, const std::string& y_label) {
+    LinePlot plot;
+    plot.x_label = x_label, plot.y_label = y_label, plot.title = title;
+    for (size_t i = 0; i < curves.size(); i++)  // twelve colours, then the same twelve dashed
+        plot.series.push_back({curves[i].name, curves[i].ys, i >= 12, curves[i].xs});
+    write_line_plot_svg(path, plot);
 }
 
 }  // namespace llm

@@ -14,12 +14,14 @@ namespace llm {
 void write_heatmap_svg(const std::string& path, const Tensor& matrix, const std::vector<std::string>& row_labels,
                        const std::vector<std::string>& col_labels, const std::string& title);
 
-// A line plot: any number of named series over one x, round ticks and a margin around the
-// data, and optionally a second x axis on top (its labels: x · top_scale).
+// A line plot: any number of named series, round ticks and a margin around the data, and
+// optionally a second x axis on top (its labels: x · top_scale). With more than three
+// series the legend goes to the right of the frame, each name beside its line's style.
 struct LineSeries {
     std::string name;
     std::vector<double> values;  // one per x; NaN leaves a gap
     bool dashed = false;
+    std::vector<double> x;  // this series' own x; empty: the plot's
 };
 struct LinePlot {
     std::vector<double> x;
@@ -27,6 +29,7 @@ struct LinePlot {
     std::string x_label, y_label;
     double top_scale = 0.0;  // 0: no top axis
     std::string top_label;
+    std::string title;
 };
 void write_line_plot_svg(const std::string& path, const LinePlot& plot);
 
@@ -42,5 +45,13 @@ void write_values_svg(const std::string& path, const std::vector<double>& epochs
 
 // torch.linspace(start, end, steps) as doubles.
 std::vector<double> linspace_values(double start, double end, int64_t steps);
+
+// The attention lab's figure: each variant's validation loss against tokens seen.
+struct Curve {
+    std::string name;
+    std::vector<double> xs, ys;
+};
+void write_curves_svg(const std::string& path, const std::vector<Curve>& curves, const std::string& title,
+                      const std::string& x_label, const std::string& y_label);
 
 }  // namespace llm

@@ -72,13 +72,22 @@ static void check_fits_context(int64_t num_tokens, const Tensor& mask) {
 
 // Mask the scores of future tokens with -inf (so softmax gives them weight 0).
 // scores: (..., T_q, T_k), the queries at positions first_row .. first_row + T_q - 1 and
-// the keys at 0 .. T_k - 1; mask: (context_length, context_length). first_row is 0 for a
-// whole text and the number of cached tokens for the new ones of a KV-cache step.
-static Tensor mask_future(const Tensor& scores, const Tensor& mask, int64_t first_row = 0) {
+// the keys at first_col .. first_col + T_k - 1; mask: (context_length, context_length).
+// first_row is 0 for a whole text and the number of cached tokens for the new ones of a
+// KV-cache step; first_col is 0 unless a sliding window dropped the oldest keys.
+static Tensor mask_future(const Tensor& scores, const Tensor& mask, int64_t first_row = 0, int64_t first_col = 0) {
     int64_t rows = scores.size(-2), cols = scores.size(-1);
-    check_fits_context(std::max(cols, first_row + rows), mask);
-    Tensor mask_bool = slice(slice(mask, 0, first_row, first_row + rows), 1, 0, cols).to_bool();
+    check_fits_context(std::max(first_col + cols, first_row + rows), mask);
+    Tensor mask_bool = slice(slice(mask, 0, first_row, first_row + rows), 1, first_col, first_col + cols).to_bool();
     return masked_fill(scores, mask_bool, -std::numeric_limits<float>::infinity());
+}
+
+// The causal mask, and with a window also the keys window or more tokens back:
+// 1 where token i may not see token j (j > i, or i - j >= window).
+static Tensor attention_mask(int64_t context_length, int64_t window) {
+    Tensor mask = causal_mask(context_length);
+    if (window <= 0) return mask;
+    return mask + tril(ones({context_length, context_length}), -window);
 }
 
 CausalAttention::CausalAttention(int64_t d_in, int64_t d_out, int64_t context_length, double dropout_p, bool qkv_bias)
@@ -118,20 +127,34 @@ Tensor MultiHeadAttentionWrapper::forward(const Tensor& x) const {
 }
 
 // --- MultiHeadAttention (3.6.2) -----------------------------------------------------------
+// With the attention lab's AttentionVariant: W_key and W_value give kv_groups heads, each
+// serving num_heads / kv_groups consecutive query heads (the book's ch04/04_gqa); a window
+// limits each token to the last `window` tokens (ch04/06_swa); rope rotates the queries and
+// keys, alibi adds its distance penalty to the scores.
 
 MultiHeadAttention::MultiHeadAttention(int64_t d_in, int64_t d_out_, int64_t context_length, double dropout_p,
-                                       int64_t num_heads_, bool qkv_bias)
+                                       int64_t num_heads_, bool qkv_bias, const AttentionVariant& variant)
     : d_out(d_out_), num_heads(num_heads_), head_dim(num_heads_ > 0 ? d_out_ / num_heads_ : 0),
-      W_query(d_in, d_out_, qkv_bias), W_key(d_in, d_out_, qkv_bias), W_value(d_in, d_out_, qkv_bias),
-      out_proj(d_out_, d_out_), dropout(dropout_p), mask(causal_mask(context_length)) {
+      num_kv_groups(variant.kv_groups > 0 ? variant.kv_groups : num_heads_), window(variant.window), pos(variant.pos),
+      W_query(d_in, d_out_, qkv_bias), W_key(d_in, num_kv_groups * head_dim, qkv_bias),
+      W_value(d_in, num_kv_groups * head_dim, qkv_bias), out_proj(d_out_, d_out_), dropout(dropout_p),
+      mask(attention_mask(context_length, variant.window)) {
     if (num_heads <= 0 || d_out % num_heads != 0)
         throw Error("MultiHeadAttention: d_out must be divisible by num_heads (got d_out " + std::to_string(d_out) +
                     ", num_heads " + std::to_string(num_heads) + ")");
+    if (num_heads % num_kv_groups != 0)
+        throw Error("MultiHeadAttention: num_kv_groups (" + std::to_string(num_kv_groups) +
+                    ") must divide num_heads (" + std::to_string(num_heads) + ")");
     register_module("W_query", W_query);
     register_module("W_key", W_key);
     register_module("W_value", W_value);
     register_module("out_proj", out_proj);
     register_module("dropout", dropout);
+    if (pos == PosEncoding::rope) {
+        RopeTables tables = rope_tables(context_length, head_dim);
+        rope_cos = tables.cos, rope_sin = tables.sin;
+    }
+    if (pos == PosEncoding::alibi) alibi_slopes = llm::alibi_slopes(num_heads);
 }
 
 // The fast path: the same numbers as forward_reference below, with the attention of
@@ -139,16 +162,23 @@ MultiHeadAttention::MultiHeadAttention(int64_t d_in, int64_t d_out_, int64_t con
 // place instead of splitting and merging them.
 Tensor MultiHeadAttention::forward(const Tensor& x) const {
     check_fits_context(x.size(1), mask);
-    Tensor keys = W_key.forward(x);  // (B, T, C); head h: columns [h·hs, (h+1)·hs)
-    Tensor queries = W_query.forward(x);
+    Tensor keys = W_key.forward(x);  // (B, T, kv_groups·hs); head g: columns [g·hs, (g+1)·hs)
+    Tensor queries = W_query.forward(x);  // (B, T, C)
     Tensor values = W_value.forward(x);
-    Tensor context_vec = causal_attention(queries, keys, values, num_heads, dropout.p, dropout.training());
-    return out_proj.forward(context_vec);
+    if (pos == PosEncoding::rope) {
+        queries = rope(queries, rope_cos, rope_sin);
+        keys = rope(keys, rope_cos, rope_sin);
+    }
+    AttentionOptions options;  // all defaults but the heads and dropout for the book's attention
+    options.num_heads = num_heads, options.kv_heads = num_kv_groups, options.window = window;
+    options.alibi_slopes = alibi_slopes;
+    options.dropout_p = dropout.p, options.training = dropout.training();
+    return out_proj.forward(causal_attention(queries, keys, values, options));
 }
 
-// x (B, T, C) through one projection, split into heads: (B, T, C) -> (B, T, H, hs) -> (B, H, T, hs).
-Tensor MultiHeadAttention::project_heads(const Linear& W, const Tensor& x) const {
-    return W.forward(x).view({x.size(0), x.size(1), num_heads, head_dim}).transpose(1, 2);
+// x (B, T, C) through one projection, split into heads: (B, T, heads·hs) -> (B, T, heads, hs) -> (B, heads, T, hs).
+Tensor MultiHeadAttention::project_heads(const Linear& W, const Tensor& x, int64_t heads) const {
+    return W.forward(x).view({x.size(0), x.size(1), heads, head_dim}).transpose(1, 2);
 }
 
 // The heads side by side again: (B, H, T, hs) -> (B, T, H, hs) -> (B, T, C).
@@ -157,32 +187,64 @@ Tensor MultiHeadAttention::merge_heads(const Tensor& context_vec) const {
     return context_vec.transpose(1, 2).contiguous().view({b, num_tokens, d_out});
 }
 
-// The book's forward (listing 3.5), op by op.
+// Grouped-query attention's keys.repeat_interleave(group_size, dim=1):
+// (B, kv_groups, T, hs) -> (B, H, T, hs), each key/value head once per query head it serves.
+Tensor MultiHeadAttention::repeat_kv(const Tensor& kv) const {
+    if (num_kv_groups == num_heads) return kv;
+    std::vector<int64_t> index;
+    for (int64_t h = 0; h < num_heads; h++) index.push_back(h / (num_heads / num_kv_groups));
+    return index_select(kv, 1, tensor_int64(index, {num_heads}));
+}
+
+// The masked, scaled scores' softmax and dropout, for queries at positions first_row ...
+// and keys at first_col ...: softmax(mask(scores) / √hs (+ ALiBi's bias)). (B, H, T_q, T_k)
+Tensor MultiHeadAttention::attention_weights(const Tensor& scores, int64_t first_row, int64_t first_col) const {
+    Tensor masked = mask_future(scores, mask, first_row, first_col);
+    if (alibi_slopes.empty()) return dropout.forward(scaled_softmax(masked, head_dim));
+    Tensor scaled = masked / static_cast<float>(std::sqrt(static_cast<double>(head_dim)));
+    Tensor bias = alibi_bias_matrix(alibi_slopes, scores.size(-2), scores.size(-1), first_row, first_col);
+    return dropout.forward(softmax(scaled + bias, -1));
+}
+
+// The book's forward (listing 3.5), op by op, with the variants' steps where they apply.
 Tensor MultiHeadAttention::forward_reference(const Tensor& x) const {
-    Tensor keys = project_heads(W_key, x);                        // (B, H, T, hs)
-    Tensor queries = project_heads(W_query, x);
-    Tensor values = project_heads(W_value, x);
+    Tensor keys = project_heads(W_key, x, num_kv_groups);          // (B, kv_groups, T, hs)
+    Tensor queries = project_heads(W_query, x, num_heads);         // (B, H, T, hs)
+    Tensor values = project_heads(W_value, x, num_kv_groups);
+    if (pos == PosEncoding::rope) {
+        queries = rope_reference(queries, rope_cos, rope_sin, 0);
+        keys = rope_reference(keys, rope_cos, rope_sin, 0);
+    }
+    keys = repeat_kv(keys);                                        // (B, H, T, hs)
+    values = repeat_kv(values);
     Tensor attn_scores = matmul(queries, keys.transpose(2, 3));  // (B, H, T, T)
-    attn_scores = mask_future(attn_scores, mask);
-    Tensor attn_weights = scaled_softmax(attn_scores, head_dim);
-    attn_weights = dropout.forward(attn_weights);
+    Tensor attn_weights = attention_weights(attn_scores, 0, 0);
     Tensor context_vec = matmul(attn_weights, values);           // (B, H, T, hs)
     return out_proj.forward(merge_heads(context_vec));
 }
 
 // Keys and values of the new tokens appended to the cache; the new queries see every
-// cached token and, among the new ones, only those not after them.
-Tensor MultiHeadAttention::forward_cached(const Tensor& x, Tensor& cache_keys, Tensor& cache_values) const {
-    Tensor keys = project_heads(W_key, x);                        // (B, H, T_new, hs)
-    Tensor queries = project_heads(W_query, x);
-    Tensor values = project_heads(W_value, x);
-    int64_t first_new = cache_keys.defined() ? cache_keys.size(2) : 0;
-    cache_keys = cache_keys.defined() ? cat({cache_keys, keys}, 2) : keys;        // (B, H, T_seen, hs)
+// cached token and, among the new ones, only those not after them. A window keeps only
+// the last `window` keys and values (older ones can never be seen again).
+Tensor MultiHeadAttention::forward_cached(const Tensor& x, Tensor& cache_keys, Tensor& cache_values,
+                                          int64_t start) const {
+    Tensor keys = project_heads(W_key, x, num_kv_groups);          // (B, kv_groups, T_new, hs)
+    Tensor queries = project_heads(W_query, x, num_heads);         // (B, H, T_new, hs)
+    Tensor values = project_heads(W_value, x, num_kv_groups);
+    if (pos == PosEncoding::rope) {
+        queries = rope_reference(queries, rope_cos, rope_sin, start);
+        keys = rope_reference(keys, rope_cos, rope_sin, start);
+    }
+    int64_t first_key = start - (cache_keys.defined() ? cache_keys.size(2) : 0);  // position of the oldest cached key
+    cache_keys = cache_keys.defined() ? cat({cache_keys, keys}, 2) : keys;        // (B, kv_groups, T_cached, hs)
     cache_values = cache_values.defined() ? cat({cache_values, values}, 2) : values;
-    Tensor attn_scores = matmul(queries, cache_keys.transpose(2, 3));  // (B, H, T_new, T_seen)
-    attn_scores = mask_future(attn_scores, mask, first_new);
-    Tensor attn_weights = dropout.forward(scaled_softmax(attn_scores, head_dim));
-    Tensor context_vec = matmul(attn_weights, cache_values);     // (B, H, T_new, hs)
+    Tensor attn_scores = matmul(queries, repeat_kv(cache_keys).transpose(2, 3));  // (B, H, T_new, T_cached)
+    Tensor attn_weights = attention_weights(attn_scores, start, first_key);
+    Tensor context_vec = matmul(attn_weights, repeat_kv(cache_values));          // (B, H, T_new, hs)
+    if (window > 0 && cache_keys.size(2) > window) {
+        cache_keys = slice(cache_keys, 2, cache_keys.size(2) - window, cache_keys.size(2));
+        cache_values = slice(cache_values, 2, cache_values.size(2) - window, cache_values.size(2));
+    }
     return out_proj.forward(merge_heads(context_vec));
 }
 

@@ -1,4 +1,5 @@
-// Module and the basic layers: Linear, Embedding, LayerNorm, GELU, Dropout, FeedForward.
+// Module and the basic layers: Linear, Embedding, LayerNorm, GELU, Dropout, FeedForward, and
+// the attention lab's RMSNorm and SwiGLUFeedForward.
 #include "nn/nn.h"
 
 #include "ops/ops.h"
@@ -115,6 +116,18 @@ LayerNorm::LayerNorm(int64_t emb_dim) {
 
 Tensor LayerNorm::forward(const Tensor& x) const { return layer_norm(x, scale, shift, eps); }
 
+RMSNorm::RMSNorm(int64_t emb_dim) { weight = register_parameter("weight", ones({emb_dim})); }
+
+Tensor RMSNorm::forward(const Tensor& x) const { return rms_norm(x, weight, eps); }
+
+// The book's RMSNorm.forward: means = x.pow(2).mean(-1, keepdim=True);
+// x * torch.rsqrt(means + eps) * weight.
+Tensor RMSNorm::forward_reference(const Tensor& x) const {
+    Tensor means = mean(pow(x, 2.0f), -1, true);
+    Tensor x_normed = x * (1.0f / sqrt(means + eps));
+    return x_normed * weight;
+}
+
 Tensor GELU::forward(const Tensor& x) const { return gelu(x); }
 
 Tensor Dropout::forward(const Tensor& x) const { return dropout(x, p, training()); }
@@ -124,12 +137,28 @@ Tensor Dropout::forward(const Tensor& x) const { return dropout(x, p, training()
 GPTConfig gpt_config_124m() { return GPTConfig{}; }
 
 FeedForward::FeedForward(const GPTConfig& cfg)
-    : fc1(cfg.emb_dim, 4 * cfg.emb_dim), fc2(4 * cfg.emb_dim, cfg.emb_dim) {
+    : fc1(cfg.emb_dim, ffn_hidden_size(cfg.variant, cfg.emb_dim)), fc2(ffn_hidden_size(cfg.variant, cfg.emb_dim), cfg.emb_dim) {
     register_module("layers.0", fc1);  // the book's nn.Sequential numbers its layers
     register_module("layers.1", gelu);
     register_module("layers.2", fc2);
 }
 
 Tensor FeedForward::forward(const Tensor& x) const { return fc2.forward(gelu.forward(fc1.forward(x))); }
+
+// --- SwiGLUFeedForward (the attention lab) ------------------------------------------------
+
+SwiGLUFeedForward::SwiGLUFeedForward(const GPTConfig& cfg)
+    : fc1(cfg.emb_dim, ffn_hidden_size(cfg.variant, cfg.emb_dim), false),
+      fc2(cfg.emb_dim, ffn_hidden_size(cfg.variant, cfg.emb_dim), false),
+      fc3(ffn_hidden_size(cfg.variant, cfg.emb_dim), cfg.emb_dim, false) {
+    register_module("fc1", fc1);
+    register_module("fc2", fc2);
+    register_module("fc3", fc3);
+}
+
+// The gate SiLU(fc1·x) scales the value fc2·x unit by unit: (..., C) -> (..., hidden) -> (..., C).
+Tensor SwiGLUFeedForward::forward(const Tensor& x) const {
+    return fc3.forward(silu(fc1.forward(x)) * fc2.forward(x));
+}
 
 }  // namespace llm

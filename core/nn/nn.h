@@ -8,6 +8,7 @@
 // which is why a seeded model here has the book's weights.
 #pragma once
 
+#include "nn/variant.h"
 #include "tensor/tensor.h"
 
 #include <memory>
@@ -58,6 +59,13 @@ private:
 
 class LoRALayer;  // appendix E, below
 
+// A module with one input and one output of the same shape, (..., C): what a Transformer
+// block holds as its norms and its feed-forward, whichever variant they are.
+class Layer : public Module {
+public:
+    virtual Tensor forward(const Tensor& x) const = 0;
+};
+
 // nn.Linear: y = x·Wᵀ + b, weight (out_features, in_features).
 class Linear : public Module {
 public:
@@ -85,12 +93,23 @@ public:
 };
 
 // The book's LayerNorm (section 4.2): trainable scale and shift, eps 1e-5.
-class LayerNorm : public Module {
+class LayerNorm : public Layer {
 public:
     explicit LayerNorm(int64_t emb_dim);
-    Tensor forward(const Tensor& x) const;  // x: (..., C)
+    Tensor forward(const Tensor& x) const override;  // x: (..., C)
     float eps = 1e-5f;
     Tensor scale, shift;
+};
+
+// RMSNorm (the attention lab; the book's Llama conversion, ch05/07_gpt_to_llama):
+// x / √(mean(x²) + eps) · weight, no mean subtracted and no shift.
+class RMSNorm : public Layer {
+public:
+    explicit RMSNorm(int64_t emb_dim);
+    Tensor forward(const Tensor& x) const override;  // x: (..., C), one fused op (rms_norm)
+    Tensor forward_reference(const Tensor& x) const;  // the same, op by op as in the book
+    float eps = 1e-5f;
+    Tensor weight;
 };
 
 // The book's GELU (tanh approximation, section 4.3). No parameters.
@@ -136,6 +155,7 @@ struct GPTConfig {
     int64_t n_layers = 12;
     double drop_rate = 0.1;
     bool qkv_bias = false;
+    GPTVariant variant;  // the attention lab's switches (nn/variant.h); default: the book's GPT
 };
 GPTConfig gpt_config_124m();
 
@@ -143,13 +163,23 @@ GPTConfig gpt_config_124m();
 void check_gpt_config(const GPTConfig& cfg);
 
 // Linear(emb, 4·emb) -> GELU -> Linear(4·emb, emb), named layers.0 / layers.2 as in nn.Sequential.
-class FeedForward : public Module {
+// (The inner size is cfg.variant.ffn_hidden when that is set.)
+class FeedForward : public Layer {
 public:
     explicit FeedForward(const GPTConfig& cfg);
-    Tensor forward(const Tensor& x) const;  // x: (..., C)
+    Tensor forward(const Tensor& x) const override;  // x: (..., C)
     Linear fc1;
     GELU gelu;
     Linear fc2;
+};
+
+// SwiGLU (Shazeer 2020; the book's Llama conversion): fc3(SiLU(fc1·x) ⊙ fc2·x), no biases,
+// inner size ffn_hidden_size(cfg.variant) (8·C/3 rounded up to a multiple of 8 by default).
+class SwiGLUFeedForward : public Layer {
+public:
+    explicit SwiGLUFeedForward(const GPTConfig& cfg);
+    Tensor forward(const Tensor& x) const override;  // x: (..., C)
+    Linear fc1, fc2, fc3;
 };
 
 // --- attention (nn/attention.cpp), chapter 3 -----------------------------------
@@ -189,47 +219,87 @@ public:
     std::vector<std::unique_ptr<CausalAttention>> heads;
 };
 
+// The attention lab's switches for one attention layer (the model's are in GPTVariant).
+struct AttentionVariant {
+    int64_t kv_groups = 0;                   // key/value heads (grouped-query); 0: num_heads
+    int64_t window = 0;                      // sliding window: i sees i - window < j <= i; 0: all j <= i
+    PosEncoding pos = PosEncoding::learned;  // rope rotates queries and keys, alibi biases the
+                                             // scores; the other schemes act on the embeddings
+};
+
 // 3.6.2: one set of projections split into heads, plus an output projection.
 class MultiHeadAttention : public Module {
 public:
     MultiHeadAttention(int64_t d_in, int64_t d_out, int64_t context_length, double dropout,
-                       int64_t num_heads, bool qkv_bias = false);
+                       int64_t num_heads, bool qkv_bias = false, const AttentionVariant& variant = {});
     Tensor forward(const Tensor& x) const;  // (B, T, d_in) -> (B, T, C), one fused attention op
     Tensor forward_reference(const Tensor& x) const;  // the same, op by op as in the book
-    // Generation with a KV cache: x holds only the new tokens (B, T_new, d_in); their keys
-    // and values are appended to cache_keys / cache_values (B, H, T_seen, hs),
-    // and the new queries attend to everything cached. Same result as forward on the whole text.
-    Tensor forward_cached(const Tensor& x, Tensor& cache_keys, Tensor& cache_values) const;
-    Tensor project_heads(const Linear& W, const Tensor& x) const;  // (B, T, C) -> (B, H, T, hs)
+    // Generation with a KV cache: x holds only the new tokens (B, T_new, d_in) at positions
+    // start, start + 1, ...; their keys and values are appended to cache_keys / cache_values
+    // (B, kv_groups, T_cached, hs; with a window only the last `window` are kept), and the
+    // new queries attend to everything cached. Same result as forward on the whole text.
+    Tensor forward_cached(const Tensor& x, Tensor& cache_keys, Tensor& cache_values, int64_t start) const;
+    // One projection of x (B, T, C) split into `heads` heads: (B, heads, T, hs)
+    Tensor project_heads(const Linear& W, const Tensor& x, int64_t heads) const;
     Tensor merge_heads(const Tensor& context_vec) const;           // (B, H, T, hs) -> (B, T, C)
-    int64_t d_out, num_heads, head_dim;
-    Linear W_query, W_key, W_value, out_proj;
+    int64_t d_out, num_heads, head_dim, num_kv_groups, window;
+    PosEncoding pos;
+    Linear W_query, W_key, W_value, out_proj;  // W_key, W_value: d_in -> num_kv_groups · hs
     Dropout dropout;
-    Tensor mask;  // buffer: triu(ones(context_length, context_length), 1)
+    Tensor mask;  // buffer: triu(ones(context_length, context_length), 1), plus tril(.., -window) with a window
+    Tensor rope_cos, rope_sin;           // pos = rope: (context_length, hs) tables of cos and sin
+    std::vector<float> alibi_slopes;     // pos = alibi: m_h, one per head
+
+private:
+    Tensor attention_weights(const Tensor& scores, int64_t first_row, int64_t first_col) const;
+    Tensor repeat_kv(const Tensor& kv) const;
 };
+
+// --- position schemes (nn/positions.cpp), the attention lab ------------------------
+
+// Vaswani et al.'s table: PE(p, 2i) = sin(p / 10000^(2i/C)), PE(p, 2i+1) = cos(p / 10000^(2i/C)).
+Tensor sinusoidal_positions(int64_t context_length, int64_t emb_dim);  // -> (context_length, C)
+// RoPE's tables (the book's compute_rope_params): angle p·θ_i, θ_i = 10000^(-2i/hs), for
+// i < hs/2, repeated for the second half: cos and sin (context_length, hs).
+struct RopeTables {
+    Tensor cos, sin;
+};
+RopeTables rope_tables(int64_t context_length, int64_t head_dim);
+// The book's compute_rope, op by op: x (B, heads, T, hs) at positions start ... -> same shape.
+Tensor rope_reference(const Tensor& x, const Tensor& cos, const Tensor& sin, int64_t start);
+// ALiBi's bias -m_h·(p_q - p_k) for queries at first_row ... and keys at first_col ...:
+// (H, rows, cols), one slope per head.
+Tensor alibi_bias_matrix(const std::vector<float>& slopes, int64_t rows, int64_t cols, int64_t first_row,
+                         int64_t first_col);
 
 // --- the GPT model (nn/gpt.cpp), chapter 4 ----------------------------------------
 
-// 4.5: pre-LayerNorm block with shortcut connections.
+// 4.5: pre-LayerNorm block with shortcut connections. The norms are LayerNorm or RMSNorm
+// and the feed-forward FeedForward or SwiGLUFeedForward, as cfg.variant says; with
+// norm_place = post the block is the original Transformer's x = norm(x + drop(f(x))).
 class TransformerBlock : public Module {
 public:
     explicit TransformerBlock(const GPTConfig& cfg);
     Tensor forward(const Tensor& x) const;  // (B, T, C) -> same
-    Tensor forward_cached(const Tensor& x, Tensor& cache_keys, Tensor& cache_values) const;  // see above
+    Tensor forward_cached(const Tensor& x, Tensor& cache_keys, Tensor& cache_values, int64_t start) const;
     MultiHeadAttention att;
-    FeedForward ff;
-    LayerNorm norm1, norm2;
+    std::unique_ptr<Layer> ff;
+    std::unique_ptr<Layer> norm1, norm2;
     Dropout drop_shortcut;
+    NormPlace norm_place;
 };
 
 // The keys and values of the tokens a GPTModel has seen, one pair per block (the book's
 // bonus material on KV caches). Empty at first; forward_cached fills it.
 struct KVCache {
-    std::vector<Tensor> keys, values;  // per block: (B, H, length, hs)
+    std::vector<Tensor> keys, values;  // per block: (B, kv_groups, cached, hs), cached = min(length, window)
     int64_t length = 0;                // tokens seen so far
 };
 
 // 4.6: token + position embeddings, n_layers blocks, final norm, output head.
+// pos_emb is the book's learned table; with another cfg.variant.pos it has no rows and is
+// not a parameter (sinusoidal adds the fixed pos_table instead; rope and alibi act in the
+// attention; none adds nothing).
 class GPTModel : public Module {
 public:
     explicit GPTModel(const GPTConfig& cfg);
@@ -240,8 +310,12 @@ public:
     Embedding tok_emb, pos_emb;
     Dropout drop_emb;
     std::vector<std::unique_ptr<TransformerBlock>> trf_blocks;
-    LayerNorm final_norm;
+    std::unique_ptr<Layer> final_norm;
     Linear out_head;
+    Tensor pos_table;  // pos = sinusoidal: (context_length, C), not a parameter
+
+private:
+    Tensor embed(const Tensor& in_idx, int64_t start) const;  // (B, T) -> (B, T, C)
 };
 
 // How many parameters GPTModel(cfg) has (4.6: 163,009,536 for GPT_CONFIG_124M), from the

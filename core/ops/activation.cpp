@@ -1,4 +1,4 @@
-// Activation functions: tanh, sigmoid, ReLU and the book's GELU.
+// Activation functions: tanh, sigmoid, ReLU, the book's GELU and SwiGLU's SiLU.
 #include "kernels/fast_exp.h"
 #include "ops/internal.h"
 
@@ -37,6 +37,29 @@ std::vector<Tensor> sigmoid_backward(const Node& node, const Tensor& grad) {
 Tensor sigmoid(const Tensor& a) {
     Tensor out = sigmoid_forward(a);
     if (needs_grad({&a})) attach_node(out, "SigmoidBackward0", sigmoid_backward, {a}).saved = {out.detach()};
+    return out;
+}
+
+// --- SiLU (Swish): x · σ(x), the gate of SwiGLU (the attention lab) -------------------
+// The same float operations as the op-by-op x * sigmoid(x), so the two agree bit for bit.
+
+static float silu_sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
+
+Tensor silu_forward(const Tensor& a) {
+    return map_unary(a, [](float x) { return x * silu_sigmoid(x); });
+}
+
+// d silu(a)/da = σ(a) · (1 + a · (1 - σ(a)))
+std::vector<Tensor> silu_backward(const Node& node, const Tensor& grad) {
+    return {map_binary(grad, node.inputs[0], "silu", [](float g, float x) {
+        float s = silu_sigmoid(x);
+        return g * (s * (1.0f + x * (1.0f - s)));
+    })};
+}
+
+Tensor silu(const Tensor& a) {
+    Tensor out = silu_forward(a);
+    if (needs_grad({&a})) attach_node(out, "SiluBackward0", silu_backward, {a});
     return out;
 }
 

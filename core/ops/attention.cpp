@@ -14,6 +14,12 @@
 //   - backward keeps only the attention weights and the dropout mask.
 // The (batch, head) pairs are shared out between the threads; each is computed
 // by the same code whatever the thread count, so results do not depend on it.
+//
+// The attention lab's variants (AttentionOptions) ride on the same loops: ALiBi adds
+// -m_h·(i - j) to the scaled scores, a window starts each row's softmax at i - window + 1,
+// and with grouped-query attention head h reads key/value head h / (H / kv_heads), so the
+// backward sums the key and value gradients of a group's query heads, in head order, on
+// one thread. With every option at its default the loops are the book's, bit for bit.
 // The book's composition is MultiHeadAttention::forward_reference (nn/attention.cpp);
 // tests check that the two give the same values and gradients.
 #include "kernels/gemm.h"
@@ -26,159 +32,223 @@ namespace llm {
 
 namespace {
 
-// Where the pieces of head `bh` (= batch index · num_heads + head) live.
+// Where the pieces of head `bh` (= batch index · num_heads + head) live, and its variant.
 struct HeadLayout {
     int64_t tokens, d_out, num_heads, head_dim;
-    // Column block of head bh in a (B, T, C) tensor: rows d_out apart.
+    int64_t kv_width, group;   // kv_heads·hs columns of keys and values; query heads per kv head
+    int64_t window;            // 0: none
+    const float* slopes;       // ALiBi's m_h per head, or null
+    // Column block of head bh in the (B, T, C) queries and context: rows d_out apart.
     int64_t columns(int64_t bh) const {
         return (bh / num_heads) * tokens * d_out + (bh % num_heads) * head_dim;
     }
+    // The column block of its key/value head in the (B, T, kv_heads·hs) keys and values.
+    int64_t kv_columns(int64_t bh) const {
+        return (bh / num_heads) * tokens * kv_width + (bh % num_heads) / group * head_dim;
+    }
     // Its T×T square in a (B, H, T, T) tensor.
     int64_t square(int64_t bh) const { return bh * tokens * tokens; }
+    // The first key row i sees: i - window + 1, or 0.
+    int64_t first_key(int64_t i) const { return window > 0 ? std::max<int64_t>(0, i - window + 1) : 0; }
 };
 
-// A T×T work area for one head, kept by each thread from call to call (a fresh 256 KB
-// allocation per head would come back as new pages, to be cleared by the OS each time).
-float* head_scratch(int64_t T) {
-    thread_local std::vector<float> scratch;
-    if (scratch.size() < static_cast<size_t>(T * T)) scratch.resize(static_cast<size_t>(T * T));
-    return scratch.data();
+// Work areas kept by each thread from call to call (a fresh 256 KB allocation per head
+// would come back as new pages, to be cleared by the OS each time): `which` 0 is a head's
+// T×T square, 1 a T×hs gradient of a shared key/value head.
+float* head_scratch(int64_t n, int which = 0) {
+    thread_local std::vector<float> scratch[2];
+    std::vector<float>& s = scratch[which];
+    if (s.size() < static_cast<size_t>(n)) s.resize(static_cast<size_t>(n));
+    return s.data();
 }
 
 // The book divides the scores by √head_dim as a float: scores / keys.shape[-1]**0.5.
 float attention_scale(int64_t head_dim) { return static_cast<float>(std::sqrt(static_cast<double>(head_dim))); }
 
-// weights (T×T) = softmax over j ≤ i of scores(i, j) / scale, and 0 for j > i.
-// scores: (T, T), overwritten with the scaled values
-void causal_softmax(float* scores, float* weights, int64_t T, float scale) {
+// weights (T×T) = softmax over first_key(i) ≤ j ≤ i of scores(i, j) / scale (+ ALiBi's
+// bias), and 0 for the other j. scores: (T, T), overwritten with the scaled values
+void causal_softmax(const HeadLayout& L, int64_t bh, float* scores, float* weights, float scale) {
+    int64_t T = L.tokens;
     for (int64_t i = 0; i < T; i++) {
         float* s = scores + i * T;
-        for (int64_t j = 0; j <= i; j++) s[j] = s[j] / scale;
-        softmax_row(s, weights + i * T, i + 1, 1);
+        int64_t lo = L.first_key(i);
+        for (int64_t j = lo; j <= i; j++) s[j] = s[j] / scale;
+        if (L.slopes != nullptr) {
+            float slope = L.slopes[bh % L.num_heads];
+            for (int64_t j = lo; j <= i; j++) s[j] = s[j] + alibi_bias(slope, i - j);
+        }
+        softmax_row(s + lo, weights + i * T + lo, i - lo + 1, 1);
+        std::fill(weights + i * T, weights + i * T + lo, 0.0f);
         std::fill(weights + i * T + i + 1, weights + (i + 1) * T, 0.0f);
     }
 }
 
-// One head forward: weights = causal softmax(Q_h K_hᵀ / scale), context_h = dropout(weights) V_h.
-// q, k, v, context: (B, T, C); weights, mask: (B, H, T, T), mask null without dropout
+// One head forward: weights = causal softmax(Q_h K_gᵀ / scale), context_h = dropout(weights) V_g,
+// g the head's key/value head. q, context: (B, T, C); k, v: (B, T, kv_heads·hs);
+// weights, mask: (B, H, T, T), mask null without dropout
 void head_forward(const HeadLayout& L, int64_t bh, const float* q, const float* k, const float* v,
                   const float* mask, float* weights, float* context) {
-    int64_t T = L.tokens, at = L.columns(bh);
+    int64_t T = L.tokens, at = L.columns(bh), kv = L.kv_columns(bh);
     float* w = weights + L.square(bh);
-    float* scratch = head_scratch(T);
-    gemm(T, T, L.head_dim, q + at, L.d_out, false, k + at, L.d_out, true, scratch, T, false);
-    causal_softmax(scratch, w, T, attention_scale(L.head_dim));
+    float* scratch = head_scratch(T * T);
+    gemm(T, T, L.head_dim, q + at, L.d_out, false, k + kv, L.kv_width, true, scratch, T, false);
+    causal_softmax(L, bh, scratch, w, attention_scale(L.head_dim));
     const float* used = w;  // the weights that multiply V: after dropout, if any
     if (mask != nullptr) {
         const float* m = mask + L.square(bh);
         for (int64_t i = 0; i < T * T; i++) scratch[i] = w[i] * m[i];
         used = scratch;
     }
-    gemm(T, L.head_dim, T, used, T, false, v + at, L.d_out, false, context + at, L.d_out, false);
+    gemm(T, L.head_dim, T, used, T, false, v + kv, L.kv_width, false, context + at, L.d_out, false);
 }
 
 // dS (T×T) from dW = dL/d(weights after softmax), in place: softmax backward row by row,
-// then d(s / scale)/ds = 1 / scale; masked entries get 0 (their score was -inf).
+// then d(s / scale + bias)/ds = 1 / scale; masked entries get 0 (their score was -inf).
 // d_weights: (T, T); weights: (T, T)
-void causal_softmax_backward(float* d_weights, const float* weights, int64_t T, float scale) {
+void causal_softmax_backward(const HeadLayout& L, float* d_weights, const float* weights, float scale) {
+    int64_t T = L.tokens;
     for (int64_t i = 0; i < T; i++) {
         float* g = d_weights + i * T;
+        int64_t lo = L.first_key(i);
         softmax_backward_row(g, weights + i * T, g, T, 1);
-        for (int64_t j = 0; j <= i; j++) g[j] = g[j] / scale;
+        for (int64_t j = lo; j <= i; j++) g[j] = g[j] / scale;
+        std::fill(g, g + lo, 0.0f);
         std::fill(g + i + 1, g + T, 0.0f);
     }
 }
 
-// The tensors one head's backward reads and writes; all (B, T, C) except
-// weights and mask, (B, H, T, T) (mask null without dropout).
+// The tensors one head's backward reads and writes: q, d_context, dq (B, T, C); k, v, dk,
+// dv (B, T, kv_heads·hs); weights and mask (B, H, T, T) (mask null without dropout).
 struct AttentionGrads {
     const float *q, *k, *v, *weights, *mask, *d_context;
     float *dq, *dk, *dv;
 };
 
+// C = op(A)·op(B) (T×hs) into the key/value gradient at `out` (row stride kv_width): written
+// there by the first query head of a group, added (in head order) by the others.
+void kv_gradient(const HeadLayout& L, bool first_of_group, const float* A, int64_t lda, bool trans_a,
+                 const float* B, int64_t ldb, float* out) {
+    int64_t T = L.tokens, hd = L.head_dim;
+    if (first_of_group) {
+        gemm(T, hd, T, A, lda, trans_a, B, ldb, false, out, L.kv_width, false);
+        return;
+    }
+    float* part = head_scratch(T * hd, 1);
+    gemm(T, hd, T, A, lda, trans_a, B, ldb, false, part, hd, false);
+    for (int64_t i = 0; i < T; i++)
+        for (int64_t j = 0; j < hd; j++) out[i * L.kv_width + j] += part[i * hd + j];
+}
+
 // One head backward. With P the weights, D the dropout mask and Pd = P·D:
 //   dV = Pdᵀ dO;   dPd = dO Vᵀ;   dP = dPd·D;   dS = softmax' (dP) / scale;
-//   dQ = dS K;     dK = dSᵀ Q.
-void head_backward(const HeadLayout& L, int64_t bh, const AttentionGrads& g) {
-    int64_t T = L.tokens, hd = L.head_dim, C = L.d_out, at = L.columns(bh);
+//   dQ = dS K;     dK = dSᵀ Q   (dK, dV summed over the query heads sharing them).
+void head_backward(const HeadLayout& L, int64_t bh, bool first_of_group, const AttentionGrads& g) {
+    int64_t T = L.tokens, hd = L.head_dim, C = L.d_out, at = L.columns(bh), kv = L.kv_columns(bh);
     const float* w = g.weights + L.square(bh);
     const float* m = g.mask ? g.mask + L.square(bh) : nullptr;
-    float* scratch = head_scratch(T);
+    float* scratch = head_scratch(T * T);
     const float* used = w;  // Pd
     if (m != nullptr) {
         for (int64_t i = 0; i < T * T; i++) scratch[i] = w[i] * m[i];
         used = scratch;
     }
-    gemm(T, hd, T, used, T, true, g.d_context + at, C, false, g.dv + at, C, false);
-    gemm(T, T, hd, g.d_context + at, C, false, g.v + at, C, true, scratch, T, false);
+    kv_gradient(L, first_of_group, used, T, true, g.d_context + at, C, g.dv + kv);
+    gemm(T, T, hd, g.d_context + at, C, false, g.v + kv, L.kv_width, true, scratch, T, false);
     if (m != nullptr)
         for (int64_t i = 0; i < T * T; i++) scratch[i] = scratch[i] * m[i];
-    causal_softmax_backward(scratch, w, T, attention_scale(hd));
-    gemm(T, hd, T, scratch, T, false, g.k + at, C, false, g.dq + at, C, false);
-    gemm(T, hd, T, scratch, T, true, g.q + at, C, false, g.dk + at, C, false);
+    causal_softmax_backward(L, scratch, w, attention_scale(hd));
+    gemm(T, hd, T, scratch, T, false, g.k + kv, L.kv_width, false, g.dq + at, C, false);
+    kv_gradient(L, first_of_group, scratch, T, true, g.q + at, C, g.dk + kv);
 }
 
-HeadLayout layout_of(const Shape& shape, int64_t num_heads) {
-    return HeadLayout{shape[1], shape[2], num_heads, shape[2] / num_heads};
+// ints: num_heads, kv_heads, window (as saved on the node)
+HeadLayout layout_of(const Shape& q_shape, const Shape& kv_shape, int64_t num_heads, int64_t kv_heads,
+                     int64_t window, const float* slopes) {
+    int64_t head_dim = q_shape[2] / num_heads;
+    return HeadLayout{q_shape[1], q_shape[2], num_heads, head_dim, kv_shape[2], num_heads / kv_heads, window, slopes};
 }
 
 }  // namespace
 
-// d(context)/d(q, k, v), head by head (see head_backward).
+// d(context)/d(q, k, v), head by head (see head_backward); the query heads that share a
+// key/value head run in order on one thread.
 // saved: weights (B, H, T, T), then the dropout mask if there was one
 std::vector<Tensor> causal_attention_backward(const Node& node, const Tensor& grad) {
     const Tensor &q = node.inputs[0], &k = node.inputs[1], &v = node.inputs[2];
-    HeadLayout L = layout_of(q.shape(), node.ints[0]);
-    Tensor dq = empty(q.shape()), dk = empty(q.shape()), dv = empty(q.shape());
+    int64_t num_heads = node.ints[0], kv_heads = node.ints[1];
+    HeadLayout L = layout_of(q.shape(), k.shape(), num_heads, kv_heads, node.ints[2], nullptr);
+    Tensor dq = empty(q.shape()), dk = empty(k.shape()), dv = empty(k.shape());
     AttentionGrads g{q.data(), k.data(), v.data(), node.saved[0].data(),
                      node.saved.size() > 1 ? node.saved[1].data() : nullptr, grad.data(),
                      dq.data(), dk.data(), dv.data()};
-    parallel_for(q.size(0) * L.num_heads, 1, [&](int64_t b0, int64_t b1) {
-        for (int64_t bh = b0; bh < b1; bh++) head_backward(L, bh, g);
+    parallel_for(q.size(0) * kv_heads, 1, [&](int64_t g0, int64_t g1) {
+        for (int64_t bg = g0; bg < g1; bg++)  // (batch, key/value head) pairs
+            for (int64_t r = 0; r < L.group; r++)
+                head_backward(L, (bg / kv_heads) * num_heads + (bg % kv_heads) * L.group + r, r == 0, g);
     });
     return {dq, dk, dv};
 }
 
-static void check_attention_inputs(const Tensor& q, const Tensor& k, const Tensor& v, int64_t num_heads) {
-    if (q.dim() != 3 || k.shape() != q.shape() || v.shape() != q.shape())
+static void check_attention_inputs(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionOptions& o) {
+    int64_t kv_heads = o.kv_heads > 0 ? o.kv_heads : o.num_heads;
+    if (q.dim() != 3 || k.dim() != 3 || v.shape() != k.shape() || k.size(0) != q.size(0) || k.size(1) != q.size(1))
         throw Error("causal_attention: queries, keys and values must all be (batch, tokens, d_out), but got " +
                     shape_to_string(q.shape()) + ", " + shape_to_string(k.shape()) + " and " +
                     shape_to_string(v.shape()));
-    if (num_heads <= 0 || q.size(2) % num_heads != 0)
+    if (o.num_heads <= 0 || q.size(2) % o.num_heads != 0)
         throw Error("causal_attention: d_out " + std::to_string(q.size(2)) + " is not divisible by num_heads " +
-                    std::to_string(num_heads));
+                    std::to_string(o.num_heads));
+    if (o.num_heads % kv_heads != 0 || k.size(2) != kv_heads * (q.size(2) / o.num_heads))
+        throw Error("causal_attention: keys and values of width " + std::to_string(k.size(2)) + " for " +
+                    std::to_string(kv_heads) + " key/value heads of the queries' head size " +
+                    std::to_string(q.size(2) / o.num_heads) + " (kv_heads must divide num_heads " +
+                    std::to_string(o.num_heads) + ")");
+    if (o.window < 0 || (!o.alibi_slopes.empty() && static_cast<int64_t>(o.alibi_slopes.size()) != o.num_heads))
+        throw Error("causal_attention: window must be >= 0 and alibi_slopes empty or one per head (" +
+                    std::to_string(o.num_heads) + "), got window " + std::to_string(o.window) + " and " +
+                    std::to_string(o.alibi_slopes.size()) + " slopes");
 }
 
-// context (B, T, C) from queries, keys, values (B, T, C); fills weights (B, H, T, T).
-// mask: (B, H, T, T) dropout mask, or undefined for none
+// context (B, T, C) from queries (B, T, C), keys and values (B, T, kv_heads·hs);
+// fills weights (B, H, T, T). mask: (B, H, T, T) dropout mask, or undefined for none
 Tensor causal_attention_forward(const Tensor& queries, const Tensor& keys, const Tensor& values,
-                                int64_t num_heads, const Tensor& mask, Tensor& weights) {
-    HeadLayout L = layout_of(queries.shape(), num_heads);
+                                const AttentionOptions& o, const Tensor& mask, Tensor& weights) {
+    int64_t kv_heads = o.kv_heads > 0 ? o.kv_heads : o.num_heads;
+    HeadLayout L = layout_of(queries.shape(), keys.shape(), o.num_heads, kv_heads, o.window,
+                             o.alibi_slopes.empty() ? nullptr : o.alibi_slopes.data());
     Tensor context = empty(queries.shape());
     const float* m = mask.defined() ? mask.data() : nullptr;
-    parallel_for(queries.size(0) * num_heads, 1, [&](int64_t b0, int64_t b1) {
+    parallel_for(queries.size(0) * o.num_heads, 1, [&](int64_t b0, int64_t b1) {
         for (int64_t bh = b0; bh < b1; bh++)
             head_forward(L, bh, queries.data(), keys.data(), values.data(), m, weights.data(), context.data());
     });
     return context;
 }
 
-Tensor causal_attention(const Tensor& queries, const Tensor& keys, const Tensor& values, int64_t num_heads,
-                        double dropout_p, bool training) {
-    check_attention_inputs(queries, keys, values, num_heads);
+Tensor causal_attention(const Tensor& queries, const Tensor& keys, const Tensor& values, const AttentionOptions& o) {
+    check_attention_inputs(queries, keys, values, o);
     int64_t tokens = queries.size(1);
-    Tensor weights = empty({queries.size(0), num_heads, tokens, tokens});
+    Tensor weights = empty({queries.size(0), o.num_heads, tokens, tokens});
     Tensor mask;  // drawn for the whole (B, H, T, T) at once, in the order dropout() draws it
-    if (training && dropout_p > 0.0 && weights.numel() > 0) mask = draw_dropout_mask(weights.shape(), dropout_p);
-    Tensor context = causal_attention_forward(queries, keys, values, num_heads, mask, weights);
+    if (o.training && o.dropout_p > 0.0 && weights.numel() > 0) mask = draw_dropout_mask(weights.shape(), o.dropout_p);
+    Tensor context = causal_attention_forward(queries, keys, values, o, mask, weights);
     if (needs_grad({&queries, &keys, &values})) {
         Node& node = attach_node(context, "CausalAttentionBackward", causal_attention_backward,
                                  {queries, keys, values});
-        node.ints = {num_heads};
+        node.ints = {o.num_heads, o.kv_heads > 0 ? o.kv_heads : o.num_heads, o.window};
         node.saved = {weights};
         if (mask.defined()) node.saved.push_back(mask);
     }
     return context;
+}
+
+Tensor causal_attention(const Tensor& queries, const Tensor& keys, const Tensor& values, int64_t num_heads,
+                        double dropout_p, bool training) {
+    AttentionOptions options;
+    options.num_heads = num_heads;
+    options.dropout_p = dropout_p;
+    options.training = training;
+    return causal_attention(queries, keys, values, options);
 }
 
 }  // namespace llm

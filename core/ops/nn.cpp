@@ -1,4 +1,4 @@
-// Neural-network functions: softmax, log_softmax, layer_norm, embedding, dropout.
+// Neural-network functions: softmax, log_softmax, layer_norm, rms_norm, embedding, dropout.
 #include "kernels/fast_exp.h"
 #include "ops/internal.h"
 #include "random/random.h"
@@ -207,6 +207,65 @@ Tensor layer_norm(const Tensor& x, const Tensor& scale, const Tensor& shift, flo
     Tensor y = layer_norm_forward(x, scale, shift, eps, mean, rstd);
     if (needs_grad({&x, &scale, &shift}))
         attach_node(y, "NativeLayerNormBackward0", layer_norm_backward, {x, scale, shift}).saved = {mean, rstd};
+    return y;
+}
+
+// --- rms_norm over the last dim (RMSNorm, Zhang & Sennrich 2019; the attention lab) -------
+// y = x / sqrt(mean(x²) + eps) · weight: layer norm without the mean and without a shift.
+
+// Per row: 1/sqrt(mean(x²) + eps), saved for backward.
+Tensor rms_norm_forward(const Tensor& x, const Tensor& weight, float eps, Tensor& rstd_out) {
+    int64_t n = x.size(-1), rows = x.numel() / std::max<int64_t>(n, 1);
+    Tensor y = empty(x.shape());  // every row is written below
+    rstd_out = zeros({rows});
+    const float *xv = x.data(), *w = weight.data();
+    float *yv = y.data(), *rv = rstd_out.data();
+    parallel_for(rows, 1 + 4096 / std::max<int64_t>(1, n), [&](int64_t r0, int64_t r1) {
+        for (int64_t r = r0; r < r1; r++) {
+            const float* row = xv + r * n;
+            double squares = 0.0;
+            for (int64_t j = 0; j < n; j++) squares += static_cast<double>(row[j]) * row[j];
+            float rstd = static_cast<float>(1.0 / std::sqrt(squares / static_cast<double>(n) + eps));
+            for (int64_t j = 0; j < n; j++) yv[r * n + j] = w[j] * (row[j] * rstd);
+            rv[r] = rstd;
+        }
+    });
+    return y;
+}
+
+// With x̂ = x·rstd and dx̂ = dy·weight:  dx = rstd · (dx̂ - x̂ · mean(dx̂ · x̂)),  dweight = Σ_rows dy·x̂
+std::vector<Tensor> rms_norm_backward(const Node& node, const Tensor& grad) {
+    const Tensor& x = node.inputs[0];
+    const Tensor& weight = node.inputs[1];
+    int64_t n = x.size(-1), rows = x.numel() / std::max<int64_t>(n, 1);
+    Tensor dx = empty(x.shape()), dweight = zeros(weight.shape());
+    const float *xv = x.data(), *g = grad.data(), *w = weight.data(), *rstd = node.saved[0].data();
+    float *dxv = dx.data(), *dw = dweight.data();
+    parallel_for(rows, 1 + 4096 / std::max<int64_t>(1, n), [&](int64_t r0, int64_t r1) {  // dx, row by row
+        for (int64_t r = r0; r < r1; r++) {
+            const float *xr = xv + r * n, *gr = g + r * n;
+            double dot = 0.0;
+            for (int64_t j = 0; j < n; j++) dot += (gr[j] * w[j]) * (xr[j] * rstd[r]);
+            float m = static_cast<float>(dot / static_cast<double>(n));
+            for (int64_t j = 0; j < n; j++) dxv[r * n + j] = rstd[r] * (gr[j] * w[j] - (xr[j] * rstd[r]) * m);
+        }
+    });
+    parallel_for(n, 64, [&](int64_t j0, int64_t j1) {  // dweight, column by column
+        for (int64_t r = 0; r < rows; r++)
+            for (int64_t j = j0; j < j1; j++) dw[j] += g[r * n + j] * (xv[r * n + j] * rstd[r]);
+    });
+    return {dx, dweight};
+}
+
+Tensor rms_norm(const Tensor& x, const Tensor& weight, float eps) {
+    check_float(x, "rms_norm");
+    if (x.dim() == 0 || weight.shape() != Shape{x.size(-1)})
+        throw Error("rms_norm: weight " + shape_to_string(weight.shape()) + " must be [" +
+                    (x.dim() ? std::to_string(x.size(-1)) : "?") + "], the last dim of the input " +
+                    shape_to_string(x.shape()));
+    Tensor rstd;
+    Tensor y = rms_norm_forward(x, weight, eps, rstd);
+    if (needs_grad({&x, &weight})) attach_node(y, "RmsNormBackward", rms_norm_backward, {x, weight}).saved = {rstd};
     return y;
 }
 

@@ -52,6 +52,7 @@ Tensor tanh(const Tensor& a);
 Tensor sigmoid(const Tensor& a);
 Tensor relu(const Tensor& a);
 Tensor gelu(const Tensor& a);  // the tanh approximation the book uses
+Tensor silu(const Tensor& a);  // x · sigmoid(x), SwiGLU's gate
 
 // --- reductions (ops/reduce.cpp) ------------------------------------------
 Tensor sum(const Tensor& a);                                  // all elements -> 0-dim
@@ -100,6 +101,8 @@ Tensor softmax(const Tensor& a, int64_t dim);
 Tensor log_softmax(const Tensor& a, int64_t dim);
 // x (..., C); scale, shift (C): each row normalised to mean 0, variance 1, then scaled and shifted
 Tensor layer_norm(const Tensor& x, const Tensor& scale, const Tensor& shift, float eps = 1e-5f);
+// x (..., C); weight (C): each row divided by its root mean square sqrt(mean(x²) + eps), then scaled
+Tensor rms_norm(const Tensor& x, const Tensor& weight, float eps = 1e-5f);
 Tensor embedding(const Tensor& weight, const Tensor& ids);  // weight (V, C), ids int64 (...) -> (..., C)
 Tensor dropout(const Tensor& a, double p, bool training);
 // logits (N, K), targets int64 (N) -> () the mean over the rows whose target is not ignore_index
@@ -114,5 +117,28 @@ Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& targ
 // [h·hs, (h+1)·hs). The fast path of MultiHeadAttention::forward.
 Tensor causal_attention(const Tensor& queries, const Tensor& keys, const Tensor& values, int64_t num_heads,
                         double dropout_p, bool training);
+
+// The attention lab's variants of the same op; the defaults are the book's attention.
+struct AttentionOptions {
+    int64_t num_heads = 1;
+    int64_t kv_heads = 0;             // key/value heads, each shared by num_heads / kv_heads
+                                      // consecutive query heads (grouped-query); 0: num_heads
+    int64_t window = 0;               // token i sees j with i - window < j <= i; 0: every j <= i
+    std::vector<float> alibi_slopes;  // empty, or one m_h per head: -m_h·(i - j) is added to
+                                      // the scaled scores (ALiBi, see alibi_bias)
+    double dropout_p = 0.0;
+    bool training = false;
+};
+// queries (B, T, H·hs); keys and values (B, T, kv_heads·hs) -> (B, T, H·hs)
+Tensor causal_attention(const Tensor& queries, const Tensor& keys, const Tensor& values,
+                        const AttentionOptions& options);
+// ALiBi's bias for a query `distance` tokens after its key; the fused op and the op-by-op
+// form both use it, so they add the same float.
+inline float alibi_bias(float slope, int64_t distance) { return -slope * static_cast<float>(distance); }
+
+// --- rotary position embedding (ops/rope.cpp) ------------------------------
+// x (B, T, heads·hs), each head's pairs (i, i + hs/2) rotated by the angle of its position:
+// x·cos + cat(-x₂, x₁)·sin with cos, sin (positions, hs) at rows start .. start + T - 1.
+Tensor rope(const Tensor& x, const Tensor& cos, const Tensor& sin, int64_t start = 0);
 
 }  // namespace llm

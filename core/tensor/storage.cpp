@@ -14,6 +14,7 @@
 #include "kernels/parallel.h"
 
 #include <algorithm>
+#include <atomic>
 #include <mutex>
 #include <unordered_map>
 
@@ -60,9 +61,20 @@ void keep(std::vector<float>&& values) {
     k.by_size[n].push_back(std::move(values));
 }
 
+// Bytes of live storage and their peak (tensors are made and dropped on any thread).
+std::atomic<size_t> g_live_bytes{0}, g_peak_bytes{0};
+
+void count_storage(size_t bytes) {
+    size_t live = g_live_bytes.fetch_add(bytes) + bytes;
+    size_t peak = g_peak_bytes.load();
+    while (live > peak && !g_peak_bytes.compare_exchange_weak(peak, live)) {}
+}
+
 // The storage's deleter: offer the values to the cache, then delete the vector object.
 struct KeepBigBuffers {
+    size_t bytes;  // as counted when the storage was made
     void operator()(std::vector<float>* values) const {
+        g_live_bytes.fetch_sub(bytes);
         keep(std::move(*values));
         delete values;
     }
@@ -87,7 +99,9 @@ std::vector<float> new_values_unset(size_t n) {
 }
 
 std::shared_ptr<std::vector<float>> make_storage(std::vector<float> values) {
-    return std::shared_ptr<std::vector<float>>(new std::vector<float>(std::move(values)), KeepBigBuffers{});
+    size_t bytes = values.size() * sizeof(float);
+    count_storage(bytes);
+    return std::shared_ptr<std::vector<float>>(new std::vector<float>(std::move(values)), KeepBigBuffers{bytes});
 }
 
 size_t kept_storage_bytes() {
@@ -95,6 +109,10 @@ size_t kept_storage_bytes() {
     std::lock_guard<std::mutex> lock(k.mutex);
     return k.bytes;
 }
+
+size_t live_storage_bytes() { return g_live_bytes.load(); }
+size_t peak_storage_bytes() { return g_peak_bytes.load(); }
+void reset_peak_storage_bytes() { g_peak_bytes.store(g_live_bytes.load()); }
 
 void free_kept_storage() {
     KeptBuffers& k = kept();

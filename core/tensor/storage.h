@@ -23,4 +23,10 @@ std::shared_ptr<std::vector<float>> make_storage(std::vector<float> values);
 size_t kept_storage_bytes();
 void free_kept_storage();
 
+// The bytes of values held by live tensors right now, the most there were at once since
+// the last reset (the attention lab's `compare` reports it per variant), and the reset.
+size_t live_storage_bytes();
+size_t peak_storage_bytes();
+void reset_peak_storage_bytes();  // the peak starts again from what is live now
+
 }  // namespace llm

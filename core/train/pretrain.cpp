@@ -10,6 +10,7 @@
 #include "train/run_folder.h"
 #include "train/sampling.h"
 
+#include <chrono>
 #include <cmath>
 #include <csignal>
 #include <cstdio>
@@ -217,6 +218,7 @@ GPTConfig config_from_options(const TrainOptions& o, int64_t vocab_size) {
     cfg.n_layers = o.n_layers;
     cfg.drop_rate = o.drop_rate;
     cfg.qkv_bias = o.qkv_bias;
+    cfg.variant = o.variant;
     return cfg;
 }
 
@@ -247,7 +249,11 @@ static bool train_steps(Run& run, Progress& progress) {
             run.position.epoch++;
             continue;
         }
+        auto step_start = std::chrono::steady_clock::now();
         double loss = train_step(run, batch);
+        if (run.hooks.on_step)
+            run.hooks.on_step(run.position.global_step + 1, batch.input.numel(),
+                              std::chrono::duration<double>(std::chrono::steady_clock::now() - step_start).count());
         run.position.global_step++;
         run.position.tokens_seen += batch.input.numel();
         progress.update(run.position, loss, batch.input.numel());

@@ -20,6 +20,7 @@ struct TrainOptions {
     int64_t context_length = 128, emb_dim = 128, n_layers = 4, n_heads = 4;
     double drop_rate = 0.1;
     bool qkv_bias = false;
+    GPTVariant variant;                            // the attention lab's switches (--pos, --norm, ...)
     double lr = 3e-3, min_lr = 3e-4, weight_decay = 0.1, clip = 1.0;
     int64_t warmup_steps = 20;
     int64_t batch_size = 8, epochs = 4, max_steps = 0;  // max_steps 0: all epochs
@@ -35,6 +36,7 @@ struct TrainOptions {
 struct TrainHooks {
     std::function<void(int64_t step, double& loss)> on_loss;  // may replace the step's loss
     std::function<bool(int64_t step)> interrupt_after;        // true: act as if Ctrl-C came
+    std::function<void(int64_t step, int64_t tokens, double seconds)> on_step;  // each step's tokens and wall time
 };
 
 // The model's config from the options and the tokenizer's vocabulary size.

@@ -108,7 +108,7 @@ void read_run_options(TrainOptions& o, const std::string& data) {
     o = options_from_metadata(read_safetensors_metadata(path), path);
     GPTConfig cfg = read_model_config(std::filesystem::path(path).parent_path().string() + "/model.safetensors");
     o.context_length = cfg.context_length, o.emb_dim = cfg.emb_dim, o.n_layers = cfg.n_layers;
-    o.n_heads = cfg.n_heads, o.drop_rate = cfg.drop_rate, o.qkv_bias = cfg.qkv_bias;
+    o.n_heads = cfg.n_heads, o.drop_rate = cfg.drop_rate, o.qkv_bias = cfg.qkv_bias, o.variant = cfg.variant;
     if (!data.empty()) o.data = data;
     o.resume = dir;
     o.out = dir;
