@@ -119,3 +119,25 @@ TEST_CASE("fuzz: a NaN drop_rate is refused", "[fuzz][nn]") {
     cfg.drop_rate = std::numeric_limits<double>::quiet_NaN();
     CHECK_THAT(error_of([&] { GPTModel model(cfg); }), Contains("drop_rate must be in [0, 1)"));
 }
+
+// Found by fuzz_gpt2_weights: a GPT-2-layout file written by this project (save_gpt2_hf
+// puts the data checksum in it) with one flipped bit loaded without a word through
+// load_gpt2_weights, which reads one tensor at a time and never saw the whole data;
+// load_safetensors refused the same file. Now both refuse it, before anything is copied.
+TEST_CASE("fuzz: a damaged GPT-2 file of ours is refused by the streaming loader too", "[fuzz][gpt2]") {
+    TempDir tmp("llm_fuzz_test");
+    GPTConfig cfg;
+    cfg.vocab_size = 7, cfg.context_length = 4, cfg.emb_dim = 8, cfg.n_heads = 2, cfg.n_layers = 1, cfg.qkv_bias = true;
+    GPTModel written(cfg);
+    written.out_head.weight.values() = written.tok_emb.weight.values();  // GPT-2 ties them
+    std::string path = tmp.file("gpt2.safetensors");
+    save_gpt2_hf(path, written);
+    std::string bytes = read_file(path);
+    bytes[bytes.size() - 5] = static_cast<char>(bytes[bytes.size() - 5] ^ 0x10);  // one bit of the last tensor
+    write_file_atomic(path, bytes);
+    GPTModel model(cfg);
+    float before = model.tok_emb.weight.data()[0];
+    CHECK_THAT(error_of([&] { load_gpt2_weights(path, model); }), Contains(path) && Contains("damaged"));
+    CHECK(model.tok_emb.weight.data()[0] == before);  // nothing copied
+    CHECK_THAT(error_of([&] { load_safetensors(path); }), Contains("damaged"));
+}

@@ -270,6 +270,7 @@ void load_gpt2_weights(const std::string& path, GPTModel& model) {
     SafetensorsHeader header = read_header(in, path);
     std::vector<Mapping> table = gpt2_mappings(model);
     std::vector<const SafetensorsEntry*> entries = match_entries(header, table, model, path);
+    check_safetensors_checksum(in, header, path);  // a damaged file of ours is refused before anything is copied
     NoGradGuard no_grad;
     for (size_t i = 0; i < table.size(); i++) {  // one tensor in memory at a time
         Tensor hf = read_safetensors_tensor(in, header, *entries[i], path);

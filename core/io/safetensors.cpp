@@ -103,6 +103,11 @@ private:
     uint64_t h_ = 0xCBF29CE484222325ULL;
 };
 
+Error damaged(const std::string& path, const std::string& written, const std::string& now) {
+    return Error("'" + path + "': the tensors' bytes do not match the checksum the file was written with (" + written +
+                 ", now " + now + "): the file is damaged");
+}
+
 // A file whose metadata has a checksum must match it (files of others have none).
 void check_data_checksum(const std::map<std::string, std::string>& metadata, const unsigned char* data, uint64_t size,
                          const std::string& path) {
@@ -111,8 +116,7 @@ void check_data_checksum(const std::map<std::string, std::string>& metadata, con
     DataChecksum checksum;
     checksum.add(data, size);
     if (checksum.text() != it->second)
-        throw Error("'" + path + "': the tensors' bytes do not match the checksum the file was written with (" +
-                    it->second + ", now " + checksum.text() + "): the file is damaged");
+        throw damaged(path, it->second, checksum.text());
 }
 
 // --- writing -------------------------------------------------------------------------
@@ -437,6 +441,24 @@ SafetensorsHeader read_safetensors_header(std::ifstream& in, const std::string& 
     SafetensorsHeader header{std::move(parsed.metadata), {}, 8 + n, file_size - 8 - n};
     for (const TensorEntry& e : parsed.entries) header.entries.push_back({e.name, e.dtype, e.shape, e.begin, e.end});
     return header;
+}
+
+void check_safetensors_checksum(std::ifstream& in, const SafetensorsHeader& header, const std::string& path) {
+    auto it = header.metadata.find(kChecksumKey);
+    if (it == header.metadata.end()) return;
+    DataChecksum checksum;
+    std::string chunk(1 << 20, '\0');  // a multiple of 4 bytes, so no word straddles two chunks
+    in.clear();
+    in.seekg(static_cast<std::streamoff>(header.data_start), std::ios::beg);
+    for (uint64_t left = header.data_size; left > 0;) {
+        size_t n = static_cast<size_t>(std::min<uint64_t>(left, chunk.size()));
+        in.read(chunk.data(), static_cast<std::streamsize>(n));
+        if (static_cast<size_t>(in.gcount()) != n) throw Error("cannot read '" + path + "': read error in the data");
+        checksum.add(reinterpret_cast<const unsigned char*>(chunk.data()), n);
+        left -= n;
+    }
+    if (checksum.text() != it->second)
+        throw damaged(path, it->second, checksum.text());
 }
 
 Tensor read_safetensors_tensor(std::ifstream& in, const SafetensorsHeader& header, const SafetensorsEntry& entry,

@@ -85,6 +85,11 @@ SafetensorsHeader read_safetensors_header(std::ifstream& in, const std::string& 
 // The same, opening `path` (a missing file or a directory is named as such).
 SafetensorsHeader read_safetensors_header(const std::string& path);
 
+// When the header's metadata holds a data checksum (files this project writes), read the
+// whole data area in chunks and throw llm::Error naming the file if it does not match;
+// files of others have none and pass. Call it before copying any tensor anywhere.
+void check_safetensors_checksum(std::ifstream& in, const SafetensorsHeader& header, const std::string& path);
+
 // One tensor of the header `header` read from `in`: "F32" -> float32, "I64" -> int64-tagged.
 Tensor read_safetensors_tensor(std::ifstream& in, const SafetensorsHeader& header, const SafetensorsEntry& entry,
                                const std::string& path);
