@@ -3,7 +3,8 @@
 //
 // Feeds: any bytes, as a file (safetensors_file_of in fuzz_common.h) written to a temporary
 // file, to
-//   - read_safetensors_header + read_safetensors_tensor (the header, then one tensor at a time),
+//   - read_safetensors_header, check_safetensors_checksum, read_safetensors_tensor (the
+//     header, the data's checksum, then one tensor at a time),
 //   - read_model_config, then GPTModel(config) and one forward step on it, as
 //     `generate --run` and `train --resume` use it,
 //   - load_model into a small GPTModel (tiny_model.h).
@@ -36,7 +37,9 @@ bool read_streamed(const std::string& path, llm::SafetensorsFile& file) {
     try {
         std::ifstream in(path, std::ios::binary);
         llm::SafetensorsHeader header = llm::read_safetensors_header(in, path);
+        llm::check_safetensors_checksum(in, header, path);  // as load_gpt2_weights does
         file.metadata = header.metadata;
+        file.metadata.erase(llm::kChecksumKey);  // parse_safetensors keeps it to itself
         for (const llm::SafetensorsEntry& e : header.entries)
             file.tensors.push_back({e.name, llm::read_safetensors_tensor(in, header, e, path)});
         return true;
