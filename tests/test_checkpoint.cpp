@@ -2,6 +2,7 @@
 // AdamW checkpoints (core/io/checkpoint.h): round trips bit for bit, the file layout,
 // and a clear llm::Error for every kind of bad file.
 #include "catch_compat.h"
+#include "error_of.h"
 #include "temp_dir.h"
 
 #include "io/checkpoint.h"
@@ -35,16 +36,6 @@ GPTConfig tiny_config(int64_t emb_dim = 16, int64_t n_heads = 2) {
     cfg.n_layers = 2;
     cfg.drop_rate = 0.0;  // no dropout: a training step is then a pure function of the state
     return cfg;
-}
-
-// The llm::Error message `f` throws ("" if it throws none).
-std::string error_of(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const Error& e) {
-        return e.what();
-    }
-    return "";
 }
 
 // Same shape, same dtype, same bits (so NaN and -0.0 count too).

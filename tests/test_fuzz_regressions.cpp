@@ -3,6 +3,7 @@
 // fix. Every test here failed before its fix. See book-notes/robustness.md.
 #include "catch_compat.h"
 
+#include "error_of.h"
 #include "temp_dir.h"
 
 #include "base/error.h"
@@ -21,16 +22,6 @@ using namespace llm;
 using Catch::Matchers::Contains;
 
 namespace {
-
-// The llm::Error message `f` throws ("" if it throws none; any other exception fails the test).
-std::string error_of(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const Error& e) {
-        return e.what();
-    }
-    return "";
-}
 
 // A safetensors file: the 8-byte little-endian length of `header`, `header`, `data`.
 std::string safetensors_bytes(const std::string& header, const std::string& data = "") {

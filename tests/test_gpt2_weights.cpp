@@ -5,6 +5,7 @@
 // model.safetensors in data/gpt2/, the book's greedy continuation (appendix E).
 #include "catch_compat.h"
 #include "data_files.h"
+#include "error_of.h"
 #include "temp_dir.h"
 
 #include "autograd/autograd.h"
@@ -45,17 +46,6 @@ std::unique_ptr<GPTModel> tied_model(uint64_t seed) {
 Tensor logits_of(const GPTModel& model) {
     NoGradGuard no_grad;
     return model.forward(tensor_int64({{3, 1, 4, 1, 5}}));
-}
-
-// The message of the Error `load` throws ("" if it throws none).
-template <typename F>
-std::string error_of(F load) {
-    try {
-        load();
-    } catch (const Error& e) {
-        return e.what();
-    }
-    return "";
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 // and without the KV cache, checkpoints that load back (and refuse the wrong variant), and
 // train / resume / generate through the commands.
 #include "catch_compat.h"
+#include "error_of.h"
 #include "temp_dir.h"
 
 #include "cli/commands.h"
@@ -70,15 +71,6 @@ bool has_parameter(const GPTModel& model, const std::string& name) {
     for (const NamedTensor& p : model.named_parameters())
         if (p.name == name) return true;
     return false;
-}
-
-std::string error_of(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const Error& e) {
-        return e.what();
-    }
-    return "(no error)";
 }
 
 }  // namespace
