@@ -194,10 +194,12 @@ bench:
 	$(BENCH) --config tiny
 	$(BENCH) --config small
 	$(BENCH) --config 124m
+	$(BENCH) --part finetune
 
-$(OUT)/bench: $(OUT)/core/bench/bench.o $(CORE_LIB)
-	$(CXX) $< $(CORE_LIB) $(ALL_LDFLAGS) -o $@
--include $(OUT)/core/bench/bench.d
+BENCH_OBJ := $(patsubst %.cpp,$(OUT)/%.o,$(wildcard core/bench/*.cpp))
+$(OUT)/bench: $(BENCH_OBJ) $(CORE_LIB)
+	$(CXX) $(BENCH_OBJ) $(CORE_LIB) $(ALL_LDFLAGS) -o $@
+-include $(BENCH_OBJ:.o=.d)
 
 clean:
 	rm -rf build

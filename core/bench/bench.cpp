@@ -5,10 +5,14 @@
 //   bench --config tiny     training ms/step and tokens/s, generation tokens/s and peak
 //   bench --config small    memory of one config (one config per process, so that
 //   bench --config 124m     getrusage's peak resident size belongs to that config)
+//   bench --part finetune [--ch07-tokens 73]
+//                           chapter 6's and 7's steps on GPT-2 124M's shape and the
+//                           minutes of the book's runs (bench/finetune_bench.cpp)
 //
 // Every figure is one JSON line on stdout; progress goes to stderr. Each figure is
 // measured on 1 thread and on all threads (llm::num_threads() before any change:
 // LLM_THREADS, else the hardware threads).
+#include "bench/finetune_bench.h"
 #include "kernels/gemm.h"
 #include "kernels/parallel.h"
 #include "nn/nn.h"
@@ -336,6 +340,7 @@ void run_config(const std::string& name, int all_threads) {
 
 void usage() {
     std::fprintf(stderr, "usage: bench --part matmul | bench --config tiny|small|124m\n"
+                         "       bench --part finetune [--ch07-tokens 73]\n"
                          "       (no arguments: everything in this one process)\n");
 }
 
@@ -346,6 +351,14 @@ int main(int argc, char** argv) {
     Clock::time_point start = Clock::now();
     if (argc == 3 && std::strcmp(argv[1], "--part") == 0 && std::strcmp(argv[2], "matmul") == 0) {
         run_matmul_part(all_threads);
+    } else if (argc >= 3 && std::strcmp(argv[1], "--part") == 0 && std::strcmp(argv[2], "finetune") == 0) {
+        long long tokens = 73;  // about the mean padded length of chapter 7's training batches
+        if (argc == 5 && std::strcmp(argv[3], "--ch07-tokens") == 0) tokens = std::atoll(argv[4]);
+        if ((argc != 3 && argc != 5) || tokens < 2 || tokens > 1024) {
+            usage();
+            return 2;
+        }
+        run_finetune_part(all_threads, tokens);
     } else if (argc == 3 && std::strcmp(argv[1], "--config") == 0) {
         run_config(argv[2], all_threads);
     } else if (argc == 1) {

@@ -1,0 +1,149 @@
+// bench --part finetune: how long chapter 6's and chapter 7's book runs take here, on random
+// weights of GPT-2 124M's shape (the steps cost the same whatever the weights hold).
+//
+//   ch06: batch 8 of 120 tokens; everything frozen but the last block, the final norm and
+//         a 2-class head; the loss of the last token (classification::calc_loss_batch).
+//         The book's run: 5 epochs of 130 steps, the losses over 5 + 5 batches every 50
+//         steps, the accuracies over 5 + 5 batches after each epoch, then the accuracies on
+//         the whole loaders (130 + 19 + 38 batches).
+//   ch07: batch 8 of ch07_tokens tokens, every parameter trained, the loss of every token
+//         (calc_loss_batch). The book's run: 2 epochs of 116 steps (935 examples, batch 8,
+//         drop_last), the losses over 5 + 5 batches every 5 steps.
+// The minutes are those step and forward times multiplied out, not a timed whole run
+// (one 124M run takes longer than the rest of the bench together).
+#include "bench/finetune_bench.h"
+
+#include "autograd/autograd.h"
+#include "kernels/parallel.h"
+#include "nn/nn.h"
+#include "optim/optim.h"
+#include "random/random.h"
+#include "train/classifier.h"
+#include "train/loss.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// The median of `runs` timings of f, after one untimed run (first-touch of the buffers).
+double median_seconds(const std::function<void()>& f, int runs) {
+    f();
+    std::vector<double> seconds;
+    for (int r = 0; r < runs; r++) {
+        Clock::time_point start = Clock::now();
+        f();
+        seconds.push_back(std::chrono::duration<double>(Clock::now() - start).count());
+    }
+    std::sort(seconds.begin(), seconds.end());
+    return seconds[seconds.size() / 2];
+}
+
+// Token ids 0 .. vocab-1 from a small LCG: int64 (rows, cols).
+llm::Tensor bench_ids(int64_t rows, int64_t cols, int64_t vocab, uint32_t seed) {
+    std::vector<int64_t> ids(static_cast<size_t>(rows * cols));
+    for (int64_t& id : ids) {
+        seed = seed * 1664525u + 1013904223u;
+        id = static_cast<int64_t>((seed >> 8) % static_cast<uint32_t>(vocab));
+    }
+    return llm::tensor_int64(ids, {rows, cols});
+}
+
+void print_figure(const char* chapter, const char* figure, int threads, double value, const char* unit,
+                  const std::string& extra) {
+    std::printf("{\"figure\": \"%s\", \"config\": \"%s\", \"threads\": %d, \"value\": %.2f, \"unit\": \"%s\"%s}\n",
+                figure, chapter, threads, value, unit, extra.c_str());
+    std::fflush(stdout);
+}
+
+// What one chapter's run is made of: training steps and forward-only batches.
+struct BookRun {
+    const char* chapter;
+    int64_t batch, tokens;     // the timed batch: (batch, tokens)
+    int64_t steps, forwards;   // in the book's whole run
+};
+
+void report(const BookRun& run, int threads, double step_s, double forward_s) {
+    print_figure(run.chapter, "finetune_ms_per_step", threads, step_s * 1e3, "ms", "");
+    print_figure(run.chapter, "finetune_tokens_per_s", threads, static_cast<double>(run.batch * run.tokens) / step_s,
+                 "tokens/s", ", \"tokens_per_step\": " + std::to_string(run.batch * run.tokens));
+    double minutes = (static_cast<double>(run.steps) * step_s + static_cast<double>(run.forwards) * forward_s) / 60;
+    print_figure(run.chapter, "finetune_book_run_minutes", threads, minutes, "min",
+                 ", \"steps\": " + std::to_string(run.steps) + ", \"forward_batches\": " + std::to_string(run.forwards) +
+                     ", \"note\": \"median step and forward times multiplied out\"");
+}
+
+llm::GPTConfig gpt2_124m_shape() {
+    llm::GPTConfig cfg = llm::gpt_config_124m();
+    cfg.qkv_bias = true, cfg.drop_rate = 0.0;  // the book's BASE_CONFIG for OpenAI's weights
+    return cfg;
+}
+
+void bench_ch06(int threads) {
+    BookRun run{"ch06", 8, 120, 5 * 130, 13 * 10 + 5 * 10 + 130 + 19 + 38};
+    llm::set_num_threads(threads);
+    llm::manual_seed(123);
+    llm::GPTModel model(gpt2_124m_shape());
+    for (llm::Tensor p : model.parameters()) p.requires_grad_(false);
+    model.out_head.reset(model.cfg.emb_dim, 2);
+    for (llm::Tensor p : model.trf_blocks.back()->parameters()) p.requires_grad_(true);
+    for (llm::Tensor p : model.final_norm->parameters()) p.requires_grad_(true);
+    llm::AdamW optimizer(model.parameters(), 5e-5f, 0.1f);
+    llm::Tensor input = bench_ids(run.batch, run.tokens, model.cfg.vocab_size, 1u);
+    llm::Tensor target = bench_ids(run.batch, 1, 2, 2u).reshape({run.batch});
+    model.train();
+    double step_s = median_seconds([&] {
+        optimizer.zero_grad();
+        llm::classification::calc_loss_batch(input, target, model).backward();
+        optimizer.step();
+    }, 3);
+    model.eval();
+    double forward_s = median_seconds([&] {
+        llm::NoGradGuard no_grad;
+        llm::classification::calc_loss_batch(input, target, model);
+    }, 3);
+    report(run, threads, step_s, forward_s);
+}
+
+void bench_ch07(int threads, int64_t tokens) {
+    BookRun run{"ch07", 8, tokens, 2 * 116, (2 * 116 + 4) / 5 * 10};
+    llm::set_num_threads(threads);
+    llm::manual_seed(123);
+    llm::GPTModel model(gpt2_124m_shape());
+    llm::AdamW optimizer(model.parameters(), 5e-5f, 0.1f);
+    llm::Tensor input = bench_ids(run.batch, tokens, model.cfg.vocab_size, 3u);
+    llm::Tensor target = bench_ids(run.batch, tokens, model.cfg.vocab_size, 4u);
+    model.train();
+    double step_s = median_seconds([&] {
+        optimizer.zero_grad();
+        llm::calc_loss_batch(input, target, model).backward();
+        optimizer.step();
+    }, 3);
+    model.eval();
+    double forward_s = median_seconds([&] {
+        llm::NoGradGuard no_grad;
+        llm::calc_loss_batch(input, target, model);
+    }, 3);
+    report(run, threads, step_s, forward_s);
+}
+
+}  // namespace
+
+void run_finetune_part(int all_threads, int64_t ch07_tokens) {
+    std::vector<int> thread_counts = {1};
+    if (all_threads > 1) thread_counts.push_back(all_threads);
+    for (int threads : thread_counts) {
+        std::fprintf(stderr, "bench: ch06 classification step on %d thread(s)\n", threads);
+        bench_ch06(threads);
+    }
+    for (int threads : thread_counts) {
+        std::fprintf(stderr, "bench: ch07 instruction step on %d thread(s)\n", threads);
+        bench_ch07(threads, ch07_tokens);
+    }
+}
