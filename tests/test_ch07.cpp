@@ -3,6 +3,7 @@
 // extraction, Python's json.dump for instruction-data-with-response.json and Python's
 // "replace" decoding of the model's bytes.
 #include "catch_compat.h"
+#include "common.h"
 #include "data_files.h"
 #include "train_helpers.h"
 
@@ -141,9 +142,9 @@ TEST_CASE("7.7 instruction-data-with-response.json: the book's format, read back
     data[0].model_response = "Blue \u00b0 \"sky\"";
     data[1].model_response = "";
     std::string text = format_instruction_data_json({data[0], data[1]});
-    CHECK(text.substr(0, 120) ==
+    CHECK(text.starts_with(
           "[\n    {\n        \"instruction\": \"Name a color.\",\n        \"input\": \"\",\n        \"output\": "
-          "\"Red.\",\n        \"model_response\": ");
+          "\"Red.\",\n        \"model_response\": "));
     CHECK_THAT(text, Contains("\"model_response\": \"Blue \\u00b0 \\\"sky\\\"\""));
     std::vector<InstructionEntry> back = parse_instruction_data(text, "written.json");
     REQUIRE(back.size() == 2);
@@ -161,4 +162,13 @@ TEST_CASE("7.2 the book's instruction-data.json is what json.dump(indent=4) writ
     if (path.empty()) return skip_test(missing_data_message("instruction-data.json"));
     std::string original = read_file(path);
     CHECK(format_instruction_data_json(load_instruction_data(path)) == original);
+}
+
+TEST_CASE("7.2 print(data[50]): python_repr quotes and escapes as Python's repr", "[ch07]") {
+    // repr() of the strings in the book's data[50] and data[999] (7.2, cells 12 and 14)
+    CHECK(chapter::python_repr("Ocassion") == "'Ocassion'");
+    CHECK(chapter::python_repr("The correct spelling is 'Occasion.'") == "\"The correct spelling is 'Occasion.'\"");
+    CHECK(chapter::python_repr("") == "''");
+    // repr('a\'b"c\r\x01\\\n') == 'a\'b"c\r\x01\\\n' (both quotes: single, the ' escaped)
+    CHECK(chapter::python_repr("a'b\"c\r\x01\\\n") == "'a\\'b\"c\\r\\x01\\\\\\n'");
 }

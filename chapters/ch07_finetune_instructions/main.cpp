@@ -37,7 +37,7 @@ const char* kDataUrl =
 struct Options {
     std::string data = "data/instruction-data.json", gpt2_dir = "data/gpt2", out = "runs/ch07";
     chapter::ModelFlags model{"355M"};
-    int64_t epochs = 2, responses = INT64_MAX;
+    int64_t epochs = 2, max_steps = -1, responses = INT64_MAX;
     bool no_kv_cache = false;
 };
 
@@ -133,12 +133,13 @@ void loading_a_pretrained_llm(GPTModel& model, const BpeTokenizer& tokenizer, co
 }
 
 // The book's plot_losses: both losses against epochs (bottom axis) and tokens seen (top).
-void plot_losses(const std::string& path, int64_t num_epochs, const TrainingHistory& h) {
+// `epochs` is how many were run (less than asked for with --max-steps).
+void plot_losses(const std::string& path, double epochs, const TrainingHistory& h) {
     LinePlot plot;
-    plot.x = linspace_values(0.0, static_cast<double>(num_epochs), static_cast<int64_t>(h.train_losses.size()));
+    plot.x = linspace_values(0.0, epochs, static_cast<int64_t>(h.train_losses.size()));
     plot.series = {{"Training loss", h.train_losses, false, {}}, {"Validation loss", h.val_losses, true, {}}};
     plot.x_label = "Epochs", plot.y_label = "Loss", plot.top_label = "Tokens seen";
-    if (!h.track_tokens_seen.empty() && num_epochs > 0)
+    if (!h.track_tokens_seen.empty() && plot.x.back() > 0)
         plot.top_scale = h.track_tokens_seen.back() / plot.x.back();
     write_line_plot_svg(path, plot);
     std::cout << "(loss plot written to " << path << ")\n";
@@ -158,11 +159,13 @@ void finetuning(GPTModel& model, const BpeTokenizer& tokenizer, const Instructio
     manual_seed(123);
     AdamW optimizer(model.parameters(), 0.00005f, 0.1f);
     TrainingHistory history = train_model_simple(model, data.train_loader, data.val_loader, optimizer, o.epochs, 5, 5,
-                                                 format_input(splits.val[0]), tokenizer);
+                                                 format_input(splits.val[0]), tokenizer, o.max_steps);
     double minutes = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() / 60;
     std::printf("Training completed in %.2f minutes.\n", minutes);
     std::fflush(stdout);
-    plot_losses(o.out + "/loss-plot.svg", o.epochs, history);
+    double epochs_run = std::min(static_cast<double>(o.epochs),
+                                 static_cast<double>(history.steps) / static_cast<double>(data.train_loader.size()));
+    plot_losses(o.out + "/loss-plot.svg", epochs_run, history);
 }
 
 // re.sub(r'[ ()]', '', CHOOSE_MODEL): "gpt2-medium355M" for GPT-2 medium, and so on.
@@ -229,6 +232,7 @@ int run(int argc, char** argv) {
     o.model.add_to(flags);
     flags.add_string("--out", &o.out, "run folder: the loss plot, the responses and the model  [runs/ch07]");
     flags.add_int("--epochs", &o.epochs, 1, 1000, "finetuning epochs  [2]");
+    flags.add_int("--max-steps", &o.max_steps, 1, INT64_MAX, "stop finetuning after this many steps (quick runs)  [all]");
     flags.add_int("--responses", &o.responses, 0, INT64_MAX, "how many test entries 7.7 answers  [all 110]");
     flags.add_switch("--no-kv-cache", &o.no_kv_cache, "7.7 without the KV cache, as the book generates (slower)");
     flags.add_threads();
