@@ -43,7 +43,15 @@ inline std::string python_list(const std::vector<int64_t>& values) {
     return s + "]";
 }
 
+// Python's \xNN escape of a control character.
+inline std::string hex_escape(unsigned char c) {
+    const char* digits = "0123456789abcdef";
+    return std::string("\\x") + digits[c >> 4] + digits[c & 15];
+}
+
 // Python's repr of a string: 'word', or "it's" when it holds a single quote and no double one.
+// Control characters are escaped as Python escapes them; other UTF-8 is copied (Python
+// also escapes the few non-ASCII characters it deems unprintable, such as U+00A0).
 inline std::string python_repr(const std::string& text) {
     bool has_single = text.find('\'') != std::string::npos, has_double = text.find('"') != std::string::npos;
     char quote = has_single && !has_double ? '"' : '\'';
@@ -52,7 +60,9 @@ inline std::string python_repr(const std::string& text) {
         if (c == '\\') s += "\\\\";
         else if (c == '\n') s += "\\n";
         else if (c == '\t') s += "\\t";
+        else if (c == '\r') s += "\\r";
         else if (c == quote) s.append("\\").append(1, c);
+        else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) s += hex_escape(static_cast<unsigned char>(c));
         else s += c;
     }
     return s + quote;

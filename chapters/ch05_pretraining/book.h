@@ -1,5 +1,7 @@
 // Chapter 5 walked through in the book's order (sections 5.1-5.4), for the reader
-// who runs the program beside the book. Included by main.cpp only.
+// who runs the program beside the book. Included by main.cpp only. The training loop
+// (5.2: train_model_simple, text_to_token_ids, ...) is in core/train/simple_training.h,
+// shared with chapter 7.
 #pragma once
 
 #include "../common.h"
@@ -13,6 +15,7 @@
 #include "random/random.h"
 #include "train/loss.h"
 #include "train/sampling.h"
+#include "train/simple_training.h"
 
 #include <cmath>
 #include <cstdio>
@@ -27,17 +30,6 @@ inline GPTConfig book_config() {
     GPTConfig cfg = gpt_config_124m();
     cfg.context_length = 256;
     return cfg;
-}
-
-inline Tensor text_to_token_ids(const std::string& text, const BpeTokenizer& tokenizer) {
-    std::vector<int64_t> ids = tokenizer.encode(text);
-    return tensor_int64(ids, {1, static_cast<int64_t>(ids.size())});  // add the batch dimension
-}
-
-inline std::string token_ids_to_text(const Tensor& ids, const BpeTokenizer& tokenizer) {
-    std::vector<int64_t> list;
-    for (float v : ids.values()) list.push_back(static_cast<int64_t>(v));
-    return tokenizer.decode(list);
 }
 
 // 5.1.1: the untrained model continues "Every effort moves you" with gibberish.
@@ -108,51 +100,6 @@ inline void loader_losses(const GPTModel& model, const BookData& data, const Bpe
     NoGradGuard no_grad;
     std::cout << "Training loss: " << python_float_repr(calc_loss_loader(data.train_loader, model)) << "\n";
     std::cout << "Validation loss: " << python_float_repr(calc_loss_loader(data.val_loader, model)) << "\n";
-}
-
-}  // namespace ch05
-
-namespace ch05 {
-
-// 5.2: greedy 50 tokens from start_context, newlines shown as spaces.
-inline void generate_and_print_sample(GPTModel& model, const BpeTokenizer& tokenizer, const std::string& start_context) {
-    model.eval();
-    int64_t context_size = model.pos_emb.weight.size(0);
-    Tensor token_ids = generate_text_simple(model, text_to_token_ids(start_context, tokenizer), 50, context_size);
-    std::string decoded_text = token_ids_to_text(token_ids, tokenizer);
-    std::replace(decoded_text.begin(), decoded_text.end(), '\n', ' ');
-    std::cout << decoded_text << "\n";
-    model.train();
-}
-
-// 5.2: the book's training loop. Every step: zero_grad, loss, backward, step; every
-// eval_freq steps the two losses; after every epoch a greedy sample. max_steps < 0
-// runs all epochs; otherwise it stops after that many steps (to see the first lines sooner).
-inline void train_model_simple(GPTModel& model, const DataLoader& train_loader, const DataLoader& val_loader,
-                               AdamW& optimizer, int64_t num_epochs, int64_t eval_freq, int64_t eval_iter,
-                               const std::string& start_context, const BpeTokenizer& tokenizer, int64_t max_steps) {
-    int64_t global_step = -1;
-    for (int64_t epoch = 0; epoch < num_epochs; epoch++) {
-        model.train();
-        Batch batch;
-        for (DataLoaderIter it = train_loader.iter(); it.next(batch);) {
-            optimizer.zero_grad();
-            Tensor loss = calc_loss_batch(batch.input, batch.target, model);
-            loss.backward();
-            optimizer.step();
-            global_step++;
-            if (global_step % eval_freq == 0) {
-                Losses losses = evaluate_model(model, train_loader, val_loader, eval_iter);
-                std::cout << loss_line(epoch, global_step, losses) << std::endl;
-            }
-            if (max_steps >= 0 && global_step + 1 >= max_steps) {
-                std::cout << "(stopped after " << max_steps << " steps, as asked)\n";
-                generate_and_print_sample(model, tokenizer, start_context);
-                return;
-            }
-        }
-        generate_and_print_sample(model, tokenizer, start_context);
-    }
 }
 
 }  // namespace ch05

@@ -48,9 +48,9 @@ void evaluating_generative_models(const BpeTokenizer& tokenizer, const std::stri
 void sample_with_temperature_and_top_k(const GPTModel& model, const BpeTokenizer& tokenizer) {
     chapter::heading("5.3.3 Modifying the text generation function");
     manual_seed(123);
-    Tensor token_ids = generate(model, ch05::text_to_token_ids("Every effort moves you", tokenizer), 15,
+    Tensor token_ids = generate(model, text_to_token_ids("Every effort moves you", tokenizer), 15,
                                 model.cfg.context_length, 1.4, 25);
-    std::cout << "Output text:\n " << ch05::token_ids_to_text(token_ids, tokenizer) << "\n";
+    std::cout << "Output text:\n " << token_ids_to_text(token_ids, tokenizer) << "\n";
 }
 
 // 5.4: save the model and optimizer, load them into fresh objects, check they agree.
@@ -95,7 +95,7 @@ int run_book(int argc, char** argv, bool with_training) {
     manual_seed(123);
     GPTModel model(ch05::book_config());
     AdamW optimizer(model.parameters(), 0.0004f, 0.1f);
-    ch05::train_model_simple(model, data.train_loader, data.val_loader, optimizer, 10, 5, 5,
+    train_model_simple(model, data.train_loader, data.val_loader, optimizer, 10, 5, 5,
                              "Every effort moves you", tokenizer, max_steps);
     sample_with_temperature_and_top_k(model, tokenizer);
     saving_and_loading(model, optimizer);

@@ -3,8 +3,11 @@
 
 #include "io/files.h"
 #include "io/json.h"
+#include "io/json_write.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <string_view>
 
 namespace llm {
 
@@ -33,8 +36,22 @@ std::vector<InstructionEntry> parse_instruction_data(const std::string& text, co
                         " (expected an object)");
         data.push_back({string_member(items[i], "instruction", i, path), string_member(items[i], "input", i, path),
                         string_member(items[i], "output", i, path)});
+        if (items[i].find("model_response") != nullptr)
+            data.back().model_response = string_member(items[i], "model_response", i, path);
     }
     return data;
+}
+
+std::string format_instruction_data_json(const std::vector<InstructionEntry>& data) {
+    std::vector<JsonValue> items;
+    for (const InstructionEntry& entry : data) {
+        std::vector<JsonValue::Member> members = {{"instruction", JsonValue::make_string(entry.instruction)},
+                                                  {"input", JsonValue::make_string(entry.input)},
+                                                  {"output", JsonValue::make_string(entry.output)}};
+        if (entry.model_response) members.emplace_back("model_response", JsonValue::make_string(*entry.model_response));
+        items.push_back(JsonValue::make_object(std::move(members)));
+    }
+    return format_json(JsonValue::make_array(std::move(items)), 4);
 }
 
 std::string format_input(const InstructionEntry& entry) {
@@ -48,6 +65,55 @@ std::string format_input(const InstructionEntry& entry) {
 }
 
 std::string format_response(const InstructionEntry& entry) { return "\n\n### Response:\n" + entry.output; }
+
+// The length in bytes of the first `characters` characters of UTF-8 `text` (all of it when shorter).
+static size_t character_prefix_bytes(const std::string& text, size_t characters) {
+    size_t pos = 0;
+    for (size_t seen = 0; pos < text.size(); pos++) {
+        bool starts_character = (static_cast<unsigned char>(text[pos]) & 0xC0) != 0x80;
+        if (starts_character && seen++ == characters) break;
+    }
+    return pos;
+}
+
+// Python's str.isspace for the character starting at text[pos]; its UTF-8 length in `length`.
+static bool python_space_at(const std::string& text, size_t pos, size_t& length) {
+    static const char* const wide[] = {"\xc2\x85", "\xc2\xa0", "\xe1\x9a\x80", "\xe2\x80\xa8", "\xe2\x80\xa9",
+                                       "\xe2\x80\xaf", "\xe2\x81\x9f", "\xe3\x80\x80"};
+    unsigned char c = static_cast<unsigned char>(text[pos]);
+    length = 1;
+    if (c == ' ' || (c >= '\t' && c <= '\r') || (c >= 0x1c && c <= 0x1f)) return true;
+    if (c == 0xe2 && pos + 2 < text.size() && text[pos + 1] == '\x80' &&
+        static_cast<unsigned char>(text[pos + 2]) <= 0x8a) {  // U+2000 .. U+200A
+        length = 3;
+        return true;
+    }
+    for (const char* w : wide) {
+        std::string_view space(w);
+        if (text.compare(pos, space.size(), space) != 0) continue;
+        length = space.size();
+        return true;
+    }
+    return false;
+}
+
+std::string extract_response(const std::string& generated_text, const std::string& input_text) {
+    size_t characters = 0;  // len(input_text)
+    for (char c : input_text) characters += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+    std::string tail = generated_text.substr(character_prefix_bytes(generated_text, characters));
+    const std::string marker = "### Response:";
+    std::string response;  // .replace(marker, ""): left to right, never re-reading what was joined
+    size_t from = 0;
+    for (size_t at = tail.find(marker); at != std::string::npos; from = at + marker.size(), at = tail.find(marker, from))
+        response.append(tail, from, at - from);
+    response.append(tail, from, std::string::npos);
+    size_t begin = 0, length = 0;  // .strip()
+    while (begin < response.size() && python_space_at(response, begin, length)) begin += length;
+    size_t text_end = begin;
+    for (size_t pos = begin; pos < response.size(); pos += length)
+        if (!python_space_at(response, pos, length)) text_end = pos + length;
+    return response.substr(begin, text_end - begin);
+}
 
 InstructionSplits split_instruction_data(const std::vector<InstructionEntry>& data) {
     double n = static_cast<double>(data.size());

@@ -21,13 +21,19 @@ namespace llm {
 
 struct InstructionEntry {
     std::string instruction, input, output;  // "input" may be empty
+    std::optional<std::string> model_response = std::nullopt;  // 7.7 adds it to the test data
 };
 
 // json.load of the file: an array of objects, each with the string members
-// "instruction", "input" and "output". Throws naming the file and entry otherwise.
+// "instruction", "input" and "output" (and "model_response", read when there). Throws
+// naming the file and entry otherwise.
 std::vector<InstructionEntry> load_instruction_data(const std::string& path);
 // The same on the file's text; `path` is only used in messages.
 std::vector<InstructionEntry> parse_instruction_data(const std::string& text, const std::string& path);
+
+// json.dump(data, file, indent=4) (7.7): the entries as Python writes them, members in
+// the order instruction, input, output, model_response (when set), non-ASCII as \uXXXX.
+std::string format_instruction_data_json(const std::vector<InstructionEntry>& data);
 
 // "Below is an instruction that describes a task. Write a response that appropriately
 // completes the request.\n\n### Instruction:\n" + instruction, then
@@ -35,6 +41,12 @@ std::vector<InstructionEntry> parse_instruction_data(const std::string& text, co
 std::string format_input(const InstructionEntry& entry);
 // The response the model learns to write: "\n\n### Response:\n" + output.
 std::string format_response(const InstructionEntry& entry);
+
+// 7.5: the model's answer in its generated text, as the book extracts it:
+// generated_text[len(input_text):].replace("### Response:", "").strip(), where the
+// slice counts characters and strip removes what Python's str.isspace calls white space.
+// Both texts valid UTF-8 (utf8_replace_errors in text/utf8.h makes decoded ids so).
+std::string extract_response(const std::string& generated_text, const std::string& input_text);
 
 struct InstructionSplits {
     std::vector<InstructionEntry> train, test, val;
