@@ -69,8 +69,11 @@ static std::string json_number(const JsonValue& value) {
 
 static void format_value(const JsonValue& value, int indent, int level, std::string& out) {
     // Between items: ",\n" + the next level's indent (indent > 0) or ", " (indent 0).
-    std::string inner = indent > 0 ? "\n" + std::string(static_cast<size_t>(indent * (level + 1)), ' ') : "";
-    std::string outer = indent > 0 ? "\n" + std::string(static_cast<size_t>(indent * level), ' ') : "";
+    std::string inner, outer;
+    if (indent > 0) {
+        inner.append("\n").append(static_cast<size_t>(indent * (level + 1)), ' ');
+        outer.append("\n").append(static_cast<size_t>(indent * level), ' ');
+    }
     std::string separator = indent > 0 ? "," : ", ";
     switch (value.kind()) {
         case JsonValue::Kind::null: out += "null"; break;
