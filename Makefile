@@ -184,7 +184,7 @@ train: $(OUT)/ch05_pretraining
 	fi
 	$(OUT)/ch05_pretraining generate --run $(RUN) --prompt "One day" --tokens 60
 
-# Time matmul, training steps, generation and peak memory on this machine (under 10 minutes
+# Time matmul, training steps, generation, peak memory and long-context attention on this machine (under 15 minutes
 # on 2 cores), one JSON line per figure; always the release build. One process per config,
 # so that each peak memory belongs to its config. See book-notes/performance.md.
 BENCH := build/release/bench
@@ -194,10 +194,11 @@ bench:
 	$(BENCH) --config tiny
 	$(BENCH) --config small
 	$(BENCH) --config 124m
+	$(BENCH) --part attention
 
-$(OUT)/bench: $(OUT)/core/bench/bench.o $(CORE_LIB)
-	$(CXX) $< $(CORE_LIB) $(ALL_LDFLAGS) -o $@
--include $(OUT)/core/bench/bench.d
+$(OUT)/bench: $(OUT)/core/bench/bench.o $(OUT)/core/bench/attention_bench.o $(CORE_LIB)
+	$(CXX) $(OUT)/core/bench/bench.o $(OUT)/core/bench/attention_bench.o $(CORE_LIB) $(ALL_LDFLAGS) -o $@
+-include $(OUT)/core/bench/bench.d $(OUT)/core/bench/attention_bench.d
 
 clean:
 	rm -rf build
