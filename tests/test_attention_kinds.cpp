@@ -13,6 +13,7 @@
 #include "nn/nn.h"
 #include "ops/ops.h"
 #include "random/random.h"
+#include "train/compare.h"
 #include "train/sampling.h"
 
 #include <cmath>
@@ -302,4 +303,15 @@ TEST_CASE("attention kinds in checkpoints, and the combinations refused with the
     CHECK_THAT(error_text([&] { GPTModel m(windowed); }), Contains("attention=linear cannot take window=4"));
     GPTConfig alibi = kinds_config(AttentionKind::performer, PosEncoding::alibi);
     CHECK_THAT(error_text([&] { GPTModel m(alibi); }), Contains("attention=performer cannot take pos=alibi"));
+}
+
+TEST_CASE("compare takes flash, linear and performer as presets", "[attention2][compare]") {
+    CHECK(variant_preset("flash", 4).attention == AttentionKind::flash);
+    GPTVariant v = variant_preset("rope+performer", 4);
+    CHECK(v.attention == AttentionKind::performer);
+    CHECK(v.pos == PosEncoding::rope);
+    CHECK(describe(variant_preset("linear", 4), 16, 4) == "attention=linear");
+    GPTConfig cfg = kinds_config(AttentionKind::performer);  // m = 8, hs = 4, 2 layers, 4 heads
+    CHECK(kv_cache_bytes_per_token(cfg) == 0);
+    CHECK(linear_state_bytes(cfg) == 2 * 4 * (8 * 4 + 8) * 4);
 }
