@@ -280,8 +280,8 @@ void kernel_smoothing_section(const Tensor& inputs, const std::string& dir) {
         std::printf("m = %3lld: largest weight error %.4f, largest kernel error %.4f (means of 20 draws)\n",
                     static_cast<long long>(m), weight_error, kernel_error);
     }
-    std::cout << "A Monte Carlo estimate: its error shrinks like 1/sqrt(m) on average, one draw may be lucky or\n"
-                 "not. Linear attention's elu(x)+1 is another phi, not an estimate of exp at all\n"
+    std::cout << "A Monte Carlo estimate: its spread shrinks like 1/sqrt(m), so the error falls as m grows, though\n"
+                 "one draw may be lucky or not. Linear attention's elu(x)+1 is another phi, not an estimate of exp at all\n"
                  "(book-notes/attention_variants.md).\n";
 }
 
