@@ -5,9 +5,11 @@
 #include "catch_compat.h"
 #include "gradcheck.h"
 #include "temp_dir.h"
+#include "train_helpers.h"
 
 #include "autograd/autograd.h"
 #include "io/checkpoint.h"
+#include "io/files.h"
 #include "io/safetensors.h"
 #include "kernels/parallel.h"
 #include "nn/nn.h"
@@ -314,4 +316,42 @@ TEST_CASE("compare takes flash, linear and performer as presets", "[attention2][
     GPTConfig cfg = kinds_config(AttentionKind::performer);  // m = 8, hs = 4, 2 layers, 4 heads
     CHECK(kv_cache_bytes_per_token(cfg) == 0);
     CHECK(linear_state_bytes(cfg) == 2 * 4 * (8 * 4 + 8) * 4);
+}
+
+TEST_CASE("train --attention performer --features 8 trains and generates from its run folder", "[attention2][train]") {
+    TempDir dir("llm_attention_train");
+    write_file_atomic(dir.file("text.txt"), small_text(120));
+    std::vector<std::string> args = tiny_run(dir.file("text.txt"), dir.file("run"));
+    args.insert(args.end(), {"--attention", "performer", "--features", "8", "--pos", "rope", "--max-steps", "4"});
+    {
+        CaptureOutput capture;
+        REQUIRE(train(args) == 0);
+    }
+    GPTVariant v = read_model_config(dir.file("run/model.safetensors")).variant;
+    CHECK(v.attention == AttentionKind::performer);
+    CHECK(v.features == 8);
+    std::vector<std::string> gen = {"--run", dir.file("run"), "--tokens", "10", "--temperature", "0"};
+    std::string cached, plain;
+    {
+        CaptureOutput capture;
+        std::vector<char*> argv;
+        for (const std::string& a : gen) argv.push_back(const_cast<char*>(a.c_str()));
+        REQUIRE(generate_command(static_cast<int>(argv.size()), argv.data()) == 0);
+        cached = capture.text();
+    }
+    {
+        gen.push_back("--no-kv-cache");
+        CaptureOutput capture;
+        std::vector<char*> argv;
+        for (const std::string& a : gen) argv.push_back(const_cast<char*>(a.c_str()));
+        REQUIRE(generate_command(static_cast<int>(argv.size()), argv.data()) == 0);
+        plain = capture.text();
+    }
+    CHECK(cached == plain);
+    std::vector<std::string> bad = tiny_run(dir.file("text.txt"), dir.file("bad"));
+    bad.insert(bad.end(), {"--attention", "softmax"});
+    CHECK_THROWS_WITH(train(bad), Contains("train: --attention is 'softmax', expected standard, flash, linear or performer"));
+    bad.back() = "linear";
+    bad.insert(bad.end(), {"--window", "4"});
+    CHECK_THROWS_WITH(train(bad), Contains("attention=linear cannot take window=4"));
 }

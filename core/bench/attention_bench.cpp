@@ -63,8 +63,8 @@ void bench_one(const Kind& kind, int64_t T, double budget_bytes) {
     double estimate = kind.quadratic_bytes(T);
     if (estimate > budget_bytes) {
         std::printf("{\"figure\": \"attention_long\", \"kind\": \"%s\", \"tokens\": %lld, \"threads\": %d, "
-                    "\"skipped\": \"needs about %.1f GB for its T x T weights, over the budget of %.1f GB\"}\n",
-                    kind.name, static_cast<long long>(T), threads, estimate / 1e9, budget_bytes / 1e9);
+                    "\"skipped\": \"needs about %.0f MB for its T x T weights, over the budget of %.0f MB\"}\n",
+                    kind.name, static_cast<long long>(T), threads, estimate / 1e6, budget_bytes / 1e6);
         std::fflush(stdout);
         return;
     }

@@ -376,12 +376,16 @@ int main(int argc, char** argv) {
     if (argc == 3 && std::strcmp(argv[1], "--part") == 0 && std::strcmp(argv[2], "matmul") == 0) {
         run_matmul_part(all_threads);
     } else if (argc >= 3 && std::strcmp(argv[1], "--part") == 0 && std::strcmp(argv[2], "attention") == 0) {
-        if (!parse_attention_flags(argc, argv)) return 2;
+        if (!parse_attention_flags(argc, argv)) {
+            usage();
+            return 2;
+        }
     } else if (argc == 3 && std::strcmp(argv[1], "--config") == 0) {
         run_config(argv[2], all_threads);
     } else if (argc == 1) {
         run_matmul_part(all_threads);
         for (const char* name : {"tiny", "small", "124m"}) run_config(name, all_threads);
+        run_attention_part({256, 1024, 4096, 16384}, 4e9);
     } else {
         usage();
         return 2;
