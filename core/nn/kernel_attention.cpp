@@ -53,7 +53,7 @@ Tensor orthogonal_gaussian_features(int64_t m, int64_t head_dim) {
     return Tensor({m, head_dim}, W);
 }
 
-// φ of queries (B, T, H·hs) or keys (B, T, kv_groups·hs), `heads` heads -> (B, T, heads·F)
+// φ of queries (B, T, H·hs) or keys (B, T, kv_groups·hs), `heads` heads -> (B, T, heads·features)
 Tensor MultiHeadAttention::feature_map(const Tensor& x, int64_t heads, bool reference) const {
     if (attention == AttentionKind::linear) return elu_plus_one(x);
     return reference ? favor_features_reference(x, features, heads) : favor_features(x, features, heads);
@@ -75,8 +75,8 @@ Tensor MultiHeadAttention::forward_cached_state(const Tensor& x, Tensor& state_S
     Tensor q = W_query.forward(x), k = W_key.forward(x), v = W_value.forward(x);
     if (pos == PosEncoding::rope) q = rope(q, rope_cos, rope_sin, start), k = rope(k, rope_cos, rope_sin, start);
     auto heads = [&](const Tensor& t, int64_t n) { return t.view({b, t_new, n, t.size(2) / n}).transpose(1, 2); };
-    Tensor qh = heads(feature_map(q, num_heads, false), num_heads);             // (B, H, T_new, F)
-    Tensor kh = heads(feature_map(k, num_kv_groups, false), num_kv_groups);     // (B, kv_groups, T_new, F)
+    Tensor qh = heads(feature_map(q, num_heads, false), num_heads);             // (B, H, T_new, features)
+    Tensor kh = heads(feature_map(k, num_kv_groups, false), num_kv_groups);     // (B, kv_groups, T_new, features)
     Tensor vh = heads(v, num_kv_groups);                                        // (B, kv_groups, T_new, hs)
     Tensor A = matmul(qh, repeat_kv(kh).transpose(2, 3)) * tril(ones({t_new, t_new}));  // (B, H, T_new, T_new)
     Tensor num = matmul(A, repeat_kv(vh));                                      // (B, H, T_new, hs)
@@ -85,7 +85,7 @@ Tensor MultiHeadAttention::forward_cached_state(const Tensor& x, Tensor& state_S
         num = num + matmul(qh, repeat_kv(state_S));
         den = den + matmul(qh, repeat_kv(state_z).unsqueeze(-1));
     }
-    Tensor S_add = matmul(kh.transpose(2, 3), vh), z_add = sum(kh, 2);          // (B, kv_groups, F, hs), (B, kv_groups, F)
+    Tensor S_add = matmul(kh.transpose(2, 3), vh), z_add = sum(kh, 2);          // (B, kv_groups, features, hs), (B, kv_groups, features)
     state_S = state_S.defined() ? state_S + S_add : S_add;
     state_z = state_z.defined() ? state_z + z_add : z_add;
     return out_proj.forward(merge_heads(num / den));

@@ -232,7 +232,8 @@ struct AttentionVariant {
 // FAVOR+'s random features (Choromanski et al. 2021, section 2.4): m rows of size hs, each
 // block of hs rows orthogonal (Gram–Schmidt of a torch.randn(hs, hs) block), every row then
 // scaled to the norm of its own torch.randn(hs) vector, so each is marginally N(0, I).
-// Drawn from `gen` in that order: the blocks, then the (m, hs) norms. -> (m, hs)
+// Drawn from the default generator (the run seeds it) in that order: the blocks, then the
+// (m, hs) lengths. -> (features = m, hs)
 Tensor orthogonal_gaussian_features(int64_t m, int64_t head_dim);
 
 // 3.6.2: one set of projections split into heads, plus an output projection.
@@ -247,7 +248,7 @@ public:
     // (B, kv_groups, T_cached, hs; with a window only the last `window` are kept), and the
     // new queries attend to everything cached. Same result as forward on the whole text.
     // With linear or performer attention the cache is the constant-size state instead:
-    // cache_keys holds S (B, kv_groups, F, hs) and cache_values z (B, kv_groups, F).
+    // cache_keys holds S (B, kv_groups, features, hs) and cache_values z (B, kv_groups, features).
     Tensor forward_cached(const Tensor& x, Tensor& cache_keys, Tensor& cache_values, int64_t start) const;
     // One projection of x (B, T, C) split into `heads` heads: (B, heads, T, hs)
     Tensor project_heads(const Linear& W, const Tensor& x, int64_t heads) const;
@@ -260,7 +261,7 @@ public:
     Tensor rope_cos, rope_sin;           // pos = rope: (context_length, hs) tables of cos and sin
     std::vector<float> alibi_slopes;     // pos = alibi: m_h, one per head
     AttentionKind attention;
-    Tensor features;                     // attention = performer: FAVOR+'s W (m, hs), a buffer
+    Tensor features;                     // attention = performer: FAVOR+'s W (features, hs), a buffer
 
 private:
     // Linear and performer attention (nn/kernel_attention.cpp): φ of queries (B, T, H·hs)
@@ -299,7 +300,7 @@ public:
     explicit TransformerBlock(const GPTConfig& cfg);
     Tensor forward(const Tensor& x) const;  // (B, T, C) -> same
     // With linear or performer attention the cache is the constant-size state instead:
-    // cache_keys holds S (B, kv_groups, F, hs) and cache_values z (B, kv_groups, F).
+    // cache_keys holds S (B, kv_groups, features, hs) and cache_values z (B, kv_groups, features).
     Tensor forward_cached(const Tensor& x, Tensor& cache_keys, Tensor& cache_values, int64_t start) const;
     MultiHeadAttention att;
     std::unique_ptr<Layer> ff;

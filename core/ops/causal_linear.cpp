@@ -129,7 +129,7 @@ std::vector<Tensor> causal_linear_attention_backward(const Node& node, const Ten
     return {dpq, dpk, dv};
 }
 
-// out (B, T, H·hs) from φq (B, T, H·F), φk (B, T, kv_heads·F), v (B, T, kv_heads·hs); fills den (B, H, T)
+// out (B, T, H·hs) from φq (B, T, H·features), φk (B, T, kv_heads·features), v (B, T, kv_heads·hs); fills den (B, H, T)
 Tensor causal_linear_attention_forward(const Tensor& phi_q, const Tensor& phi_k, const Tensor& v, int64_t H,
                                        int64_t kv_heads, Tensor& den) {
     LinearLayout L = linear_layout(phi_q, v, H, kv_heads);
@@ -148,7 +148,7 @@ static void check_linear_inputs(const Tensor& pq, const Tensor& pk, const Tensor
               v.size(1) == pq.size(1) && pq.size(2) % H == 0 && v.size(2) % kv_heads == 0 &&
               pk.size(2) == kv_heads * (pq.size(2) / H);
     if (!ok)
-        throw Error("causal_linear_attention: expected φq (B, T, H·F), φk (B, T, kv_heads·F), v (B, T, kv_heads·hs) "
+        throw Error("causal_linear_attention: expected φq (B, T, H·features), φk (B, T, kv_heads·features), v (B, T, kv_heads·hs) "
                     "with kv_heads dividing H, got " + shape_to_string(pq.shape()) + ", " +
                     shape_to_string(pk.shape()) + ", " + shape_to_string(v.shape()) + " for H " + std::to_string(H) +
                     " and kv_heads " + std::to_string(kv_heads));

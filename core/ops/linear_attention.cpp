@@ -43,7 +43,7 @@ double favor_scale(int64_t head_dim) { return std::pow(static_cast<double>(head_
 
 }  // namespace
 
-// features (B, T, heads·m) of x (B, T, heads·hs), W (m, hs); fills nothing else
+// -> (B, T, heads·features) from x (B, T, heads·hs) and W (features, hs)
 Tensor favor_features_forward(const Tensor& x, const Tensor& W, int64_t heads) {
     int64_t rows = x.numel() / x.size(-1), hs = W.size(1), m = W.size(0);
     double scale = favor_scale(hs), norm = 1.0 / std::sqrt(static_cast<double>(m));
@@ -91,7 +91,7 @@ std::vector<Tensor> favor_features_backward(const Node& node, const Tensor& grad
 Tensor favor_features(const Tensor& x, const Tensor& W, int64_t heads) {
     if (W.dim() != 2 || x.dim() < 1 || heads <= 0 || x.size(-1) != heads * W.size(1))
         throw Error("favor_features: x " + shape_to_string(x.shape()) + " must be (..., heads·hs) for " +
-                    std::to_string(heads) + " heads and the features' W (m, hs), got W " + shape_to_string(W.shape()));
+                    std::to_string(heads) + " heads and the features' W (features, hs), got W " + shape_to_string(W.shape()));
     Tensor out = favor_features_forward(x, W, heads);
     if (needs_grad({&x})) {
         Node& node = attach_node(out, "FavorFeaturesBackward", favor_features_backward, {x});

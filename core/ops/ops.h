@@ -142,12 +142,12 @@ Tensor flash_attention(const Tensor& queries, const Tensor& keys, const Tensor& 
 // exp(q·k/√hs) replaced by a dot product of feature maps φ(q)·φ(k), so causal attention is
 // a prefix sum. φ(x) = elu(x) + 1, elementwise (Katharopoulos et al. 2020):
 Tensor elu_plus_one(const Tensor& x);
-// FAVOR+ (Choromanski et al. 2021): x (B, T, heads·hs), W (m, hs) random rows -> (B, T, heads·m),
+// FAVOR+ (Choromanski et al. 2021): x (B, T, heads·hs), W (features, hs) random rows -> (B, T, heads·features),
 // φ(x) = exp(W x' - |x'|²/2) / √m with x' = x·hs^(-1/4); no gradient for W. _reference: op by op.
 Tensor favor_features(const Tensor& x, const Tensor& W, int64_t heads);
 Tensor favor_features_reference(const Tensor& x, const Tensor& W, int64_t heads);
 // out_i = φq_iᵀ S_i / φq_iᵀ z_i with S_i = Σ_{j≤i} φk_j v_jᵀ, z_i = Σ_{j≤i} φk_j, per head:
-// φq (B, T, H·F), φk (B, T, kv_heads·F), v (B, T, kv_heads·hs) -> (B, T, H·hs). _reference:
+// φq (B, T, H·features), φk (B, T, kv_heads·features), v (B, T, kv_heads·hs) -> (B, T, H·hs). _reference:
 // the masked quadratic form (φQ φKᵀ ⊙ causal mask) V / row sums, op by op, O(T²).
 Tensor causal_linear_attention(const Tensor& phi_q, const Tensor& phi_k, const Tensor& v, int64_t num_heads,
                                int64_t kv_heads);
