@@ -184,7 +184,7 @@ train: $(OUT)/ch05_pretraining
 	fi
 	$(OUT)/ch05_pretraining generate --run $(RUN) --prompt "One day" --tokens 60
 
-# Time matmul, training steps, generation and peak memory on this machine (under 10 minutes
+# Time matmul, training steps, generation, peak memory and long-context attention on this machine (under 15 minutes
 # on 2 cores), one JSON line per figure; always the release build. One process per config,
 # so that each peak memory belongs to its config. See book-notes/performance.md.
 BENCH := build/release/bench
@@ -194,6 +194,7 @@ bench:
 	$(BENCH) --config tiny
 	$(BENCH) --config small
 	$(BENCH) --config 124m
+	$(BENCH) --part attention
 	$(BENCH) --part finetune
 
 BENCH_OBJ := $(patsubst %.cpp,$(OUT)/%.o,$(wildcard core/bench/*.cpp))

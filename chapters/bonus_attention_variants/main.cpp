@@ -15,6 +15,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <functional>
 
 using namespace llm;
 using chapter::heading;
@@ -205,6 +206,85 @@ void kv_cache_sizes() {
                 "GQA with 8 key/value heads %.2f GB.\n", llama_mha / 1e9, llama_mha / 4 / 1e9);
 }
 
+// --- 7. Attention is kernel smoothing ----------------------------------------------------
+
+// Nadaraya–Watson: ŷ(x0) = Σ_i K(x0, x_i) y_i / Σ_i K(x0, x_i), a weighted mean of the
+// y_i whose weights, K normalised to sum 1, are attention weights.
+double nadaraya_watson(double x0, const std::vector<double>& x, const std::vector<double>& y,
+                       const std::function<double(double, double)>& K) {
+    double num = 0.0, den = 0.0;
+    for (size_t i = 0; i < x.size(); i++) num += K(x0, x[i]) * y[i], den += K(x0, x[i]);
+    return num / den;
+}
+
+// Row-normalised causal weights of a kernel matrix: k (T, T) -> k_ij / Σ_{j'≤i} k_ij', 0 for j > i.
+Tensor normalised_causal(const Tensor& k) {
+    Tensor kept = k * tril(ones({k.size(0), k.size(0)}));
+    return kept / sum(kept, -1, true);
+}
+
+void kernel_smoothing_section(const Tensor& inputs, const std::string& dir) {
+    heading("7. Attention is kernel smoothing (Nadaraya-Watson)");
+    manual_seed(123);
+    std::vector<float> noise(16);
+    normal_(noise.data(), 16, 0.0, 0.3);  // torch.randn(16) * 0.3
+    std::vector<double> x, y;
+    for (int i = 0; i < 16; i++) x.push_back(0.4 * i), y.push_back(std::sin(0.4 * i) + noise[i]);
+    double h = 0.5;
+    auto gaussian = [h](double a, double b) { return std::exp(-(a - b) * (a - b) / (2 * h * h)); };
+    auto exponential = [h](double a, double b) { return std::exp(-std::fabs(a - b) / h); };
+    std::printf("16 points x_i = 0.4 i, y_i = sin(x_i) + noise; bandwidth h = %.1f\n", h);
+    std::printf("at x0 = 2.5: Gaussian %.4f, exponential %.4f, sin(x0) %.4f\n", nadaraya_watson(2.5, x, y, gaussian),
+                nadaraya_watson(2.5, x, y, exponential), std::sin(2.5));
+    LinePlot plot;
+    LineSeries truth, gauss, expo;
+    truth.name = "sin(x)", gauss.name = "Gaussian kernel", expo.name = "exponential kernel", expo.dashed = true;
+    for (int i = 0; i <= 120; i++) {
+        double x0 = 0.05 * i;
+        plot.x.push_back(x0);
+        truth.values.push_back(std::sin(x0));
+        gauss.values.push_back(nadaraya_watson(x0, x, y, gaussian));
+        expo.values.push_back(nadaraya_watson(x0, x, y, exponential));
+    }
+    LineSeries points{"data (x_i, y_i)", y, true, x};
+    plot.series = {truth, gauss, expo, points};
+    plot.x_label = "x0", plot.y_label = "estimate", plot.title = "Nadaraya-Watson kernel smoothing";
+    write_line_plot_svg(dir + "/bonus_kernel_smoothing.svg", plot);
+    std::cout << "(line plot written to " << dir << "/bonus_kernel_smoothing.svg)\n";
+
+    std::cout << "\nChapter 3's causal weights as the estimator with K(q, k) = exp(q·k / sqrt(d_k)):\n";
+    QueriesKeys qk = your_journey_queries_keys(inputs);
+    Tensor kernel = exp(matmul(qk.queries, qk.keys.T()) / static_cast<float>(std::sqrt(2.0)));
+    Tensor smoothed = normalised_causal(kernel);
+    print(smoothed);
+    Tensor softmax_weights = attention_weights(matmul(qk.queries, qk.keys.T()), 2);
+    std::printf("largest difference from section 3.5.1's softmax weights: %.2e\n",
+                max(abs(smoothed - softmax_weights)).item());
+
+    std::cout << "\nPerformer (FAVOR+): exp(q·k/sqrt(d_k)) ~ phi(q)·phi(k) with m random features\n";
+    // favor_features scales q and k by d_k^(-1/4) itself, so φ(q)·φ(k) estimates exp(q·k/√d_k).
+    for (int64_t m : {8, 64, 512}) {
+        double weight_error = 0.0, kernel_error = 0.0;  // means over 20 draws of W
+        for (int draw = 0; draw < 20; draw++) {
+            manual_seed(123 + static_cast<uint64_t>(draw));
+            Tensor W = orthogonal_gaussian_features(m, 2);
+            Tensor approx = matmul(favor_features(qk.queries, W, 1), favor_features(qk.keys, W, 1).T());  // (T, T)
+            Tensor weights = normalised_causal(approx);
+            weight_error += max(abs(weights - softmax_weights)).item() / 20.0;
+            kernel_error += max(abs((approx - kernel) * tril(ones({6, 6})))).item() / 20.0;
+            if (m == 64 && draw == 0) {
+                std::cout << "m = 64, the first draw (seed 123):\n";
+                print(weights);
+            }
+        }
+        std::printf("m = %3lld: largest weight error %.4f, largest kernel error %.4f (means of 20 draws)\n",
+                    static_cast<long long>(m), weight_error, kernel_error);
+    }
+    std::cout << "A Monte Carlo estimate: its spread shrinks like 1/sqrt(m), so the error falls as m grows, though\n"
+                 "one draw may be lucky or not. Linear attention's elu(x)+1 is another phi, not an estimate of exp at all\n"
+                 "(book-notes/attention_variants.md).\n";
+}
+
 int run(int argc, char** argv) {
     std::string dir = "runs/bonus_attention_variants";
     FlagParser flags(chapter::program_name(argv),
@@ -220,6 +300,7 @@ int run(int argc, char** argv) {
     alibi_section(inputs, dir);
     window_section(inputs, dir);
     kv_cache_sizes();
+    kernel_smoothing_section(inputs, dir);
     return 0;
 }
 

@@ -5,6 +5,8 @@
 //   bench --config tiny     training ms/step and tokens/s, generation tokens/s and peak
 //   bench --config small    memory of one config (one config per process, so that
 //   bench --config 124m     getrusage's peak resident size belongs to that config)
+//   bench --part attention [--tokens 256,1024,...] [--budget-gb 4]
+//                           long-context attention (bench/attention_bench.cpp)
 //   bench --part finetune [--ch07-tokens 73]
 //                           chapter 6's and 7's steps on GPT-2 124M's shape and the
 //                           minutes of the book's runs (bench/finetune_bench.cpp)
@@ -12,6 +14,7 @@
 // Every figure is one JSON line on stdout; progress goes to stderr. Each figure is
 // measured on 1 thread and on all threads (llm::num_threads() before any change:
 // LLM_THREADS, else the hardware threads).
+#include "bench/attention_bench.h"
 #include "bench/finetune_bench.h"
 #include "kernels/gemm.h"
 #include "kernels/parallel.h"
@@ -338,8 +341,34 @@ void run_config(const std::string& name, int all_threads) {
     print_memory(c, model);
 }
 
+// bench --part attention [--tokens 256,1024,4096,16384] [--budget-gb 4]; false on a bad flag.
+bool parse_attention_flags(int argc, char** argv) {
+    std::vector<int64_t> lengths = {256, 1024, 4096, 16384};
+    double budget_gb = 4.0;
+    for (int i = 3; i + 1 < argc; i += 2) {
+        if (std::strcmp(argv[i], "--tokens") == 0) {
+            lengths.clear();
+            for (const char* p = argv[i + 1]; *p != '\0';) {
+                char* end = nullptr;
+                long long value = std::strtoll(p, &end, 10);
+                if (end == p || value <= 0) return false;
+                lengths.push_back(value);
+                p = *end == ',' ? end + 1 : end;
+            }
+        } else if (std::strcmp(argv[i], "--budget-gb") == 0) {
+            budget_gb = std::atof(argv[i + 1]);
+        } else {
+            return false;
+        }
+    }
+    if (argc % 2 == 0) return false;  // a flag without its value
+    run_attention_part(lengths, budget_gb * 1e9);
+    return true;
+}
+
 void usage() {
     std::fprintf(stderr, "usage: bench --part matmul | bench --config tiny|small|124m\n"
+                         "       bench --part attention [--tokens 256,1024,4096,16384] [--budget-gb 4]\n"
                          "       bench --part finetune [--ch07-tokens 73]\n"
                          "       (no arguments: everything in this one process)\n");
 }
@@ -351,6 +380,11 @@ int main(int argc, char** argv) {
     Clock::time_point start = Clock::now();
     if (argc == 3 && std::strcmp(argv[1], "--part") == 0 && std::strcmp(argv[2], "matmul") == 0) {
         run_matmul_part(all_threads);
+    } else if (argc >= 3 && std::strcmp(argv[1], "--part") == 0 && std::strcmp(argv[2], "attention") == 0) {
+        if (!parse_attention_flags(argc, argv)) {
+            usage();
+            return 2;
+        }
     } else if (argc >= 3 && std::strcmp(argv[1], "--part") == 0 && std::strcmp(argv[2], "finetune") == 0) {
         long long tokens = 73;  // about the mean padded length of chapter 7's training batches
         if (argc == 5 && std::strcmp(argv[3], "--ch07-tokens") == 0) tokens = std::atoll(argv[4]);
@@ -364,6 +398,7 @@ int main(int argc, char** argv) {
     } else if (argc == 1) {
         run_matmul_part(all_threads);
         for (const char* name : {"tiny", "small", "124m"}) run_config(name, all_threads);
+        run_attention_part({256, 1024, 4096, 16384}, 4e9);
     } else {
         usage();
         return 2;

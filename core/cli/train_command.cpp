@@ -11,12 +11,13 @@ namespace llm {
 
 // The attention lab's switches as the flags give them; apply() turns the names into the enums.
 struct VariantFlags {
-    std::string pos = "learned", norm = "layer", norm_place = "pre", ffn = "gelu";
+    std::string pos = "learned", norm = "layer", norm_place = "pre", ffn = "gelu", attention = "standard";
     void apply(GPTVariant& v) const {
         v.pos = parse_pos_encoding(pos, "train: --pos");
         v.norm = parse_norm_kind(norm, "train: --norm");
         v.norm_place = parse_norm_place(norm_place, "train: --norm-place");
         v.ffn = parse_feed_forward_kind(ffn, "train: --ffn");
+        v.attention = parse_attention_kind(attention, "train: --attention");
     }
 };
 
@@ -29,6 +30,9 @@ static void add_variant_flags(FlagParser& flags, VariantFlags& names, GPTVariant
     flags.add_int("--ffn-hidden", &v.ffn_hidden, 0, 1 << 20, "feed-forward inner size (0: 4·emb, swiglu 8·emb/3)  [0]");
     flags.add_int("--kv-groups", &v.kv_groups, 0, 256, "key/value heads, must divide --heads (0: --heads)  [0]");
     flags.add_int("--window", &v.window, 0, 4096, "sliding-window attention over this many tokens (0: all)  [0]");
+    flags.add_string("--attention", &names.attention, "standard | flash (exact, tiled) | linear (elu+1) | performer "
+                                                       "(FAVOR+)  [standard]");
+    flags.add_int("--features", &v.features, 1, 65536, "performer's random features per head  [64]");
 }
 
 // Every training flag, bound to a field of `o`.

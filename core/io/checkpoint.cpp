@@ -84,7 +84,7 @@ namespace {
 const char* kConfigKeys[] = {"vocab_size", "context_length", "emb_dim", "n_heads", "n_layers", "drop_rate", "qkv_bias"};
 
 // The attention lab's switches that differ from the book's model, as metadata strings
-// (keys pos, norm, norm_place, ffn, ffn_hidden, kv_groups, window). The book's model has
+// (keys pos, norm, norm_place, ffn, ffn_hidden, kv_groups, window, attention, features). The book's model has
 // none, so its files stay as they were.
 std::map<std::string, std::string> variant_metadata(const GPTConfig& cfg) {
     GPTVariant v = normalized(cfg.variant, cfg.emb_dim, cfg.n_heads), book;
@@ -96,6 +96,8 @@ std::map<std::string, std::string> variant_metadata(const GPTConfig& cfg) {
     if (v.ffn_hidden != 0) m["ffn_hidden"] = std::to_string(v.ffn_hidden);
     if (v.kv_groups != 0) m["kv_groups"] = std::to_string(v.kv_groups);
     if (v.window != 0) m["window"] = std::to_string(v.window);
+    if (v.attention != book.attention) m["attention"] = name_of(v.attention);
+    if (v.attention == AttentionKind::performer) m["features"] = std::to_string(v.features);
     return m;
 }
 
@@ -112,6 +114,8 @@ GPTVariant variant_from_metadata(const std::map<std::string, std::string>& metad
     if (auto* t = value("ffn_hidden")) v.ffn_hidden = decode_int64(*t, what + "ffn_hidden'");
     if (auto* t = value("kv_groups")) v.kv_groups = decode_int64(*t, what + "kv_groups'");
     if (auto* t = value("window")) v.window = decode_int64(*t, what + "window'");
+    if (auto* t = value("attention")) v.attention = parse_attention_kind(*t, what + "attention'");
+    if (auto* t = value("features")) v.features = decode_int64(*t, what + "features'");
     return v;
 }
 
@@ -165,6 +169,14 @@ const Tensor* mask_buffer(const std::string& name, const GPTModel& model) {
     return nullptr;
 }
 
+// Is `name` a performer's random features `trf_blocks.<i>.att.features`, and which block's?
+const Tensor* features_buffer(const std::string& name, const GPTModel& model) {
+    for (size_t i = 0; i < model.trf_blocks.size(); i++)
+        if (model.trf_blocks[i]->att.features.defined() && name == "trf_blocks." + std::to_string(i) + ".att.features")
+            return &model.trf_blocks[i]->att.features;
+    return nullptr;
+}
+
 // The file's tensor `name` must be float32 and shaped like `expected`.
 void check_tensor(const std::string& name, const Tensor& found, const Tensor& expected, const std::string& path,
                   const std::string& hint) {
@@ -194,6 +206,8 @@ std::vector<NamedTensor> model_state_dict(const GPTModel& model) {
         if (p.name.ends_with(query)) {  // trf_blocks.<i>.att.W_query.weight: the block's mask goes first
             std::string mask_name = p.name.substr(0, p.name.size() - query.size()) + ".att.mask";
             if (const Tensor* mask = mask_buffer(mask_name, model)) out.push_back({mask_name, *mask});
+            std::string features_name = p.name.substr(0, p.name.size() - query.size()) + ".att.features";
+            if (const Tensor* f = features_buffer(features_name, model)) out.push_back({features_name, *f});
         }
         out.push_back(p);
     }
@@ -272,11 +286,21 @@ void load_model(const std::string& path, GPTModel& model) {
         check_tensor(p.name, *found[p.name], p.tensor, path, hint);
         check_finite(p.name, *found[p.name], path);
     }
+    std::vector<NamedTensor> buffers;  // a performer's random features: required, copied like parameters
+    for (const NamedTensor& b : model_state_dict(model))
+        if (features_buffer(b.name, model)) buffers.push_back(b);
+    for (const NamedTensor& b : buffers) {
+        if (!found.count(b.name))
+            throw Error("'" + path + "': tensor '" + b.name + "' (performer's random features, shape " +
+                        shape_to_string(b.tensor.shape()) + ") is missing" + hint);
+        check_tensor(b.name, *found[b.name], b.tensor, path, hint);
+        check_finite(b.name, *found[b.name], path);
+    }
     for (const NamedTensor& t : file.tensors) {
         const Tensor* mask = mask_buffer(t.name, model);
         if (mask) check_tensor(t.name, t.tensor, *mask, path, hint);
         bool is_param = std::any_of(params.begin(), params.end(), [&](const NamedTensor& p) { return p.name == t.name; });
-        if (!mask && !is_param)
+        if (!mask && !is_param && !features_buffer(t.name, model))
             throw Error("'" + path + "': tensor '" + t.name + "' is not a parameter of this GPTModel" + hint);
     }
     auto n_heads = file.metadata.find("n_heads");  // the one config value no shape shows
@@ -288,6 +312,7 @@ void load_model(const std::string& path, GPTModel& model) {
     if (normalized(file_variant, c.emb_dim, c.n_heads) != normalized(c.variant, c.emb_dim, c.n_heads))
         throw Error("'" + path + "': the file's model is the variant " + describe(file_variant, c.emb_dim, c.n_heads) +
                     ", this model is " + describe(c.variant, c.emb_dim, c.n_heads) + hint);
+    params.insert(params.end(), buffers.begin(), buffers.end());
     for (NamedTensor& p : params) std::copy(found[p.name]->values().begin(), found[p.name]->values().end(), p.tensor.data());
 }
 

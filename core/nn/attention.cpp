@@ -138,7 +138,7 @@ MultiHeadAttention::MultiHeadAttention(int64_t d_in, int64_t d_out_, int64_t con
       num_kv_groups(variant.kv_groups > 0 ? variant.kv_groups : num_heads_), window(variant.window), pos(variant.pos),
       W_query(d_in, d_out_, qkv_bias), W_key(d_in, num_kv_groups * head_dim, qkv_bias),
       W_value(d_in, num_kv_groups * head_dim, qkv_bias), out_proj(d_out_, d_out_), dropout(dropout_p),
-      mask(attention_mask(context_length, variant.window)) {
+      mask(attention_mask(context_length, variant.window)), attention(variant.attention) {
     if (num_heads <= 0 || d_out % num_heads != 0)
         throw Error("MultiHeadAttention: d_out must be divisible by num_heads (got d_out " + std::to_string(d_out) +
                     ", num_heads " + std::to_string(num_heads) + ")");
@@ -155,6 +155,11 @@ MultiHeadAttention::MultiHeadAttention(int64_t d_in, int64_t d_out_, int64_t con
         rope_cos = tables.cos, rope_sin = tables.sin;
     }
     if (pos == PosEncoding::alibi) alibi_slopes = llm::alibi_slopes(num_heads);
+    GPTVariant kind;
+    kind.attention = variant.attention, kind.window = variant.window, kind.pos = variant.pos;
+    kind.features = variant.features;
+    check_attention_kind(kind);
+    if (attention == AttentionKind::performer) features = orthogonal_gaussian_features(variant.features, head_dim);
 }
 
 // The fast path: the same numbers as forward_reference below, with the attention of
@@ -169,10 +174,13 @@ Tensor MultiHeadAttention::forward(const Tensor& x) const {
         queries = rope(queries, rope_cos, rope_sin);
         keys = rope(keys, rope_cos, rope_sin);
     }
+    if (attention == AttentionKind::linear || attention == AttentionKind::performer)
+        return out_proj.forward(kernel_attention(queries, keys, values, false));
     AttentionOptions options;  // all defaults but the heads and dropout for the book's attention
     options.num_heads = num_heads, options.kv_heads = num_kv_groups, options.window = window;
     options.alibi_slopes = alibi_slopes;
     options.dropout_p = dropout.p, options.training = dropout.training();
+    if (attention == AttentionKind::flash) return out_proj.forward(flash_attention(queries, keys, values, options));
     return out_proj.forward(causal_attention(queries, keys, values, options));
 }
 
@@ -207,7 +215,14 @@ Tensor MultiHeadAttention::attention_weights(const Tensor& scores, int64_t first
 }
 
 // The book's forward (listing 3.5), op by op, with the variants' steps where they apply.
+// Flash attention's reference is this same listing; linear and performer attention's is
+// their masked quadratic form (kernel_attention with reference = true).
 Tensor MultiHeadAttention::forward_reference(const Tensor& x) const {
+    if (attention == AttentionKind::linear || attention == AttentionKind::performer) {
+        Tensor q = W_query.forward(x), k = W_key.forward(x), v = W_value.forward(x);
+        if (pos == PosEncoding::rope) q = rope(q, rope_cos, rope_sin), k = rope(k, rope_cos, rope_sin);
+        return out_proj.forward(kernel_attention(q, k, v, true));
+    }
     Tensor keys = project_heads(W_key, x, num_kv_groups);          // (B, kv_groups, T, hs)
     Tensor queries = project_heads(W_query, x, num_heads);         // (B, H, T, hs)
     Tensor values = project_heads(W_value, x, num_kv_groups);
@@ -228,6 +243,8 @@ Tensor MultiHeadAttention::forward_reference(const Tensor& x) const {
 // the last `window` keys and values (older ones can never be seen again).
 Tensor MultiHeadAttention::forward_cached(const Tensor& x, Tensor& cache_keys, Tensor& cache_values,
                                           int64_t start) const {
+    if (attention == AttentionKind::linear || attention == AttentionKind::performer)
+        return forward_cached_state(x, cache_keys, cache_values, start);
     Tensor keys = project_heads(W_key, x, num_kv_groups);          // (B, kv_groups, T_new, hs)
     Tensor queries = project_heads(W_query, x, num_heads);         // (B, H, T_new, hs)
     Tensor values = project_heads(W_value, x, num_kv_groups);

@@ -8,7 +8,8 @@ namespace llm {
 // --- TransformerBlock (4.5) ---------------------------------------------------------
 
 static AttentionVariant attention_variant(const GPTConfig& cfg) {
-    return AttentionVariant{cfg.variant.kv_groups, cfg.variant.window, cfg.variant.pos};
+    return AttentionVariant{cfg.variant.kv_groups, cfg.variant.window, cfg.variant.pos, cfg.variant.attention,
+                            cfg.variant.features};
 }
 
 static std::unique_ptr<Layer> make_norm(const GPTConfig& cfg) {

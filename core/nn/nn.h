@@ -225,7 +225,16 @@ struct AttentionVariant {
     int64_t window = 0;                      // sliding window: i sees i - window < j <= i; 0: all j <= i
     PosEncoding pos = PosEncoding::learned;  // rope rotates queries and keys, alibi biases the
                                              // scores; the other schemes act on the embeddings
+    AttentionKind attention = AttentionKind::standard;  // standard | flash | linear | performer
+    int64_t features = 64;                   // performer's random features per head
 };
+
+// FAVOR+'s random features (Choromanski et al. 2021, section 2.4): m rows of size hs, each
+// block of hs rows orthogonal (Gram–Schmidt of a torch.randn(hs, hs) block), every row then
+// scaled to the norm of its own torch.randn(hs) vector, so each is marginally N(0, I).
+// Drawn from the default generator (the run seeds it) in that order: the blocks, then the
+// (m, hs) lengths. -> (features = m, hs)
+Tensor orthogonal_gaussian_features(int64_t m, int64_t head_dim);
 
 // 3.6.2: one set of projections split into heads, plus an output projection.
 class MultiHeadAttention : public Module {
@@ -238,6 +247,8 @@ public:
     // start, start + 1, ...; their keys and values are appended to cache_keys / cache_values
     // (B, kv_groups, T_cached, hs; with a window only the last `window` are kept), and the
     // new queries attend to everything cached. Same result as forward on the whole text.
+    // With linear or performer attention the cache is the constant-size state instead:
+    // cache_keys holds S (B, kv_groups, features, hs) and cache_values z (B, kv_groups, features).
     Tensor forward_cached(const Tensor& x, Tensor& cache_keys, Tensor& cache_values, int64_t start) const;
     // One projection of x (B, T, C) split into `heads` heads: (B, heads, T, hs)
     Tensor project_heads(const Linear& W, const Tensor& x, int64_t heads) const;
@@ -249,8 +260,15 @@ public:
     Tensor mask;  // buffer: triu(ones(context_length, context_length), 1), plus tril(.., -window) with a window
     Tensor rope_cos, rope_sin;           // pos = rope: (context_length, hs) tables of cos and sin
     std::vector<float> alibi_slopes;     // pos = alibi: m_h, one per head
+    AttentionKind attention;
+    Tensor features;                     // attention = performer: FAVOR+'s W (features, hs), a buffer
 
 private:
+    // Linear and performer attention (nn/kernel_attention.cpp): φ of queries (B, T, H·hs)
+    // or keys (B, T, kv_groups·hs), fused or op by op, and the cached step.
+    Tensor feature_map(const Tensor& x, int64_t heads, bool reference) const;
+    Tensor kernel_attention(const Tensor& queries, const Tensor& keys, const Tensor& values, bool reference) const;
+    Tensor forward_cached_state(const Tensor& x, Tensor& state_S, Tensor& state_z, int64_t start) const;
     Tensor attention_weights(const Tensor& scores, int64_t first_row, int64_t first_col) const;
     Tensor repeat_kv(const Tensor& kv) const;
 };
@@ -281,6 +299,8 @@ class TransformerBlock : public Module {
 public:
     explicit TransformerBlock(const GPTConfig& cfg);
     Tensor forward(const Tensor& x) const;  // (B, T, C) -> same
+    // With linear or performer attention the cache is the constant-size state instead:
+    // cache_keys holds S (B, kv_groups, features, hs) and cache_values z (B, kv_groups, features).
     Tensor forward_cached(const Tensor& x, Tensor& cache_keys, Tensor& cache_values, int64_t start) const;
     MultiHeadAttention att;
     std::unique_ptr<Layer> ff;

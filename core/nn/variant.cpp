@@ -14,6 +14,7 @@ const std::vector<std::string> kPosNames = {"learned", "sinusoidal", "rope", "al
 const std::vector<std::string> kNormNames = {"layer", "rms"};
 const std::vector<std::string> kPlaceNames = {"pre", "post"};
 const std::vector<std::string> kFeedForwardNames = {"gelu", "swiglu"};
+const std::vector<std::string> kAttentionNames = {"standard", "flash", "linear", "performer"};
 
 // The index of `name` in `names`, or an Error: "--pos is 'rotary', expected learned, sinusoidal, ...".
 size_t index_of(const std::vector<std::string>& names, const std::string& name, const std::string& what) {
@@ -31,6 +32,7 @@ std::string name_of(PosEncoding pos) { return kPosNames[static_cast<size_t>(pos)
 std::string name_of(NormKind norm) { return kNormNames[static_cast<size_t>(norm)]; }
 std::string name_of(NormPlace place) { return kPlaceNames[static_cast<size_t>(place)]; }
 std::string name_of(FeedForwardKind ffn) { return kFeedForwardNames[static_cast<size_t>(ffn)]; }
+std::string name_of(AttentionKind attention) { return kAttentionNames[static_cast<size_t>(attention)]; }
 
 PosEncoding parse_pos_encoding(const std::string& name, const std::string& what) {
     return static_cast<PosEncoding>(index_of(kPosNames, name, what));
@@ -43,6 +45,9 @@ NormPlace parse_norm_place(const std::string& name, const std::string& what) {
 }
 FeedForwardKind parse_feed_forward_kind(const std::string& name, const std::string& what) {
     return static_cast<FeedForwardKind>(index_of(kFeedForwardNames, name, what));
+}
+AttentionKind parse_attention_kind(const std::string& name, const std::string& what) {
+    return static_cast<AttentionKind>(index_of(kAttentionNames, name, what));
 }
 
 // SwiGLU has three matrices where GELU's feed-forward has two: 8·C/3 inner units give both
@@ -63,6 +68,7 @@ GPTVariant normalized(const GPTVariant& v, int64_t emb_dim, int64_t n_heads) {
     GPTVariant n = v;
     if (n.ffn_hidden == default_ffn_hidden(n.ffn, emb_dim)) n.ffn_hidden = 0;
     if (n.kv_groups == n_heads) n.kv_groups = 0;
+    if (n.attention != AttentionKind::performer) n.features = GPTVariant{}.features;
     return n;
 }
 
@@ -77,6 +83,8 @@ std::string describe(const GPTVariant& variant, int64_t emb_dim, int64_t n_heads
     if (v.ffn_hidden != 0) add("ffn_hidden=" + std::to_string(v.ffn_hidden));
     if (v.kv_groups != 0) add("kv_groups=" + std::to_string(v.kv_groups));
     if (v.window != 0) add("window=" + std::to_string(v.window));
+    if (v.attention != book.attention) add("attention=" + name_of(v.attention));
+    if (v.attention == AttentionKind::performer) add("features=" + std::to_string(v.features));
     return s.empty() ? "book" : s;
 }
 
@@ -92,6 +100,20 @@ void check_variant(const GPTVariant& v, int64_t emb_dim, int64_t n_heads, int64_
     if (v.pos == PosEncoding::rope && (emb_dim / n_heads) % 2 != 0)
         throw Error("GPTConfig: pos=rope rotates pairs of a head's dimensions, so the head size emb_dim / n_heads (" +
                     std::to_string(emb_dim / n_heads) + ") must be even");
+    check_attention_kind(v);
+}
+
+void check_attention_kind(const GPTVariant& v) {
+    if (v.attention != AttentionKind::linear && v.attention != AttentionKind::performer) return;
+    std::string kind = "GPTConfig: attention=" + name_of(v.attention);
+    if (v.window > 0)
+        throw Error(kind + " cannot take window=" + std::to_string(v.window) + ": its prefix sums S_i, z_i add up every "
+                    "earlier token, and a window would need every token's own state (use standard or flash)");
+    if (v.pos == PosEncoding::alibi)
+        throw Error(kind + " cannot take pos=alibi: ALiBi adds a bias to each score before the softmax, and linear "
+                    "attention has no scores, only the feature maps φ(q)·φ(k) (use rope, learned or sinusoidal)");
+    if (v.attention == AttentionKind::performer && (v.features < 1 || v.features > 65536))
+        throw Error(kind + ": features (" + std::to_string(v.features) + ") must be between 1 and 65536");
 }
 
 // Press et al.'s slopes: a geometric sequence starting at 2^(-8/n) with that ratio.

@@ -189,7 +189,7 @@ std::vector<Tensor> causal_attention_backward(const Node& node, const Tensor& gr
     return {dq, dk, dv};
 }
 
-static void check_attention_inputs(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionOptions& o) {
+void check_attention_inputs(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionOptions& o) {
     int64_t kv_heads = o.kv_heads > 0 ? o.kv_heads : o.num_heads;
     if (q.dim() != 3 || k.dim() != 3 || v.shape() != k.shape() || k.size(0) != q.size(0) || k.size(1) != q.size(1))
         throw Error("causal_attention: queries, keys and values must all be (batch, tokens, d_out), but got " +

@@ -37,6 +37,10 @@ void softmax_backward_row(const float* g, const float* y, float* dx, int64_t n, 
 // it is dropped, drawn as PyTorch draws it (p = 1 drops everything and draws nothing).
 Tensor draw_dropout_mask(const Shape& shape, double p);
 
+// The attention ops' shared check of queries (B, T, H·hs), keys and values (B, T, kv_heads·hs)
+// and the options (ops/attention.cpp); throws llm::Error naming the shapes.
+void check_attention_inputs(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionOptions& o);
+
 // Elementwise loops use threads only from this many elements on (below that, waking
 // the threads costs more than the work).
 inline constexpr int64_t kElementGrain = 32768;

@@ -132,6 +132,27 @@ struct AttentionOptions {
 // queries (B, T, H·hs); keys and values (B, T, kv_heads·hs) -> (B, T, H·hs)
 Tensor causal_attention(const Tensor& queries, const Tensor& keys, const Tensor& values,
                         const AttentionOptions& options);
+// FlashAttention (ops/flash_attention.cpp): the same result as causal_attention within float
+// rounding, with keys and values in tiles and an online softmax; saves only the output and
+// one logsumexp per row (plus the dropout mask as bits, when training with dropout).
+// queries (B, T, H·hs); keys and values (B, T, kv_heads·hs) -> (B, T, H·hs)
+Tensor flash_attention(const Tensor& queries, const Tensor& keys, const Tensor& values,
+                       const AttentionOptions& options);
+// Linear attention (ops/linear_attention.cpp, ops/causal_linear.cpp): softmax's kernel
+// exp(q·k/√hs) replaced by a dot product of feature maps φ(q)·φ(k), so causal attention is
+// a prefix sum. φ(x) = elu(x) + 1, elementwise (Katharopoulos et al. 2020):
+Tensor elu_plus_one(const Tensor& x);
+// FAVOR+ (Choromanski et al. 2021): x (B, T, heads·hs), W (features, hs) random rows -> (B, T, heads·features),
+// φ(x) = exp(W x' - |x'|²/2) / √m with x' = x·hs^(-1/4); no gradient for W. _reference: op by op.
+Tensor favor_features(const Tensor& x, const Tensor& W, int64_t heads);
+Tensor favor_features_reference(const Tensor& x, const Tensor& W, int64_t heads);
+// out_i = φq_iᵀ S_i / φq_iᵀ z_i with S_i = Σ_{j≤i} φk_j v_jᵀ, z_i = Σ_{j≤i} φk_j, per head:
+// φq (B, T, H·features), φk (B, T, kv_heads·features), v (B, T, kv_heads·hs) -> (B, T, H·hs). _reference:
+// the masked quadratic form (φQ φKᵀ ⊙ causal mask) V / row sums, op by op, O(T²).
+Tensor causal_linear_attention(const Tensor& phi_q, const Tensor& phi_k, const Tensor& v, int64_t num_heads,
+                               int64_t kv_heads);
+Tensor causal_linear_attention_reference(const Tensor& phi_q, const Tensor& phi_k, const Tensor& v,
+                                         int64_t num_heads, int64_t kv_heads);
 // ALiBi's bias for a query `distance` tokens after its key; the fused op and the op-by-op
 // form both use it, so they add the same float.
 inline float alibi_bias(float slope, int64_t distance) { return -slope * static_cast<float>(distance); }

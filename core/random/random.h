@@ -61,6 +61,9 @@ void bernoulli(float* out, const float* probs, int64_t n, Generator& gen = defau
 // nn.Dropout(p) in training mode (§8.1): mask[i] = (kept ? 1 : 0) / f32(1 - p), 2 words each.
 // For 0 < p < 1; the caller handles p = 0 and p = 1, which draw nothing.
 void dropout_mask(float* mask, int64_t n, double p, Generator& gen = default_generator());
+// The same draws as dropout_mask, kept as bits: bit i % 32 of words[i / 32] is 1 where element
+// i is kept (FlashAttention keeps T²/8 bytes per head instead of a float per weight).
+void dropout_mask_bits(uint32_t* words, int64_t n, double p, Generator& gen = default_generator());
 
 // Tensor.exponential_(lambd) (§9.1): -1/lambd · log(1 - U64d()), 2 words each.
 void exponential_(float* data, int64_t n, double lambd, Generator& gen = default_generator());

@@ -27,7 +27,7 @@ int64_t numbered(const std::string& name, const std::string& prefix) {
 }
 
 const char* kPresets = "book, sinusoidal, rope, alibi, none, rms, post-ln, swiglu, gqa, gqa<G>, mqa, window<W>, llama "
-                       "(rope+rms+swiglu+gqa), or several joined by '+'";
+                       "(rope+rms+swiglu+gqa), flash, linear, performer, or several joined by '+'";
 
 // One preset's switches, applied on top of `v`.
 void apply_preset(const std::string& name, int64_t n_heads, GPTVariant& v) {
@@ -41,6 +41,8 @@ void apply_preset(const std::string& name, int64_t n_heads, GPTVariant& v) {
     else if (name == "mqa") v.kv_groups = 1;
     else if (numbered(name, "gqa") > 0) v.kv_groups = numbered(name, "gqa");
     else if (numbered(name, "window") > 0) v.window = numbered(name, "window");
+    else if (name == "standard" || name == "flash" || name == "linear" || name == "performer")
+        v.attention = parse_attention_kind(name, "compare: variant");
     else if (name == "llama") {
         for (const char* part : {"rope", "rms", "swiglu", "gqa"}) apply_preset(part, n_heads, v);
     } else {
@@ -164,10 +166,17 @@ bool train_variant(const TrainOptions& t, const TrainHooks& given, CompareRow& r
     row.kv_bytes_per_token = kv_cache_bytes_per_token(cfg);
     int64_t cached = cfg.variant.window > 0 ? std::min(cfg.variant.window, cfg.context_length) : cfg.context_length;
     row.kv_bytes_at_context = row.kv_bytes_per_token * cached;
+    if (row.kv_bytes_per_token == 0) row.kv_bytes_at_context = linear_state_bytes(cfg);
     return true;
 }
 
 }  // namespace
+
+int64_t linear_state_bytes(const GPTConfig& cfg) {
+    int64_t head_dim = cfg.emb_dim / cfg.n_heads;
+    int64_t F = cfg.variant.attention == AttentionKind::performer ? cfg.variant.features : head_dim;
+    return cfg.n_layers * kv_heads(cfg.variant, cfg.n_heads) * (F * head_dim + F) * static_cast<int64_t>(sizeof(float));
+}
 
 GPTVariant variant_preset(const std::string& name, int64_t n_heads) {
     GPTVariant v;
@@ -182,6 +191,8 @@ GPTVariant variant_preset(const std::string& name, int64_t n_heads) {
 
 int64_t kv_cache_bytes_per_token(const GPTConfig& cfg) {
     int64_t head_dim = cfg.emb_dim / cfg.n_heads;
+    AttentionKind kind = cfg.variant.attention;
+    if (kind == AttentionKind::linear || kind == AttentionKind::performer) return 0;  // a fixed-size state instead
     return head_dim * cfg.n_layers * 2 * static_cast<int64_t>(sizeof(float)) * kv_heads(cfg.variant, cfg.n_heads);
 }
 

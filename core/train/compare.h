@@ -42,6 +42,9 @@ GPTVariant variant_preset(const std::string& name, int64_t n_heads);
 // The book's KV-cache formula (ch04/04_gqa memory_estimator): tokens × hs × layers × 2 × 4
 // bytes × kv_heads, here for one token and batch 1.
 int64_t kv_cache_bytes_per_token(const GPTConfig& cfg);
+// Linear and performer attention keep (S, z) per layer and key/value head instead of a KV
+// cache: (F·hs + F) floats each, F = hs (linear) or the features m (performer).
+int64_t linear_state_bytes(const GPTConfig& cfg);
 
 // The `train` options of one variant's run: the shared ones with its folder (out/<name>),
 // switches, step budget (tokens / (batch · context)) and evaluation interval.
