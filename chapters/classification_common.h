@@ -9,6 +9,7 @@
 #include "io/checkpoint.h"
 #include "io/csv.h"
 #include "io/plot.h"
+#include "random/random.h"
 #include "text/spam_data.h"
 #include "train/classifier.h"
 
@@ -85,11 +86,12 @@ inline void print_loader_checks(const SpamData& data) {
 }
 
 // The three accuracies as the book prints them, over num_batches batches (all when < 0).
-inline void print_accuracies(llm::GPTModel& model, const SpamData& data, int64_t num_batches = -1) {
+inline void print_accuracies(llm::GPTModel& model, const SpamData& data, int64_t num_batches = -1,
+                             llm::classification::FrozenPrefixCache* cache = nullptr) {
     namespace cl = llm::classification;
-    std::printf("Training accuracy: %.2f%%\n", cl::calc_accuracy_loader(data.train_loader, model, num_batches) * 100);
-    std::printf("Validation accuracy: %.2f%%\n", cl::calc_accuracy_loader(data.val_loader, model, num_batches) * 100);
-    std::printf("Test accuracy: %.2f%%\n", cl::calc_accuracy_loader(data.test_loader, model, num_batches) * 100);
+    std::printf("Training accuracy: %.2f%%\n", cl::calc_accuracy_loader(data.train_loader, model, num_batches, cache) * 100);
+    std::printf("Validation accuracy: %.2f%%\n", cl::calc_accuracy_loader(data.val_loader, model, num_batches, cache) * 100);
+    std::printf("Test accuracy: %.2f%%\n", cl::calc_accuracy_loader(data.test_loader, model, num_batches, cache) * 100);
     std::fflush(stdout);
 }
 
@@ -105,19 +107,19 @@ inline void plot_values(const std::string& path, int64_t num_epochs, int64_t exa
 
 // 6.7 (and E.4): torch.manual_seed(123), AdamW(lr, weight_decay=0.1), train_classifier_simple
 // with eval_freq 50 and eval_iter 5, the time taken, the loss and accuracy plots in `out`,
-// and the accuracies on the whole loaders.
+// and the accuracies on the whole loaders. With a cache, the frozen blocks run once per text.
 inline void finetune_and_report(llm::GPTModel& model, const SpamData& data, float lr, int64_t num_epochs,
-                                const std::string& out) {
+                                const std::string& out, llm::classification::FrozenPrefixCache* cache = nullptr) {
     auto start = std::chrono::steady_clock::now();
     llm::manual_seed(123);
     llm::AdamW optimizer(model.parameters(), lr, 0.1f);
     llm::classification::ClassifierHistory h = llm::classification::train_classifier_simple(
-        model, data.train_loader, data.val_loader, optimizer, num_epochs, 50, 5);
+        model, data.train_loader, data.val_loader, optimizer, num_epochs, 50, 5, cache);
     double minutes = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() / 60;
     std::printf("Training completed in %.2f minutes.\n", minutes);
     plot_values(out + "/loss-plot.svg", num_epochs, h.examples_seen, h.train_losses, h.val_losses, "loss");
     plot_values(out + "/accuracy-plot.svg", num_epochs, h.examples_seen, h.train_accs, h.val_accs, "accuracy");
-    print_accuracies(model, data);
+    print_accuracies(model, data, -1, cache);
 }
 
 // The classifier's file: the book's state dict, with the label names and the padded

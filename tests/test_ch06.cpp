@@ -14,6 +14,7 @@
 #include "train/classifier.h"
 
 #include <cmath>
+#include <tuple>
 
 using namespace llm;
 
@@ -173,4 +174,54 @@ TEST_CASE("classify_review pads to max_length and returns the argmax class", "[c
         Tensor z = classification::last_token_logits(*model, tensor_int64(ids, {1, 10}));
         CHECK(label == (z.data()[1] > z.data()[0] ? 1 : 0));
     }
+}
+
+TEST_CASE("FrozenPrefixCache: the same training bit for bit as the whole model", "[ch06][classifier]") {
+    ToyDataset data(24);
+    auto freeze_prefix = [](GPTModel& model) {  // 6.5: only the last block, the final norm and the head train
+        for (Tensor p : model.parameters()) p.requires_grad_(false);
+        for (Tensor p : model.trf_blocks.back()->parameters()) p.requires_grad_(true);
+        for (Tensor p : model.final_norm->parameters()) p.requires_grad_(true);
+        for (Tensor p : model.out_head.parameters()) p.requires_grad_(true);
+    };
+    auto run = [&](bool use_cache, int64_t& cached_texts) {
+        std::unique_ptr<GPTModel> model = tiny_classifier();
+        freeze_prefix(*model);
+        classification::FrozenPrefixCache cache(*model);
+        REQUIRE(cache.frozen_blocks() == 1);
+        DataLoader train_loader(data, 4, true, true), val_loader(data, 4, false, false);
+        manual_seed(123);
+        AdamW optimizer(model->parameters(), 1e-2f, 0.1f);
+        CaptureOutput capture;
+        classification::ClassifierHistory h = classification::train_classifier_simple(
+            *model, train_loader, val_loader, optimizer, 3, 4, 2, use_cache ? &cache : nullptr);
+        double accuracy = classification::calc_accuracy_loader(val_loader, *model, -1, use_cache ? &cache : nullptr);
+        cached_texts = cache.size();
+        return std::make_tuple(h, all_parameter_values(*model), accuracy, capture.text());
+    };
+    int64_t plain_cached = 0, cached = 0;
+    auto [h1, w1, acc1, printed1] = run(false, plain_cached);
+    auto [h2, w2, acc2, printed2] = run(true, cached);
+    CHECK(plain_cached == 0);
+    CHECK(cached == 24);  // every text once
+    CHECK(h1.train_losses == h2.train_losses);
+    CHECK(h1.val_losses == h2.val_losses);
+    CHECK(h1.train_accs == h2.train_accs);
+    CHECK(w1 == w2);
+    CHECK(acc1 == acc2);
+    CHECK(printed1 == printed2);
+}
+
+TEST_CASE("FrozenPrefixCache: nothing is cached unless the bottom is frozen and dropout is 0", "[ch06][classifier]") {
+    std::unique_ptr<GPTModel> model = tiny_classifier();
+    CHECK(classification::FrozenPrefixCache(*model).frozen_blocks() == 0);  // everything trains
+    for (Tensor p : model->parameters()) p.requires_grad_(false);
+    CHECK(classification::FrozenPrefixCache(*model).frozen_blocks() == 2);
+    model->tok_emb.weight.requires_grad_(true);
+    CHECK(classification::FrozenPrefixCache(*model).frozen_blocks() == 0);  // the embeddings change
+    GPTConfig cfg = model->cfg;
+    cfg.drop_rate = 0.1;
+    GPTModel with_dropout(cfg);
+    for (Tensor p : with_dropout.parameters()) p.requires_grad_(false);
+    CHECK(classification::FrozenPrefixCache(with_dropout).frozen_blocks() == 0);
 }

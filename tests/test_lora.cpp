@@ -27,7 +27,7 @@ void freeze(Module& m) {
 
 // Every B of every adapter filled with draws from U(-0.5, 0.5) (as if trained).
 void perturb_lora_B(Module& model) {
-    for (const NamedTensor& p : model.named_parameters()) {
+    for (NamedTensor p : model.named_parameters()) {
         if (p.name.size() < 7 || p.name.compare(p.name.size() - 7, 7, ".lora.B") != 0) continue;
         uniform_(p.tensor.data(), p.tensor.numel(), -0.5, 0.5);
     }

@@ -37,6 +37,7 @@ struct Options {
     std::string out = "runs/ch06_finetune_classification";
     chapter::ModelFlags model{"124M"};
     int64_t epochs = 5;
+    bool frozen_cache = false;
 };
 
 // 6.2: read the file, balance the classes (the book's file only), number the labels,
@@ -128,7 +129,11 @@ void loss_and_accuracy(GPTModel& model, const SpamData& data, const BpeTokenizer
 // 6.7: AdamW and train_classifier_simple, the plots, the accuracies on whole loaders.
 void finetuning(GPTModel& model, const SpamData& data, const Options& o) {
     heading("6.7 Finetuning the model on supervised data");
-    chapter::finetune_and_report(model, data, 5e-5f, o.epochs, o.out);
+    classification::FrozenPrefixCache cache(model);  // the same numbers, faster (classifier.h)
+    if (o.frozen_cache)
+        std::cout << "(--frozen-cache: the embeddings and the first " << cache.frozen_blocks()
+                  << " blocks run once per text)\n";
+    chapter::finetune_and_report(model, data, 5e-5f, o.epochs, o.out, o.frozen_cache ? &cache : nullptr);
 }
 
 // 6.8: the two texts of the book, then save the classifier and load it back.
@@ -157,6 +162,7 @@ int run_chapter(int argc, char** argv) {
     o.model.add_to(flags);
     flags.add_string("--out", &o.out, "run folder: the splits, plots and the classifier  [runs/ch06_finetune_classification]");
     flags.add_int("--epochs", &o.epochs, 1, 1000, "finetuning epochs  [5]");
+    flags.add_switch("--frozen-cache", &o.frozen_cache, "keep the frozen blocks' outputs per text (same numbers, faster)");
     flags.add_threads();
     if (!chapter::parse_flags(flags, argc, argv)) return 0;
     chapter::require_spam_file(o.data);
