@@ -2,6 +2,7 @@
 // replace_linear_with_lora's parameter counts for GPT-2 124M, and merging for export.
 #include "catch_compat.h"
 #include "gradcheck.h"
+#include "appendix_e_lora/module_print.h"
 
 #include "autograd/autograd.h"
 #include "nn/nn.h"
@@ -9,6 +10,7 @@
 #include "random/random.h"
 
 #include <cmath>
+#include <sstream>
 
 using namespace llm;
 
@@ -150,4 +152,35 @@ TEST_CASE("merge_lora_weights: the merged model gives the adapted model's logits
     for (const NamedTensor& p : model.named_parameters()) merged_names.push_back(p.name);
     CHECK(merged_names == names);
     CHECK(model.out_head.lora == nullptr);
+}
+
+TEST_CASE("print_module prints the LoRA model as E.4's print(model) does", "[appendix_e][lora]") {
+    GPTConfig cfg = tiny_config();
+    cfg.n_layers = 1;
+    manual_seed(123);
+    GPTModel model(cfg);
+    model.out_head.reset(16, 2);
+    replace_linear_with_lora(model, 4, 4.0);
+    std::ostringstream os;
+    appendix_e::print_module(os, model, "");
+    // The notebook's lines (E.4, print(model)) at this model's sizes; its previous_chapters.py
+    // calls the block's dropout drop_resid, chapter 4's code drop_shortcut.
+    std::string expected =
+        "GPTModel(\n  (tok_emb): Embedding(50, 16)\n  (pos_emb): Embedding(8, 16)\n"
+        "  (drop_emb): Dropout(p=0.0, inplace=False)\n  (trf_blocks): Sequential(\n    (0): TransformerBlock(\n"
+        "      (att): MultiHeadAttention(\n";
+    for (const char* name : {"W_query", "W_key", "W_value", "out_proj"})
+        expected += std::string("        (") + name + "): LinearWithLoRA(\n"
+                    "          (linear): Linear(in_features=16, out_features=16, bias=True)\n"
+                    "          (lora): LoRALayer()\n        )\n";
+    expected +=
+        "        (dropout): Dropout(p=0.0, inplace=False)\n      )\n      (ff): FeedForward(\n        (layers): Sequential(\n"
+        "          (0): LinearWithLoRA(\n            (linear): Linear(in_features=16, out_features=64, bias=True)\n"
+        "            (lora): LoRALayer()\n          )\n          (1): GELU()\n"
+        "          (2): LinearWithLoRA(\n            (linear): Linear(in_features=64, out_features=16, bias=True)\n"
+        "            (lora): LoRALayer()\n          )\n        )\n      )\n      (norm1): LayerNorm()\n"
+        "      (norm2): LayerNorm()\n      (drop_shortcut): Dropout(p=0.0, inplace=False)\n    )\n  )\n"
+        "  (final_norm): LayerNorm()\n  (out_head): LinearWithLoRA(\n"
+        "    (linear): Linear(in_features=16, out_features=2, bias=True)\n    (lora): LoRALayer()\n  )\n)";
+    CHECK(os.str() == expected);
 }
