@@ -7,6 +7,7 @@
 #include "train_helpers.h"
 
 #include "autograd/autograd.h"
+#include "io/checkpoint.h"
 #include "io/files.h"
 #include "ops/ops.h"
 #include "random/random.h"
@@ -224,4 +225,16 @@ TEST_CASE("FrozenPrefixCache: nothing is cached unless the bottom is frozen and 
     GPTModel with_dropout(cfg);
     for (Tensor p : with_dropout.parameters()) p.requires_grad_(false);
     CHECK(classification::FrozenPrefixCache(with_dropout).frozen_blocks() == 0);
+}
+
+TEST_CASE("6.8 a saved classifier (2-class head) reads back with read_model_config", "[ch06][classifier][checkpoint]") {
+    std::unique_ptr<GPTModel> model = tiny_classifier();
+    TempDir dir;
+    save_model(dir.file("review_classifier.safetensors"), *model, {{"classifier.labels", "ham\tspam"}});
+    GPTConfig cfg = read_model_config(dir.file("review_classifier.safetensors"));  // what `classify` does
+    CHECK(cfg.n_layers == 2);
+    GPTModel loaded(cfg);
+    loaded.out_head.reset(cfg.emb_dim, 2);
+    load_model(dir.file("review_classifier.safetensors"), loaded);
+    CHECK(all_parameter_values(loaded) == all_parameter_values(*model));
 }
