@@ -21,6 +21,16 @@ inline void heading(const std::string& title) { std::cout << "\n=== " << title <
 inline void print(const std::string& label, const llm::Tensor& value) { std::cout << label << " " << value << "\n"; }
 inline void print(const llm::Tensor& value) { std::cout << value << "\n"; }
 
+// Python's f"{n:,}" for n >= 0: digits grouped by thousands.
+inline std::string with_commas(int64_t n) {
+    std::string digits = std::to_string(n), out;
+    for (size_t i = 0; i < digits.size(); i++) {
+        if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+        out += digits[i];
+    }
+    return out;
+}
+
 // The book's chapter 3 input, "Your journey starts with one step": one 3-d embedding per token.
 inline llm::Tensor your_journey_inputs() {
     return llm::tensor({{0.43f, 0.15f, 0.89f},   // Your     (x^1)

@@ -121,15 +121,7 @@ static void transformer_block() {
     std::cout << "Input shape: " << x.shape_str() << "\nOutput shape: " << output.shape_str() << "\n";
 }
 
-// Python's f"{n:,}": digits grouped by thousands.
-static std::string with_commas(int64_t n) {
-    std::string digits = std::to_string(n), out;
-    for (size_t i = 0; i < digits.size(); i++) {
-        if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
-        out += digits[i];
-    }
-    return out;
-}
+using chapter::with_commas;
 
 // 4.6: the whole model, its output and its size.
 static void gpt_model(const GPTModel& model, const Tensor& batch) {

@@ -8,6 +8,7 @@
 // The book's files: data/sms_spam_collection/SMSSpamCollection.tsv and GPT-2's
 // encoder.json, vocab.bpe and model.safetensors in data/gpt2/ (--data, --gpt2-dir,
 // --model). `--data FILE` also takes your own label<TAB>text file, with any labels.
+#include "../classification_common.h"
 #include "../finetune_common.h"
 #include "../gpt2_files.h"
 #include "pandas_print.h"
@@ -15,21 +16,19 @@
 #include "autograd/autograd.h"
 #include "io/checkpoint.h"
 #include "io/files.h"
-#include "io/plot.h"
 #include "io/safetensors.h"
 #include "ops/ops.h"
 #include "text/spam_data.h"
 #include "train/classifier.h"
 #include "train/sampling.h"
 
-#include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <set>
 
 using namespace llm;
 using chapter::heading;
 using chapter::print;
+using chapter::SpamData;
 
 namespace {
 
@@ -38,22 +37,8 @@ struct Options {
     std::string out = "runs/ch06_finetune_classification";
     chapter::ModelFlags model{"124M"};
     int64_t epochs = 5;
+    bool frozen_cache = false;
 };
-
-// The label names in class order: ham, spam for the book's file; sorted otherwise.
-std::vector<std::string> class_names(const CsvTable& df) {
-    std::set<std::string> labels;
-    for (int64_t r = 0; r < df.num_rows(); r++) labels.insert(df.at(r, "Label"));
-    if (labels == std::set<std::string>{"ham", "spam"}) return {"ham", "spam"};
-    return std::vector<std::string>(labels.begin(), labels.end());
-}
-
-// balanced_df["Label"] = balanced_df["Label"].map({name: number, ...}).
-void map_labels(CsvTable& df, const std::vector<std::string>& names) {
-    size_t column = static_cast<size_t>(df.column("Label"));
-    for (std::vector<std::string>& row : df.rows)
-        row[column] = std::to_string(std::find(names.begin(), names.end(), row[column]) - names.begin());
-}
 
 // 6.2: read the file, balance the classes (the book's file only), number the labels,
 // split 70/10/20 and write train.csv, validation.csv and test.csv into the run folder.
@@ -62,45 +47,23 @@ std::vector<std::string> preparing_the_dataset(const Options& o) {
     CsvTable df = load_sms_spam_collection(o.data);
     ch06::print_frame(df);
     ch06::print_value_counts(df, "Label");
-    std::vector<std::string> names = class_names(df);
-    bool book_file = names == std::vector<std::string>{"ham", "spam"};
+    std::vector<std::string> names = chapter::class_names(df);
+    bool book_file = chapter::is_book_labels(names);
     CsvTable balanced_df = book_file ? create_balanced_dataset(df) : df;
     if (book_file) ch06::print_value_counts(balanced_df, "Label");
     else std::cout << "(" << names.size() << " classes; the rows are not balanced, as the book's two are)\n";
-    map_labels(balanced_df, names);
+    chapter::map_labels(balanced_df, names);
     ch06::print_frame(balanced_df);
-    SpamSplits splits = random_split(balanced_df, 0.7, 0.1);
-    write_spam_splits(splits, o.out);
-    std::cout << "(" << splits.train.num_rows() << ", " << splits.validation.num_rows() << " and "
-              << splits.test.num_rows() << " rows written to " << o.out << "/train.csv, validation.csv, test.csv)\n";
+    chapter::write_splits(balanced_df, o.out);
     return names;
 }
-
-// 6.3: the three datasets, padded to the longest training text, and their loaders.
-struct SpamData {
-    SpamDataset train_dataset, val_dataset, test_dataset;
-    DataLoader train_loader, val_loader, test_loader;
-    SpamData(const std::string& dir, const BpeTokenizer& tokenizer)
-        : train_dataset(dir + "/train.csv", tokenizer),
-          val_dataset(dir + "/validation.csv", tokenizer, train_dataset.max_length()),
-          test_dataset(dir + "/test.csv", tokenizer, train_dataset.max_length()),
-          train_loader(train_dataset, 8, true, true), val_loader(val_dataset, 8, false, false),
-          test_loader(test_dataset, 8, false, false) {}
-};
 
 void creating_data_loaders(const SpamData& data, const BpeTokenizer& tokenizer) {
     heading("6.3 Creating data loaders");
     manual_seed(123);  // where the book seeds, before its loaders (they draw when a pass starts)
     std::cout << chapter::python_list(tokenizer.encode("<|endoftext|>")) << "\n";
     std::cout << data.train_dataset.max_length() << "\n";
-    std::cout << "Train loader:\n";
-    Batch batch;
-    for (DataLoaderIter it = data.train_loader.iter(); it.next(batch);) {
-    }
-    std::cout << "Input batch dimensions: " << batch.input.shape_str() << "\n";
-    std::cout << "Label batch dimensions " << batch.target.shape_str() << "\n";
-    std::cout << data.train_loader.size() << " training batches\n" << data.val_loader.size()
-              << " validation batches\n" << data.test_loader.size() << " test batches\n";
+    chapter::print_loader_checks(data);
 }
 
 // 6.4: the pretrained model continues two prompts (greedy, as generate_text_simple does).
@@ -155,9 +118,7 @@ void loss_and_accuracy(GPTModel& model, const SpamData& data, const BpeTokenizer
     std::cout << "Class label: " << static_cast<int64_t>(argmax(softmax(logits, -1)).item()) << "\n";
     std::cout << "Class label: " << static_cast<int64_t>(argmax(logits).item()) << "\n";
     manual_seed(123);  // "For reproducibility due to the shuffling in the training data loader"
-    std::printf("Training accuracy: %.2f%%\n", classification::calc_accuracy_loader(data.train_loader, model, 10) * 100);
-    std::printf("Validation accuracy: %.2f%%\n", classification::calc_accuracy_loader(data.val_loader, model, 10) * 100);
-    std::printf("Test accuracy: %.2f%%\n", classification::calc_accuracy_loader(data.test_loader, model, 10) * 100);
+    chapter::print_accuracies(model, data, 10);
     NoGradGuard no_grad;
     std::printf("Training loss: %.3f\n", classification::calc_loss_loader(data.train_loader, model, 5));
     std::printf("Validation loss: %.3f\n", classification::calc_loss_loader(data.val_loader, model, 5));
@@ -165,43 +126,14 @@ void loss_and_accuracy(GPTModel& model, const SpamData& data, const BpeTokenizer
     std::fflush(stdout);
 }
 
-// The book's plot_values: the values against epochs (bottom axis) and examples seen (top).
-void plot_values(const std::string& path, int64_t num_epochs, int64_t examples_seen, const std::vector<double>& train,
-                 const std::vector<double>& val, const std::string& label) {
-    std::vector<double> epochs = linspace_values(0.0, static_cast<double>(num_epochs), static_cast<int64_t>(train.size()));
-    write_values_svg(path, epochs, static_cast<double>(examples_seen) / static_cast<double>(num_epochs), train, val,
-                     label);
-    std::cout << "(" << label << " plot written to " << path << ")\n";
-}
-
 // 6.7: AdamW and train_classifier_simple, the plots, the accuracies on whole loaders.
 void finetuning(GPTModel& model, const SpamData& data, const Options& o) {
     heading("6.7 Finetuning the model on supervised data");
-    auto start = std::chrono::steady_clock::now();
-    manual_seed(123);
-    AdamW optimizer(model.parameters(), 5e-5f, 0.1f);
-    classification::ClassifierHistory h = classification::train_classifier_simple(
-        model, data.train_loader, data.val_loader, optimizer, o.epochs, 50, 5);
-    double minutes = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() / 60;
-    std::printf("Training completed in %.2f minutes.\n", minutes);
-    plot_values(o.out + "/loss-plot.svg", o.epochs, h.examples_seen, h.train_losses, h.val_losses, "loss");
-    plot_values(o.out + "/accuracy-plot.svg", o.epochs, h.examples_seen, h.train_accs, h.val_accs, "accuracy");
-    std::printf("Training accuracy: %.2f%%\n", classification::calc_accuracy_loader(data.train_loader, model) * 100);
-    std::printf("Validation accuracy: %.2f%%\n", classification::calc_accuracy_loader(data.val_loader, model) * 100);
-    std::printf("Test accuracy: %.2f%%\n", classification::calc_accuracy_loader(data.test_loader, model) * 100);
-    std::fflush(stdout);
-}
-
-// The classifier's file: the book's state dict, with the label names and the padded
-// length in the metadata (what `classify` needs), beside the tokenizer.
-std::string save_classifier(const GPTModel& model, const std::vector<std::string>& names, int64_t max_length,
-                            const BpeTokenizer& tokenizer, const std::string& dir) {
-    std::string labels;
-    for (const std::string& name : names) labels += (labels.empty() ? "" : "\t") + name;
-    std::string path = dir + "/review_classifier.safetensors";
-    save_model(path, model, {{"classifier.labels", labels}, {"classifier.max_length", std::to_string(max_length)}});
-    tokenizer.save(dir + "/encoder.json", dir + "/vocab.bpe");
-    return path;
+    classification::FrozenPrefixCache cache(model);  // the same numbers, faster (classifier.h)
+    if (o.frozen_cache)
+        std::cout << "(--frozen-cache: the embeddings and the first " << cache.frozen_blocks()
+                  << " blocks run once per text)\n";
+    chapter::finetune_and_report(model, data, 5e-5f, o.epochs, o.out, o.frozen_cache ? &cache : nullptr);
 }
 
 // 6.8: the two texts of the book, then save the classifier and load it back.
@@ -215,7 +147,7 @@ void using_the_classifier(GPTModel& model, const std::vector<std::string>& names
     for (const char* text : {"You are a winner you have been specially selected to receive $1000 cash or a $2000 award.",
                              "Hey, just wanted to check if we're still on for dinner tonight? Let me know!"})
         std::cout << name_of(classification::classify_review(text, model, tokenizer, max_length)) << "\n";
-    std::string path = save_classifier(model, names, max_length, tokenizer, o.out);
+    std::string path = chapter::save_classifier(model, names, max_length, tokenizer, o.out);
     GPTModel loaded(model.cfg);
     loaded.out_head.reset(model.cfg.emb_dim, static_cast<int64_t>(names.size()));
     load_model(path, loaded);  // checks every tensor's name and shape before copying
@@ -230,12 +162,10 @@ int run_chapter(int argc, char** argv) {
     o.model.add_to(flags);
     flags.add_string("--out", &o.out, "run folder: the splits, plots and the classifier  [runs/ch06_finetune_classification]");
     flags.add_int("--epochs", &o.epochs, 1, 1000, "finetuning epochs  [5]");
+    flags.add_switch("--frozen-cache", &o.frozen_cache, "keep the frozen blocks' outputs per text (same numbers, faster)");
     flags.add_threads();
     if (!chapter::parse_flags(flags, argc, argv)) return 0;
-    if (!std::filesystem::exists(o.data))
-        throw Error(o.data + " not found. Download the book's data (UCI's SMS Spam Collection):\n"
-                    "  https://archive.ics.uci.edu/static/public/228/sms+spam+collection.zip\nand unzip it into "
-                    "data/sms_spam_collection/, renaming SMSSpamCollection to SMSSpamCollection.tsv (or pass --data FILE)");
+    chapter::require_spam_file(o.data);
     std::filesystem::create_directories(o.out);
     std::vector<std::string> names = preparing_the_dataset(o);
     chapter::Gpt2Vocabulary vocab(o.gpt2_dir);
