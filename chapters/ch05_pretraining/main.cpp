@@ -60,7 +60,7 @@ void saving_and_loading(GPTModel& model, AdamW& optimizer) {
     std::filesystem::create_directories(dir);
     save_model(dir + "/model.safetensors", model);
     save_optimizer(dir + "/optimizer.safetensors", optimizer, model, {});
-    GPTModel loaded(ch05::book_config());
+    GPTModel loaded(model.cfg);
     load_model(dir + "/model.safetensors", loaded);
     loaded.eval();
     AdamW new_optimizer(loaded.parameters(), 0.0005f, 0.1f);
@@ -75,10 +75,13 @@ void saving_and_loading(GPTModel& model, AdamW& optimizer) {
 int run_book(int argc, char** argv, bool with_training) {
     chapter::BookFileFlags file_flags;
     int64_t max_steps = -1;
+    std::string attention = "standard";
     FlagParser flags(std::string("ch05_pretraining ") + (with_training ? "book-train" : "book"),
                      with_training ? "Book 5.2 (the training run), 5.3.3 and 5.4." : "Book 5.1 and 5.3.1-5.3.2.");
     file_flags.add_to(flags);
     if (with_training) flags.add_int("--max-steps", &max_steps, 1, INT64_MAX, "stop after this many steps  [all]");
+    if (with_training)
+        flags.add_string("--attention", &attention, "standard (the book's) | flash (the same numbers, tiled)  [standard]");
     if (!flags.parse(argc, argv)) return 0;
     BookFiles files;
     bool have_files = find_book_files(file_flags, files);
@@ -92,8 +95,12 @@ int run_book(int argc, char** argv, bool with_training) {
     const BpeTokenizer& tokenizer = files.vocab->tokenizer();
     ch05::BookData data(read_file(*files.verdict), tokenizer, ch05::book_config().context_length);
     chapter::heading("5.2 Training an LLM");
+    GPTConfig cfg = ch05::book_config();
+    cfg.variant.attention = parse_attention_kind(attention, "book-train: --attention");
+    if (cfg.variant.attention != AttentionKind::standard && cfg.variant.attention != AttentionKind::flash)
+        throw Error("book-train: --attention " + attention + " is not the book's model; only standard and flash are");
     manual_seed(123);
-    GPTModel model(ch05::book_config());
+    GPTModel model(cfg);
     AdamW optimizer(model.parameters(), 0.0004f, 0.1f);
     train_model_simple(model, data.train_loader, data.val_loader, optimizer, 10, 5, 5,
                              "Every effort moves you", tokenizer, max_steps);
