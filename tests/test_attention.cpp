@@ -1,6 +1,7 @@
 // The fused causal attention (ops/attention.cpp) against the book's op-by-op
 // MultiHeadAttention (forward_reference): same values, same gradients, same
 // dropout draws, for any thread count.
+#include "attention_helpers.h"
 #include "catch_compat.h"
 
 #include "kernels/parallel.h"
@@ -20,22 +21,6 @@ struct AttentionShape {
     double dropout;
 };
 
-// Output and every gradient (input first, then the parameters in order) of one
-// forward + backward of `mha` on x, through forward or forward_reference.
-std::vector<Tensor> run_attention(MultiHeadAttention& mha, const Tensor& x_values, bool fused, uint64_t seed) {
-    for (auto& [name, p] : mha.named_parameters()) p.zero_grad();
-    Tensor x = x_values.detach();
-    x.requires_grad_();
-    manual_seed(seed);  // the same dropout masks for both paths
-    Tensor out = fused ? mha.forward(x) : mha.forward_reference(x);
-    // A weighted sum, so every output element gets its own gradient.
-    Tensor weights = zeros(out.shape());
-    normal_(weights.data(), weights.numel(), 0.0, 1.0);
-    (out * weights).sum().backward();
-    std::vector<Tensor> results = {out.detach(), x.grad()};
-    for (auto& [name, p] : mha.named_parameters()) results.push_back(p.grad());
-    return results;
-}
 
 // Bit for bit: both paths run the same kernels on the same values in the same order.
 void require_same(const std::vector<Tensor>& a, const std::vector<Tensor>& b) {

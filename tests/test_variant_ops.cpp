@@ -2,6 +2,7 @@
 // their op-by-op forms; ALiBi's slopes and the default sizes against the papers; the fused
 // attention's variants (grouped-query, window, ALiBi, RoPE) against the op-by-op
 // MultiHeadAttention::forward_reference, values and gradients, bit for bit.
+#include "attention_helpers.h"
 #include "catch_compat.h"
 #include "gradcheck.h"
 
@@ -146,20 +147,6 @@ struct VariantCase {
     int64_t heads;
 };
 
-// Output and every gradient (input first, then the parameters) of forward or forward_reference.
-std::vector<Tensor> run_attention(MultiHeadAttention& mha, const Tensor& x_values, bool fused, uint64_t seed) {
-    for (auto& [name, p] : mha.named_parameters()) p.zero_grad();
-    Tensor x = x_values.detach();
-    x.requires_grad_();
-    manual_seed(seed);  // the same dropout masks for both paths
-    Tensor out = fused ? mha.forward(x) : mha.forward_reference(x);
-    Tensor weights = zeros(out.shape());
-    normal_(weights.data(), weights.numel(), 0.0, 1.0);
-    (out * weights).sum().backward();
-    std::vector<Tensor> results = {out.detach(), x.grad()};
-    for (auto& [name, p] : mha.named_parameters()) results.push_back(p.grad());
-    return results;
-}
 
 const std::vector<VariantCase>& variant_cases() {
     static const std::vector<VariantCase> cases = {

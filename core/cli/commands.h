@@ -15,4 +15,10 @@ int gpt2_command(int argc, char** argv);
 // gpt2-random --out FILE [flags]: a GPT-2 with random weights in Hugging Face's layout.
 int gpt2_random_command(int argc, char** argv);
 
+class FlagParser;
+struct TrainOptions;
+// The text and model flags that train and compare share (--tokenizer, --gpt2-dir,
+// --vocab-size, --context, --emb, --layers, --heads, --dropout), bound to fields of `o`.
+void add_model_flags(FlagParser& flags, TrainOptions& o);
+
 }  // namespace llm

@@ -39,14 +39,7 @@ int compare_command(int argc, char** argv) {
     flags.add_string("--variants", &variants, std::string("comma-separated presets  [") + kDefaultVariants + "]");
     flags.add_int("--tokens", &o.tokens, 1, INT64_MAX, "training tokens per variant  [163840]");
     flags.add_int("--evaluations", &o.evaluations, 1, 100000, "points on each validation curve  [10]");
-    flags.add_string("--tokenizer", &t.tokenizer, "gpt2 | bpe (trained on the text) | bytes   [bpe]");
-    flags.add_string("--gpt2-dir", &t.gpt2_dir, "folder with GPT-2's encoder.json and vocab.bpe  [data/gpt2]");
-    flags.add_int("--vocab-size", &t.vocab_size, 258, 65536, "vocabulary size for --tokenizer bpe  [1024]");
-    flags.add_int("--context", &t.context_length, 2, 4096, "context length in tokens  [128]");
-    flags.add_int("--emb", &t.emb_dim, 1, 4096, "embedding size  [128]");
-    flags.add_int("--layers", &t.n_layers, 1, 96, "Transformer blocks  [4]");
-    flags.add_int("--heads", &t.n_heads, 1, 256, "attention heads (must divide --emb)  [4]");
-    flags.add_double("--dropout", &t.drop_rate, 0.0, 0.99, "dropout rate  [0.1]");
+    add_model_flags(flags, t);
     flags.add_double("--lr", &t.lr, 0.0, 10.0, "peak learning rate  [3e-3]");
     flags.add_double("--min-lr", &t.min_lr, 0.0, 10.0, "learning rate at the end of the cosine decay  [3e-4]");
     flags.add_int("--warmup", &t.warmup_steps, 0, INT64_MAX, "linear warm-up steps  [20]");

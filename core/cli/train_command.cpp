@@ -35,12 +35,7 @@ static void add_variant_flags(FlagParser& flags, VariantFlags& names, GPTVariant
     flags.add_int("--features", &v.features, 1, 65536, "performer's random features per head  [64]");
 }
 
-// Every training flag, bound to a field of `o`.
-static void add_train_flags(FlagParser& flags, TrainOptions& o) {
-    flags.add_string("--data", &o.data, "text file to train on (any bytes; required unless --resume)");
-    flags.add_string("--out", &o.out, "run folder for checkpoints, losses.csv, losses.svg (required unless --resume)");
-    flags.add_string("--resume", &o.resume, "continue the run in this folder with its saved options (and --data FILE "
-                                            "if its text has moved)");
+void add_model_flags(FlagParser& flags, TrainOptions& o) {
     flags.add_string("--tokenizer", &o.tokenizer, "gpt2 | bpe (trained on the text) | bytes   [bpe]");
     flags.add_string("--gpt2-dir", &o.gpt2_dir, "folder with GPT-2's encoder.json and vocab.bpe  [data/gpt2]");
     flags.add_int("--vocab-size", &o.vocab_size, 258, 65536, "vocabulary size for --tokenizer bpe  [1024]");
@@ -49,6 +44,15 @@ static void add_train_flags(FlagParser& flags, TrainOptions& o) {
     flags.add_int("--layers", &o.n_layers, 1, 96, "Transformer blocks  [4]");
     flags.add_int("--heads", &o.n_heads, 1, 256, "attention heads (must divide --emb)  [4]");
     flags.add_double("--dropout", &o.drop_rate, 0.0, 0.99, "dropout rate  [0.1]");
+}
+
+// Every training flag, bound to a field of `o`.
+static void add_train_flags(FlagParser& flags, TrainOptions& o) {
+    flags.add_string("--data", &o.data, "text file to train on (any bytes; required unless --resume)");
+    flags.add_string("--out", &o.out, "run folder for checkpoints, losses.csv, losses.svg (required unless --resume)");
+    flags.add_string("--resume", &o.resume, "continue the run in this folder with its saved options (and --data FILE "
+                                            "if its text has moved)");
+    add_model_flags(flags, o);
     flags.add_switch("--qkv-bias", &o.qkv_bias, "bias in the query/key/value projections");
     flags.add_double("--lr", &o.lr, 0.0, 10.0, "peak learning rate  [3e-3]");
     flags.add_double("--min-lr", &o.min_lr, 0.0, 10.0, "learning rate at the end of the cosine decay  [3e-4]");

@@ -76,4 +76,8 @@ JsonValue parse_json(const std::string& text, const std::string& source_name);
 // escaped (\n, \t, \u0001, ...); other bytes, including non-ASCII UTF-8, are copied.
 std::string json_quote(const std::string& utf8);
 
+// The two-character escape JSON writes for c (\" \\ \n \r \t \b \f), or nullptr when
+// it has none; json_quote and json_write's json_quote_ascii share it.
+const char* json_short_escape(char32_t c);
+
 }  // namespace llm

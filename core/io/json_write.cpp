@@ -38,21 +38,12 @@ std::string json_quote_ascii(const std::string& utf8) {
     std::string out = "\"";
     for (size_t pos = 0, length = 1; pos < utf8.size(); pos += length) {
         char32_t c = next_code_point(utf8, pos, length);
-        switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            case '\t': out += "\\t"; break;
-            case '\b': out += "\\b"; break;
-            case '\f': out += "\\f"; break;
-            default:
-                if (c >= 0x20 && c < 0x7F) out += static_cast<char>(c);  // ' ' to '~' as they are
-                else if (c < 0x10000) append_u_escape(out, c);
-                else {  // UTF-16 surrogate pair
-                    append_u_escape(out, 0xD800 + ((c - 0x10000) >> 10));
-                    append_u_escape(out, 0xDC00 + ((c - 0x10000) & 0x3FF));
-                }
+        if (const char* escape = json_short_escape(c)) out += escape;
+        else if (c >= 0x20 && c < 0x7F) out += static_cast<char>(c);  // ' ' to '~' as they are
+        else if (c < 0x10000) append_u_escape(out, c);
+        else {  // UTF-16 surrogate pair
+            append_u_escape(out, 0xD800 + ((c - 0x10000) >> 10));
+            append_u_escape(out, 0xDC00 + ((c - 0x10000) & 0x3FF));
         }
     }
     return out + "\"";
