@@ -28,6 +28,22 @@ TEST_CASE("a dropped big buffer is reused, and handed out with the asked-for val
     CHECK(kept_storage_bytes() == 0);
 }
 
+TEST_CASE("the cache keeps live plus kept bytes within 1.25 times the peak of live bytes", "[tensor][storage]") {
+    free_kept_storage();  // the high-water mark starts again from what is live
+    { Tensor peak = zeros({1 << 20}); }  // 4 MB: the mark is now live + 4 MB
+    const size_t high_water = high_water_storage_bytes();
+    REQUIRE(high_water >= (size_t(1) << 22));
+    // 100 buffers of 1 MB, each a new size and dropped at once: kept, they would hold
+    // 100 MB; the cache must free the oldest instead.
+    for (int64_t i = 0; i < 100; i++) {
+        { Tensor t = zeros({(1 << 18) + i}); }
+        REQUIRE(high_water_storage_bytes() == high_water);
+        REQUIRE(static_cast<double>(live_storage_bytes() + kept_storage_bytes()) <= 1.25 * static_cast<double>(high_water));
+    }
+    CHECK(kept_storage_bytes() >= (size_t(1) << 22));  // it did keep what fits
+    free_kept_storage();
+}
+
 TEST_CASE("leaves never share a gradient buffer", "[autograd][storage]") {
     // add's backward hands the same gradient to both inputs; each leaf must get its own.
     Tensor a = zeros({400000}).requires_grad_();

@@ -19,7 +19,8 @@ std::vector<float> new_values_unset(size_t n);
 // it is gone, a big buffer is kept for reuse instead of being freed.
 std::shared_ptr<std::vector<float>> make_storage(std::vector<float> values);
 
-// The bytes kept for reuse right now, and a way to free them all.
+// The bytes kept for reuse right now, and a way to free them all (which also starts the
+// high-water mark below again from the bytes live now).
 size_t kept_storage_bytes();
 void free_kept_storage();
 
@@ -28,5 +29,9 @@ void free_kept_storage();
 size_t live_storage_bytes();
 size_t peak_storage_bytes();
 void reset_peak_storage_bytes();  // the peak starts again from what is live now
+
+// The most bytes live tensors held at once since the last free_kept_storage(): the cache
+// keeps live plus kept bytes within 1.25 times this.
+size_t high_water_storage_bytes();
 
 }  // namespace llm
