@@ -1,6 +1,7 @@
 // Autograd: recording nodes and running backward (see autograd/autograd.h).
 #include "autograd/autograd.h"
 
+#include "autograd/op_profile.h"
 #include "tensor/tensor.h"
 
 #include <functional>
@@ -39,6 +40,7 @@ Node& attach_node(Tensor& output, const char* name, BackwardFunction backward,
     node->output_shape = output.shape();
     output.impl()->grad_fn = node;
     output.impl()->requires_grad = true;
+    op_profile_forward(*node, output);  // bench's per-op profile; nothing unless recording
     return *node;
 }
 
@@ -137,7 +139,9 @@ void run_backward(const Tensor& root, const Tensor& grad_output, bool retain_gra
         if (found == pending.end()) continue;  // no gradient flows through this node
         Tensor grad = found->second;
         pending.erase(found);
+        double started = op_profile_clock();  // bench's per-op profile (0 unless recording)
         std::vector<Tensor> input_grads = node->backward(*node, grad);
+        op_profile_backward(*node, grad, input_grads, started);
         pass_gradients(*node, input_grads, pending, captured);
         if (!retain_graph) {
             node->saved.clear();

@@ -14,6 +14,7 @@
 // Every figure is one JSON line on stdout; progress goes to stderr. Each figure is
 // measured on 1 thread and on all threads (llm::num_threads() before any change:
 // LLM_THREADS, else the hardware threads).
+#include "autograd/op_profile.h"
 #include "bench/attention_bench.h"
 #include "bench/finetune_bench.h"
 #include "kernels/gemm.h"
@@ -253,6 +254,48 @@ void train_step(llm::GPTModel& model, llm::AdamW& optimizer, const llm::Tensor& 
     optimizer.zero_grad();
 }
 
+void print_profile_row(const BenchConfig& c, int threads, const std::string& op, int64_t calls, double forward_s,
+                       double backward_s, double bytes, double step_s) {
+    const double seconds = forward_s + backward_s;
+    std::printf("{\"figure\": \"op_profile\", \"config\": \"%s\", \"threads\": %d, \"op\": \"%s\", "
+                "\"calls\": %lld, \"forward_ms\": %.3f, \"backward_ms\": %.3f, \"share_of_step\": %.4f, "
+                "\"mb_moved\": %.1f, \"gb_per_s\": %.1f}\n",
+                c.name.c_str(), threads, op.c_str(), static_cast<long long>(calls), forward_s * 1e3, backward_s * 1e3,
+                seconds / step_s, bytes / 1e6, seconds > 0 ? bytes / seconds / 1e9 : 0.0);
+    std::fprintf(stderr, "  %-44s %5lld calls %9.2f ms fwd %9.2f ms bwd %5.1f%% %8.1f MB\n", op.c_str(),
+                 static_cast<long long>(calls), forward_s * 1e3, backward_s * 1e3, 100 * seconds / step_s, bytes / 1e6);
+}
+
+// One more step with the per-op profile on (autograd/op_profile.h): a JSON line per op
+// (grad_fn name and output shape), then the optimizer and what the engine itself took.
+void profile_step(const BenchConfig& c, llm::GPTModel& model, llm::AdamW& optimizer, const llm::Tensor& input,
+                  const llm::Tensor& target, int threads) {
+    Clock::time_point start = Clock::now();
+    llm::op_profile_start();
+    llm::Tensor loss = llm::calc_loss_batch(input, target, model);
+    const double forward_s = seconds_since(start);
+    loss.backward();
+    const double backward_s = seconds_since(start) - forward_s;
+    std::vector<llm::OpProfileRow> rows = llm::op_profile_stop();
+    Clock::time_point optimizer_start = Clock::now();
+    optimizer.step();
+    optimizer.zero_grad();
+    const double optimizer_s = seconds_since(optimizer_start), step_s = seconds_since(start);
+    std::fprintf(stderr, "bench: %s, one step on %d thread(s), %.1f ms:\n", c.name.c_str(), threads, step_s * 1e3);
+    double op_forward = 0, op_backward = 0;
+    for (const llm::OpProfileRow& r : rows) {
+        print_profile_row(c, threads, r.op, r.calls, r.forward_seconds, r.backward_seconds,
+                          r.forward_bytes + r.backward_bytes, step_s);
+        op_forward += r.forward_seconds;
+        op_backward += r.backward_seconds;
+    }
+    // AdamW reads p, g, m, v and writes p, m, v: 28 bytes per parameter.
+    print_profile_row(c, threads, "AdamW step + zero_grad", 1, 0, optimizer_s,
+                      28.0 * static_cast<double>(model.num_parameters()), step_s);
+    print_profile_row(c, threads, "autograd engine (order, gradient sums)", 1, forward_s - op_forward,
+                      backward_s - op_backward, 0, step_s);
+}
+
 void bench_training(const BenchConfig& c, llm::GPTModel& model, llm::AdamW& optimizer, int threads) {
     llm::set_num_threads(threads);
     Lcg rng;
@@ -275,6 +318,7 @@ void bench_training(const BenchConfig& c, llm::GPTModel& model, llm::AdamW& opti
                                                          : (step_seconds[middle - 1] + step_seconds[middle]) / 2.0;
     print_config_figure(c, "train_ms_per_step", threads, per_step * 1e3, "ms");
     print_config_figure(c, "train_tokens_per_s", threads, static_cast<double>(c.batch * T) / per_step, "tokens/s");
+    profile_step(c, model, optimizer, input, target, threads);
 }
 
 // Greedy generation, batch 1, 4-token prompt: the book's way (the whole prefix again for
