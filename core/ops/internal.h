@@ -37,6 +37,19 @@ void softmax_backward_row(const float* g, const float* y, float* dx, int64_t n, 
 // it is dropped, drawn as PyTorch draws it (p = 1 drops everything and draws nothing).
 Tensor draw_dropout_mask(const Shape& shape, double p);
 
+// The same draws for n elements kept as bits, 32 to a float's storage (read them with
+// dropout_bits and kept_bit): bit i is 1 where element i is kept. A mask 32 times smaller,
+// which the attention ops keep for backward. One spare word at the end lets a reader take
+// 64 bits at a time. (ops/nn.cpp)
+Tensor draw_dropout_bits(int64_t n, double p);
+inline const uint32_t* dropout_bits(const Tensor& bits) { return reinterpret_cast<const uint32_t*>(bits.data()); }
+inline bool kept_bit(const uint32_t* bits, int64_t i) {
+    uint64_t at = static_cast<uint64_t>(i);  // unsigned: / 32 and % 32 are a shift and a mask
+    return (bits[at / 32] >> (at % 32)) & 1u;
+}
+// What dropout multiplies a kept element by: 1/(1-p), in float as PyTorch computes it.
+inline float kept_scale(double p) { return 1.0f / static_cast<float>(1.0 - p); }
+
 // The attention ops' shared check of queries (B, T, H·hs), keys and values (B, T, kv_heads·hs)
 // and the options (ops/attention.cpp); throws llm::Error naming the shapes.
 void check_attention_inputs(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionOptions& o);

@@ -321,6 +321,12 @@ Tensor draw_dropout_mask(const Shape& shape, double p) {
     return mask;
 }
 
+Tensor draw_dropout_bits(int64_t n, double p) {
+    Tensor bits = zeros({(n + 31) / 32 + 1});  // all dropped, as p = 1 leaves it; one word spare at the end
+    if (p < 1.0) dropout_mask_bits(reinterpret_cast<uint32_t*>(bits.data()), n, p);
+    return bits;
+}
+
 // d(x · mask)/dx = mask
 std::vector<Tensor> dropout_backward(const Node& node, const Tensor& grad) {
     return {mul(grad, node.saved[0])};
