@@ -28,6 +28,7 @@
 // one thread. With every option at its default the loops are the book's, bit for bit.
 // The book's composition is MultiHeadAttention::forward_reference (nn/attention.cpp);
 // tests check that the two give the same values and gradients.
+#include "kernels/fast_exp.h"
 #include "kernels/gemm.h"
 #include "ops/internal.h"
 
@@ -95,21 +96,37 @@ int64_t row_block_end(int64_t i0, int64_t T) {
 // start of first's chain, so the chains keep their places (kernels/gemm.h).
 int64_t first_product(int64_t first, int64_t T) { return T <= kGemmChain ? first : first / kGemmChain * kGemmChain; }
 
+// Row i of weights = exp(s_j - max) for first_key(i) ≤ j ≤ i and 0 for the other j, with
+// s the row's scores divided by scale (+ ALiBi's bias), overwritten in place: the softmax's
+// numerators. scores, weights: (T) rows
+void softmax_numerators(const HeadLayout& L, int64_t bh, int64_t i, float* s, float* w, float scale) {
+    int64_t T = L.tokens, lo = L.first_key(i);
+    for (int64_t j = lo; j <= i; j++) s[j] = s[j] / scale;
+    if (L.slopes != nullptr) {
+        float slope = L.slopes[bh % L.num_heads];
+        for (int64_t j = lo; j <= i; j++) s[j] = s[j] + alibi_bias(slope, i - j);
+    }
+    float m = max_of(s + lo, i - lo + 1);
+    for (int64_t j = lo; j <= i; j++) w[j] = fast_exp(s[j] - m);
+    std::fill(w, w + lo, 0.0f);
+    std::fill(w + i + 1, w + T, 0.0f);
+}
+
 // weights (T×T) = softmax over first_key(i) ≤ j ≤ i of scores(i, j) / scale (+ ALiBi's
-// bias), and 0 for the other j. scores: (T, T), overwritten with the scaled values
+// bias), and 0 for the other j: softmax_row's arithmetic, with the sums of kRowsAtOnce rows
+// side by side (ops/internal.h; a row's zeros before and after its part add nothing).
+// scores: (T, T), overwritten with the scaled values
 void causal_softmax(const HeadLayout& L, int64_t bh, float* scores, float* weights, float scale) {
     int64_t T = L.tokens;
-    for (int64_t i = 0; i < T; i++) {
-        float* s = scores + i * T;
-        int64_t lo = L.first_key(i);
-        for (int64_t j = lo; j <= i; j++) s[j] = s[j] / scale;
-        if (L.slopes != nullptr) {
-            float slope = L.slopes[bh % L.num_heads];
-            for (int64_t j = lo; j <= i; j++) s[j] = s[j] + alibi_bias(slope, i - j);
+    for (int64_t i0 = 0; i0 < T; i0 += kRowsAtOnce) {
+        int64_t i1 = std::min(T, i0 + kRowsAtOnce);
+        for (int64_t i = i0; i < i1; i++) softmax_numerators(L, bh, i, scores + i * T, weights + i * T, scale);
+        double totals[kRowsAtOnce] = {};
+        add_row_sums(weights + i0 * T, i1 - i0, i1, T, totals);  // row i ends at i, within the first i1
+        for (int64_t i = i0; i < i1; i++) {
+            float* w = weights + i * T;
+            for (int64_t j = L.first_key(i); j <= i; j++) w[j] = static_cast<float>(w[j] / totals[i - i0]);
         }
-        softmax_row(s + lo, weights + i * T + lo, i - lo + 1, 1);
-        std::fill(weights + i * T, weights + i * T + lo, 0.0f);
-        std::fill(weights + i * T + i + 1, weights + (i + 1) * T, 0.0f);
     }
 }
 
@@ -169,18 +186,25 @@ void head_forward(const HeadLayout& L, int64_t bh, const float* q, const float* 
     }
 }
 
-// dS (T×T) from dW = dL/d(weights after softmax), in place: softmax backward row by row,
+// dS (T×T) from dW = dL/d(weights after softmax), in place: softmax backward row by row
+// (softmax_backward_row's arithmetic, the dot products of kRowsAtOnce rows side by side),
 // then d(s / scale + bias)/ds = 1 / scale; masked entries get 0 (their score was -inf).
-// d_weights: (T, T), read only where the mask keeps a weight; weights: (T, T)
+// d_weights: (T, T), finite up to the end of each row's block of 64; weights: (T, T)
 void causal_softmax_backward(const HeadLayout& L, float* d_weights, const float* weights, float scale) {
     int64_t T = L.tokens;
-    for (int64_t i = 0; i < T; i++) {
-        float* g = d_weights + i * T;
-        int64_t lo = L.first_key(i);
-        softmax_backward_row(g + lo, weights + i * T + lo, g + lo, i - lo + 1, 1);
-        for (int64_t j = lo; j <= i; j++) g[j] = g[j] / scale;
-        std::fill(g, g + lo, 0.0f);
-        std::fill(g + i + 1, g + T, 0.0f);
+    for (int64_t i0 = 0; i0 < T; i0 += kRowsAtOnce) {
+        int64_t rows = std::min(kRowsAtOnce, T - i0), i1 = i0 + rows;
+        double dot[kRowsAtOnce] = {};  // Σ_j dW_ij · W_ij; W is 0 outside a row's part
+        for (int64_t j = 0; j < i1; j++)
+            for (int64_t r = 0; r < rows; r++) dot[r] += d_weights[(i0 + r) * T + j] * weights[(i0 + r) * T + j];
+        for (int64_t i = i0; i < i1; i++) {
+            float *g = d_weights + i * T, d = static_cast<float>(dot[i - i0]);
+            const float* w = weights + i * T;
+            int64_t lo = L.first_key(i);
+            for (int64_t j = lo; j <= i; j++) g[j] = w[j] * (g[j] - d) / scale;
+            std::fill(g, g + lo, 0.0f);
+            std::fill(g + i + 1, g + T, 0.0f);
+        }
     }
 }
 
