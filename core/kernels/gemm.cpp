@@ -397,11 +397,13 @@ void row_times_matrix(int64_t N, int64_t K, const StridedMatrix& a, const Stride
 }
 
 // ---------------------------------------------------------------------------
-// Threads. The output is cut into slabs of whole tiles, one per thread: columns of
-// C when N is the larger side, rows when M is. Each thread runs the single-threaded
-// kernel on its slab with its own packing buffers. Every element of C is still
-// computed by the same loops in the same order, so the result does not depend on
-// the number of threads.
+// Threads. The output is cut into slabs of whole tiles, one per thread, each thread
+// running the single-threaded kernel on its slab with its own packing buffers. A slab
+// of columns needs all of op(A) and a slab of rows all of op(B), and whatever a thread
+// needs it packs itself, so the cut goes where less is packed twice: columns when op(A)
+// is read in place (nothing of it packed) or N is the larger side, rows otherwise
+// (with enough column tiles to go round). Every element of C is still computed by the
+// same loops in the same order, so the result does not depend on the number of threads.
 
 // Columns [j0, j1) of op(B), as a matrix of their own.
 StridedMatrix columns_from(const StridedMatrix& b, int64_t j0) {
@@ -420,7 +422,8 @@ int64_t tiles_grain(int64_t work_per_tile) { return std::max<int64_t>(1, MIN_WOR
 
 void gemm_blocked_threads(int64_t M, int64_t N, int64_t K, const StridedMatrix& a,
                             const StridedMatrix& b, float* C, int64_t ldc, bool accumulate) {
-    if (N >= M) {
+    bool a_in_place = a.col_stride == 1;  // see prepare_a
+    if (N >= M || (a_in_place && N >= NR * num_threads())) {
         parallel_for((N + NR - 1) / NR, tiles_grain(M * K * NR), [&](int64_t t0, int64_t t1) {  // NR columns
             int64_t j0 = t0 * NR, j1 = std::min(N, t1 * NR);
             gemm_blocked(M, j1 - j0, K, a, columns_from(b, j0), C + j0, ldc, accumulate);
