@@ -187,15 +187,22 @@ train: $(OUT)/ch05_pretraining
 # Time matmul, training steps, generation, peak memory and long-context attention on this machine (under 15 minutes
 # on 2 cores), one JSON line per figure; always the release build. One process per config,
 # so that each peak memory belongs to its config. See book-notes/performance.md.
+# The book's chapter-5 run (bench --part book) needs the book's text and GPT-2's vocabulary;
+# without them that part is skipped with a note.
 BENCH := build/release/bench
+BOOK_VERDICT ?= data/the-verdict.txt
+BOOK_GPT2    ?= data/gpt2
 bench:
-	@$(MAKE) --no-print-directory BUILD=release $(BENCH)
+	@$(MAKE) --no-print-directory BUILD=release $(BENCH) build/release/ch05_pretraining
 	$(BENCH) --part matmul
 	$(BENCH) --config tiny
 	$(BENCH) --config small
 	$(BENCH) --config 124m
 	$(BENCH) --part attention
 	$(BENCH) --part finetune
+	@if [ -f $(BOOK_VERDICT) ] && [ -f $(BOOK_GPT2)/encoder.json ]; then \
+	  $(BENCH) --part book --verdict $(BOOK_VERDICT) --gpt2-dir $(BOOK_GPT2); \
+	else echo "bench: the book's chapter-5 run skipped: $(BOOK_VERDICT) or $(BOOK_GPT2)/encoder.json not found (BOOK_VERDICT=FILE BOOK_GPT2=DIR)"; fi
 
 BENCH_OBJ := $(patsubst %.cpp,$(OUT)/%.o,$(wildcard core/bench/*.cpp))
 $(OUT)/bench: $(BENCH_OBJ) $(CORE_LIB)

@@ -10,12 +10,17 @@
 //   bench --part finetune [--ch07-tokens 73]
 //                           chapter 6's and 7's steps on GPT-2 124M's shape and the
 //                           minutes of the book's runs (bench/finetune_bench.cpp)
+//   bench --part book [--verdict FILE] [--gpt2-dir DIR] [--program PATH] [--log FILE]
+//                           the book's chapter-5 run as a whole: minutes, peak memory
+//                           and what it needs (bench/book_bench.cpp)
 //
 // Every figure is one JSON line on stdout; progress goes to stderr. Each figure is
 // measured on 1 thread and on all threads (llm::num_threads() before any change:
 // LLM_THREADS, else the hardware threads).
 #include "autograd/op_profile.h"
 #include "bench/attention_bench.h"
+#include "bench/book_bench.h"
+#include "bench/memory_need.h"
 #include "bench/finetune_bench.h"
 #include "kernels/gemm.h"
 #include "kernels/parallel.h"
@@ -341,24 +346,12 @@ void bench_generation(const BenchConfig& c, llm::GPTModel& model, int threads) {
     }
 }
 
-// Saved activations, in floats, of one step: per token and layer the tensors a
-// PyTorch-style autograd keeps for backward, about 18·C (2 layer-norm inputs and outputs,
-// q, k, v, the context, the output projection, 4C + 4C for the feed-forward's hidden
-// layer before and after GELU, dropout masks, residual sums) plus 3·H·T (attention scores,
-// softmax, dropout), and 2·V per token for the logits and their softmax.
-double activation_floats(const BenchConfig& c) {
-    const double C = static_cast<double>(c.gpt.emb_dim), H = static_cast<double>(c.gpt.n_heads);
-    const double T = static_cast<double>(c.gpt.context_length), V = static_cast<double>(c.gpt.vocab_size);
-    const double tokens = static_cast<double>(c.batch) * T, L = static_cast<double>(c.gpt.n_layers);
-    return tokens * (L * (18 * C + 3 * H * T) + 2 * V);
-}
-
 void print_memory(const BenchConfig& c, const llm::GPTModel& model) {
     rusage usage{};
     getrusage(RUSAGE_SELF, &usage);
     const double peak_mb = static_cast<double>(usage.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
     const double params = static_cast<double>(model.num_parameters());
-    const double need_mb = (16.0 * params + 4.0 * activation_floats(c)) / (1024.0 * 1024.0);
+    const double need_mb = training_need_bytes(c.gpt, c.batch) / (1024.0 * 1024.0);
     std::printf("{\"figure\": \"peak_memory\", \"config\": \"%s\", \"threads\": %d, \"value\": %.1f, \"unit\": \"MiB\", "
                 "\"theoretical\": %.1f, \"ratio\": %.2f, \"parameters\": %.0f, "
                 "\"note\": \"theoretical = 16 bytes x parameters (weights, gradients, AdamW m and v) + 4 bytes x "
@@ -414,6 +407,7 @@ void usage() {
     std::fprintf(stderr, "usage: bench --part matmul | bench --config tiny|small|124m\n"
                          "       bench --part attention [--tokens 256,1024,4096,16384] [--budget-gb 4]\n"
                          "       bench --part finetune [--ch07-tokens 73]\n"
+                         "       bench --part book [--verdict FILE] [--gpt2-dir DIR] [--program PATH] [--log FILE]\n"
                          "       (no arguments: everything in this one process)\n");
 }
 
@@ -437,6 +431,22 @@ int main(int argc, char** argv) {
             return 2;
         }
         run_finetune_part(all_threads, tokens);
+    } else if (argc >= 3 && std::strcmp(argv[1], "--part") == 0 && std::strcmp(argv[2], "book") == 0) {
+        std::string program = "build/release/ch05_pretraining", verdict = "data/the-verdict.txt", gpt2 = "data/gpt2",
+                    log = "build/release/book-train.txt";
+        for (int i = 3; i + 1 < argc; i += 2) {
+            std::string flag = argv[i];
+            if (flag == "--program") program = argv[i + 1];
+            else if (flag == "--verdict") verdict = argv[i + 1];
+            else if (flag == "--gpt2-dir") gpt2 = argv[i + 1];
+            else if (flag == "--log") log = argv[i + 1];
+            else argc = 0;  // an unknown flag: usage below
+        }
+        if (argc % 2 == 0) {
+            usage();
+            return 2;
+        }
+        if (!run_book_part(program, verdict, gpt2, log)) return 1;
     } else if (argc == 3 && std::strcmp(argv[1], "--config") == 0) {
         run_config(argv[2], all_threads);
     } else if (argc == 1) {
