@@ -121,16 +121,19 @@ struct MatmulShape {
     std::string label;  // e.g. "tiny.ff_up.fwd"
     int64_t M, N, K;
     std::string op;
+    int64_t lda = 0, ldb = 0;  // row strides of A and B as stored; 0: packed tight
+    int64_t count = 0;         // how often a training step runs it (0: not part of a step)
+    bool per_head = false;     // attention: a head's products run on one thread, the heads side by side
 };
 
 double matmul_gflops(const MatmulShape& s, bool naive) {
     const bool ta = s.op[0] == 'T', tb = s.op[1] == 'T';
     Lcg rng;
-    std::vector<float> A(static_cast<size_t>(s.M * s.K)), B(static_cast<size_t>(s.K * s.N));
+    const int64_t lda = s.lda > 0 ? s.lda : (ta ? s.M : s.K), ldb = s.ldb > 0 ? s.ldb : (tb ? s.K : s.N);
+    std::vector<float> A(static_cast<size_t>((ta ? s.K : s.M) * lda)), B(static_cast<size_t>((tb ? s.N : s.K) * ldb));
     std::vector<float> C(static_cast<size_t>(s.M * s.N));
     for (float& x : A) x = rng.uniform();
     for (float& x : B) x = rng.uniform();
-    const int64_t lda = ta ? s.M : s.K, ldb = tb ? s.K : s.N;
     auto call = [&] {
         if (naive)
             llm::gemm_naive(s.M, s.N, s.K, A.data(), lda, ta, B.data(), ldb, tb, C.data(), s.N, false);
@@ -142,35 +145,49 @@ double matmul_gflops(const MatmulShape& s, bool naive) {
     return 2.0 * static_cast<double>(s.M) * static_cast<double>(s.N) * static_cast<double>(s.K) / seconds / 1e9;
 }
 
-void add_linear(std::vector<MatmulShape>& out, const std::string& name, int64_t rows, int64_t in, int64_t outf) {
-    out.push_back({name + ".fwd", rows, outf, in, "NT"});   // y  = x·Wᵀ
-    out.push_back({name + ".dX", rows, in, outf, "NN"});    // dX = dY·W
-    out.push_back({name + ".dW", outf, in, rows, "TN"});    // dW = dYᵀ·x
+// A Linear layer that a step runs `count` times: forward and its two gradients.
+void add_linear(std::vector<MatmulShape>& out, const std::string& name, int64_t rows, int64_t in, int64_t outf,
+                int64_t count) {
+    out.push_back({name + ".fwd", rows, outf, in, "NT", 0, 0, count});   // y  = x·Wᵀ
+    out.push_back({name + ".dX", rows, in, outf, "NN", 0, 0, count});    // dX = dY·W
+    out.push_back({name + ".dW", outf, in, rows, "TN", 0, 0, count});    // dW = dYᵀ·x
 }
 
-// The matmuls of one training step of a GPT (B, T, C, H, V), once per distinct shape.
+// The products of one (batch, head) of the fused causal attention (ops/attention.cpp): a
+// head's rows go in blocks of 64, and a block of rows [i0, i1) multiplies against tokens
+// 0..i1-1 only (forward: scores Q·Kᵀ, then weights·V; backward: dWeights = dO·Vᵀ, dQ = dS·K,
+// and dV = Pᵀ·dO, dK = dSᵀ·Q from row j0 on). Queries, keys, values and their gradients are
+// column blocks of (B, T, C) tensors (row stride C); the T×T squares have row stride T.
+// Each shape runs twice per head and layer (once forward, once backward, or twice backward).
+void add_attention(std::vector<MatmulShape>& out, const std::string& set, int64_t B, int64_t T, int64_t C, int64_t H,
+                   int64_t L) {
+    const int64_t hs = C / H, count = 2 * B * H * L;
+    for (int64_t i0 = 0, i1; i0 < T; i0 = i1) {
+        i1 = T - std::min(T, i0 + 64) == 1 ? T : std::min(T, i0 + 64);
+        const std::string rows = ".attn.rows" + std::to_string(i0) + "-" + std::to_string(i1);
+        out.push_back({set + rows + ".QK^T|dO.V^T", i1 - i0, i1, hs, "NT", C, C, count, true});
+        out.push_back({set + rows + ".PV|dS.K", i1 - i0, hs, i1, "NN", T, C, count, true});
+        out.push_back({set + rows + ".P^T.dO|dS^T.Q", i1 - i0, hs, T - i0, "TN", T, C, count, true});
+    }
+}
+
+// The matmuls of one training step of a GPT (B, T, C, H, L layers, V), once per distinct shape.
 std::vector<MatmulShape> training_shapes(const std::string& set, int64_t B, int64_t T, int64_t C, int64_t H,
-                                         int64_t V) {
+                                         int64_t L, int64_t V) {
     std::vector<MatmulShape> out;
     const int64_t R = B * T;
-    add_linear(out, set + ".q|k|v|attn_out", R, C, C);
-    add_linear(out, set + ".ff_up", R, C, 4 * C);
-    add_linear(out, set + ".ff_down", R, 4 * C, C);
-    add_linear(out, set + ".lm_head", R, C, V);
-    out.push_back({set + ".attn.QK^T", T, T, C / H, "NT"});  // per (batch, head)
-    out.push_back({set + ".attn.AV", T, C / H, T, "NN"});
+    add_linear(out, set + ".q|k|v|attn_out", R, C, C, 4 * L);
+    add_linear(out, set + ".ff_up", R, C, 4 * C, L);
+    add_linear(out, set + ".ff_down", R, 4 * C, C, L);
+    add_linear(out, set + ".lm_head", R, C, V, 1);
+    add_attention(out, set, B, T, C, H, L);
     return out;
 }
 
-std::vector<MatmulShape> all_matmul_shapes() {
-    std::vector<MatmulShape> shapes;
-    for (int64_t n : {128, 256, 512, 1024, 2048})
-        shapes.push_back({"square" + std::to_string(n), n, n, n, "NN"});
-    for (const std::vector<MatmulShape>& set : {training_shapes("tiny", 8, 128, 128, 4, 512),
-                                                training_shapes("small", 8, 256, 256, 8, 4096),
-                                                training_shapes("124m", 2, 256, 768, 12, 50257)})
-        shapes.insert(shapes.end(), set.begin(), set.end());
-    return shapes;
+// The bench's three configs (find_config below), by the shapes of their steps.
+std::vector<std::vector<MatmulShape>> step_shape_sets() {
+    return {training_shapes("tiny", 8, 128, 128, 4, 4, 512), training_shapes("small", 8, 256, 256, 8, 6, 4096),
+            training_shapes("124m", 2, 256, 768, 12, 12, 50257)};
 }
 
 void print_matmul(const MatmulShape& s, const char* impl, int threads, double gflops, double peak) {
@@ -180,6 +197,41 @@ void print_matmul(const MatmulShape& s, const char* impl, int threads, double gf
                 impl, s.label.c_str(), static_cast<long long>(s.M), static_cast<long long>(s.N),
                 static_cast<long long>(s.K), s.op.c_str(), threads, gflops, gflops / peak);
     std::fflush(stdout);
+}
+
+// Every shape of one config's step on each thread count, then the step's matmuls as a
+// whole: all their multiply-adds over the time they take together, each shape weighted by
+// how often the step runs it. A head's attention products run on one thread while the
+// other threads run other heads, so on n threads they count at n times their one-thread speed.
+void run_step_shapes(const std::vector<MatmulShape>& shapes, const std::vector<int>& thread_counts,
+                     const std::vector<double>& peak) {
+    std::vector<double> flops(thread_counts.size(), 0.0), seconds(thread_counts.size(), 0.0);
+    for (const MatmulShape& s : shapes) {
+        std::fprintf(stderr, "bench: matmul %s\n", s.label.c_str());
+        const double product = 2.0 * static_cast<double>(s.M) * static_cast<double>(s.N) * static_cast<double>(s.K);
+        double one_thread = 0;
+        for (size_t i = 0; i < thread_counts.size(); i++) {
+            if (s.per_head && thread_counts[i] > 1) {
+                flops[i] += product * static_cast<double>(s.count);
+                seconds[i] += product * static_cast<double>(s.count) / (one_thread * thread_counts[i] * 1e9);
+                continue;  // not run as one product on several threads
+            }
+            llm::set_num_threads(thread_counts[i]);
+            double gflops = matmul_gflops(s, false);
+            if (thread_counts[i] == 1) one_thread = gflops;
+            print_matmul(s, "blocked", thread_counts[i], gflops, peak[i]);
+            flops[i] += product * static_cast<double>(s.count);
+            seconds[i] += product * static_cast<double>(s.count) / (gflops * 1e9);
+        }
+    }
+    const std::string config = shapes.front().label.substr(0, shapes.front().label.find('.'));
+    for (size_t i = 0; i < thread_counts.size(); i++) {
+        double gflops = flops[i] / seconds[i] / 1e9;
+        std::printf("{\"figure\": \"matmul_step\", \"config\": \"%s\", \"threads\": %d, \"value\": %.1f, "
+                    "\"unit\": \"GFLOP/s\", \"share_of_peak\": %.3f, \"gflop_per_step\": %.1f}\n",
+                    config.c_str(), thread_counts[i], gflops, gflops / peak[i], flops[i] / 1e9);
+        std::fflush(stdout);
+    }
 }
 
 void run_matmul_part(int all_threads) {
@@ -194,17 +246,19 @@ void run_matmul_part(int all_threads) {
                     threads, peak.back(), kAcc);
         std::fflush(stdout);
     }
-    for (const MatmulShape& s : all_matmul_shapes()) {
+    for (int64_t n : {128, 256, 512, 1024, 2048}) {
+        MatmulShape s{"square" + std::to_string(n), n, n, n, "NN"};
         std::fprintf(stderr, "bench: matmul %s\n", s.label.c_str());
         for (size_t i = 0; i < thread_counts.size(); i++) {
             llm::set_num_threads(thread_counts[i]);
             print_matmul(s, "blocked", thread_counts[i], matmul_gflops(s, false), peak[i]);
         }
-        if (s.label.rfind("square", 0) == 0 && s.M <= 512) {  // the naive loop is single threaded and slow
+        if (n <= 512) {  // the naive loop is single threaded and slow
             llm::set_num_threads(1);
             print_matmul(s, "naive", 1, matmul_gflops(s, true), peak[0]);
         }
     }
+    for (const std::vector<MatmulShape>& set : step_shape_sets()) run_step_shapes(set, thread_counts, peak);
 }
 
 // ---------------------------------------------------------------------------------------
