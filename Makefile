@@ -184,18 +184,23 @@ train: $(OUT)/ch05_pretraining
 	fi
 	$(OUT)/ch05_pretraining generate --run $(RUN) --prompt "One day" --tokens 60
 
-# Time matmul, training steps, generation, peak memory and long-context attention on this machine (under 15 minutes
-# on 2 cores), one JSON line per figure; always the release build. One process per config,
-# so that each peak memory belongs to its config. See book-notes/performance.md.
-BENCH := build/release/bench
+# Time matmul, training steps, generation, peak memory, long-context attention and chapters
+# 6 and 7 on this machine, one JSON line per figure (always the release build; one process
+# per part, so that each peak memory belongs to its config), and after each part the same
+# work done by the peers, PyTorch and OpenBLAS, when they are installed: they are for
+# comparison only, and a checkout without them runs ours alone (one line says so).
+# PEERS is the folder of the peer scripts torch_gpt.py and sgemm_blas.c (beside the main
+# checkout; PEERS= runs ours only), PEER_PYTHON the Python that imports torch; chapters 6
+# and 7's peer is .bench-peers/torch_finetune.py. Every line also goes to
+# build/release/bench.jsonl, and the run ends with ours ÷ the fastest peer per config and
+# thread count ({"figure": "ratio", ...}). About 45 minutes on 2 cores with the peers.
+# See core/bench/run.sh and book-notes/performance.md.
+BENCH       := build/release/bench
+PEERS       ?= ../shared/bench
+PEER_PYTHON ?= /usr/bin/python3
 bench:
 	@$(MAKE) --no-print-directory BUILD=release $(BENCH)
-	$(BENCH) --part matmul
-	$(BENCH) --config tiny
-	$(BENCH) --config small
-	$(BENCH) --config 124m
-	$(BENCH) --part attention
-	$(BENCH) --part finetune
+	@sh core/bench/run.sh build/release "$(PEERS)" "$(PEER_PYTHON)"
 
 BENCH_OBJ := $(patsubst %.cpp,$(OUT)/%.o,$(wildcard core/bench/*.cpp))
 $(OUT)/bench: $(BENCH_OBJ) $(CORE_LIB)
