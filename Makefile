@@ -193,7 +193,7 @@ train: $(OUT)/ch05_pretraining
 # checkout; PEERS= runs ours only), PEER_PYTHON the Python that imports torch; chapters 6
 # and 7's peer is .bench-peers/torch_finetune.py. Every line also goes to
 # build/release/bench.jsonl, and the run ends with ours ÷ the fastest peer per config and
-# thread count ({"figure": "ratio", ...}). About 45 minutes on 2 cores with the peers.
+# thread count ({"figure": "ratio", ...}). About 30 minutes on 2 cores with the peers.
 # See core/bench/run.sh and book-notes/performance.md.
 BENCH       := build/release/bench
 PEERS       ?= ../shared/bench

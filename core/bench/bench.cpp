@@ -160,9 +160,11 @@ void run_matmul_part(int all_threads, int gemm_bits) {
     std::vector<int> thread_counts = {1};
     if (all_threads > 1) thread_counts.push_back(all_threads);
     const std::vector<int> widths = fma_vector_widths();
-    const char* found_by = gemm_bits > 0 ? "objdump -d of kernels/gemm.o: its widest packed multiply-add"
-                                         : "compiler flags: the widest vector the build allows";
-    if (std::find(widths.begin(), widths.end(), gemm_bits) == widths.end()) gemm_bits = widest_vector_bits();
+    const char* found_by = "objdump -d of kernels/gemm.o: its widest packed multiply-add";
+    if (std::find(widths.begin(), widths.end(), gemm_bits) == widths.end()) {
+        gemm_bits = widest_vector_bits();
+        found_by = "compiler flags: the widest vector the build allows";
+    }
     std::printf("{\"figure\": \"gemm_vector_bits\", \"value\": %d, \"unit\": \"bits\", \"found_by\": \"%s\"}\n",
                 gemm_bits, found_by);
     std::vector<double> peak;  // at gemm_bits, per thread count
@@ -173,8 +175,8 @@ void run_matmul_part(int all_threads, int gemm_bits) {
             if (bits == gemm_bits) peak.push_back(gflops);
             std::printf("{\"figure\": \"fma_peak\", \"threads\": %d, \"vector_bits\": %d, \"value\": %.1f, "
                         "\"unit\": \"GFLOP/s\", \"gemm_runs_at_this_width\": %s, "
-                        "\"note\": \"12 independent chains of %d-bit multiply-adds per thread\"}\n",
-                        threads, bits, gflops, bits == gemm_bits ? "true" : "false", bits);
+                        "\"note\": \"%d independent chains of %d-bit multiply-adds per thread\"}\n",
+                        threads, bits, gflops, bits == gemm_bits ? "true" : "false", kFmaChains, bits);
             std::fflush(stdout);
         }
     }

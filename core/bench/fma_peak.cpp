@@ -1,6 +1,6 @@
 // The FMA peak: the most multiply-adds per second this CPU does, per vector width.
 //
-// Each thread runs kChains independent chains acc = acc·b + c on vectors of one width and
+// Each thread runs kFmaChains independent chains acc = acc·b + c on vectors of one width and
 // counts 2 FLOP per lane per multiply-add. The vectors are GCC/Clang vector extensions
 // (`float __attribute__((vector_size(64)))` is 16 floats, one zmm register), because the
 // width is what is measured: left to itself, a compiler picks the width it prefers, and
@@ -29,24 +29,22 @@ typedef float Floats4 __attribute__((vector_size(16)));   // 128 bits: xmm (SSE)
 typedef float Floats8 __attribute__((vector_size(32)));   // 256 bits: ymm (AVX)
 typedef float Floats16 __attribute__((vector_size(64)));  // 512 bits: zmm (AVX-512)
 
-constexpr int kChains = 12;
-
-// kChains chains of `iterations` multiply-adds each on vectors of type Floats; returns the
+// kFmaChains chains of `iterations` multiply-adds each on vectors of type Floats; returns the
 // sum of the results, so that the compiler must compute them.
 template <typename Floats>
 float fma_chains(int64_t iterations, float seed) {
     constexpr int lanes = sizeof(Floats) / sizeof(float);
-    Floats acc[kChains], b, c;
+    Floats acc[kFmaChains], b, c;
     for (int l = 0; l < lanes; l++) {
         b[l] = 0.99999f;
         c[l] = 1e-6f * seed;
-        for (int i = 0; i < kChains; i++) acc[i][l] = seed + 0.001f * static_cast<float>(i * lanes + l);
+        for (int i = 0; i < kFmaChains; i++) acc[i][l] = seed + 0.001f * static_cast<float>(i * lanes + l);
     }
     for (int64_t it = 0; it < iterations; it++)
-        for (int i = 0; i < kChains; i++)
+        for (int i = 0; i < kFmaChains; i++)
             for (int l = 0; l < lanes; l++) acc[i][l] = llm::multiply_add(acc[i][l], b[l], c[l]);
     float sum = 0;
-    for (int i = 0; i < kChains; i++)
+    for (int i = 0; i < kFmaChains; i++)
         for (int l = 0; l < lanes; l++) sum += acc[i][l];
     return sum;
 }
@@ -97,5 +95,5 @@ double measure_fma_peak(int threads, int bits) {
         best = std::min(best, seconds_since(start));
     }
     if (sink[0] == 12345.0f) std::fprintf(stderr, " ");  // keep the results alive
-    return 2.0 * lanes * kChains * static_cast<double>(iterations) * threads / best / 1e9;
+    return 2.0 * lanes * kFmaChains * static_cast<double>(iterations) * threads / best / 1e9;
 }

@@ -13,6 +13,9 @@ std::vector<int> fma_vector_widths();
 // the object code shows (`bench --part matmul --gemm-vector-bits N`, see core/bench/run.sh).
 int widest_vector_bits();
 
-// GFLOP/s of `threads` threads at once, each running independent chains of fused
+// Independent chains of multiply-adds each thread runs (fma_peak.cpp says why 12).
+constexpr int kFmaChains = 12;
+
+// GFLOP/s of `threads` threads at once, each running kFmaChains independent chains of fused
 // multiply-adds on vectors of `bits` bits (one of fma_vector_widths()); the best of 7 runs.
 double measure_fma_peak(int threads, int bits);
