@@ -184,25 +184,26 @@ train: $(OUT)/ch05_pretraining
 	fi
 	$(OUT)/ch05_pretraining generate --run $(RUN) --prompt "One day" --tokens 60
 
-# Time matmul, training steps, generation, peak memory and long-context attention on this machine (under 15 minutes
-# on 2 cores), one JSON line per figure; always the release build. One process per config,
-# so that each peak memory belongs to its config. See book-notes/performance.md.
-# The book's chapter-5 run (bench --part book) needs the book's text and GPT-2's vocabulary;
-# without them that part is skipped with a note.
-BENCH := build/release/bench
+# Time matmul, training steps, generation, peak memory, long-context attention, chapters
+# 6 and 7 and the book's chapter-5 run on this machine, one JSON line per figure (always the
+# release build; one process per part, so that each peak memory belongs to its config), and
+# after each part the same work done by the peers, PyTorch and OpenBLAS, when they are
+# installed: they are for comparison only, and a checkout without them runs ours alone (one
+# line says so). PEERS is the folder of the peer scripts torch_gpt.py and sgemm_blas.c
+# (beside the main checkout; PEERS= runs ours only), PEER_PYTHON the Python that imports
+# torch; chapters 6 and 7's peer is .bench-peers/torch_finetune.py. The book's run needs the
+# book's text and GPT-2's vocabulary (BOOK_VERDICT, BOOK_GPT2; skipped with a note without
+# them). Every line also goes to build/release/bench.jsonl, and the run ends with ours ÷ the
+# fastest peer per config and thread count ({"figure": "ratio", ...}). About 30 minutes on
+# 2 cores with the peers. See core/bench/run.sh and book-notes/performance.md.
+BENCH        := build/release/bench
+PEERS        ?= ../shared/bench
+PEER_PYTHON  ?= /usr/bin/python3
 BOOK_VERDICT ?= data/the-verdict.txt
 BOOK_GPT2    ?= data/gpt2
 bench:
 	@$(MAKE) --no-print-directory BUILD=release $(BENCH) build/release/ch05_pretraining
-	$(BENCH) --part matmul
-	$(BENCH) --config tiny
-	$(BENCH) --config small
-	$(BENCH) --config 124m
-	$(BENCH) --part attention
-	$(BENCH) --part finetune
-	@if [ -f $(BOOK_VERDICT) ] && [ -f $(BOOK_GPT2)/encoder.json ]; then \
-	  $(BENCH) --part book --verdict $(BOOK_VERDICT) --gpt2-dir $(BOOK_GPT2); \
-	else echo "bench: the book's chapter-5 run skipped: $(BOOK_VERDICT) or $(BOOK_GPT2)/encoder.json not found (BOOK_VERDICT=FILE BOOK_GPT2=DIR)"; fi
+	@sh core/bench/run.sh build/release "$(PEERS)" "$(PEER_PYTHON)" "$(BOOK_VERDICT)" "$(BOOK_GPT2)"
 
 BENCH_OBJ := $(patsubst %.cpp,$(OUT)/%.o,$(wildcard core/bench/*.cpp))
 $(OUT)/bench: $(BENCH_OBJ) $(CORE_LIB)

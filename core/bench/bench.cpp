@@ -1,7 +1,11 @@
 // make bench: how fast is this project on this machine? (not part of the library)
 //
-//   bench --part matmul     FMA peak, then llm::matmul GFLOP/s on square sizes and on
-//                           every matmul shape of a training step of tiny, small and 124M
+//   bench --part matmul [--gemm-vector-bits N]
+//                           FMA peak at each vector width (bench/fma_peak.cpp), then
+//                           llm::matmul GFLOP/s on square sizes and on every matmul
+//                           shape of a training step of tiny, small and 124M, with its
+//                           share of the peak at the width gemm runs at (N bits, as
+//                           objdump shows; without the flag, as the compiler flags say)
 //   bench --config tiny     training ms/step and tokens/s, generation tokens/s and peak
 //   bench --config small    memory of one config (one config per process, so that
 //   bench --config 124m     getrusage's peak resident size belongs to that config)
@@ -13,6 +17,9 @@
 //   bench --part book [--verdict FILE] [--gpt2-dir DIR] [--program PATH] [--log FILE]
 //                           the book's chapter-5 run as a whole: minutes, peak memory
 //                           and what it needs (bench/book_bench.cpp)
+//   bench --describe        what each config runs, for the peers (PyTorch, OpenBLAS)
+//   bench --summary FILE    ours ÷ the peers' best, from the JSON lines of a whole run
+//                           (bench/summary.cpp; `make bench` runs all this: bench/run.sh)
 //
 // Every figure is one JSON line on stdout; progress goes to stderr. Each figure is
 // measured on 1 thread and on all threads (llm::num_threads() before any change:
@@ -22,6 +29,8 @@
 #include "bench/book_bench.h"
 #include "bench/memory_need.h"
 #include "bench/finetune_bench.h"
+#include "bench/fma_peak.h"
+#include "bench/summary.h"
 #include "kernels/gemm.h"
 #include "kernels/parallel.h"
 #include "nn/nn.h"
@@ -79,40 +88,6 @@ struct Lcg {
     }
     float uniform() { return static_cast<float>(next() & 0xFFFF) / 65536.0f - 0.5f; }
 };
-
-// ---------------------------------------------------------------------------------------
-// (a) FMA peak: kAcc independent chains acc = acc·b + c. The compiler turns the inner loop
-// into kAcc / 8 vfmadd231ps on ymm registers (12 chains > 4 cycles latency × 2 FMA pipes).
-
-constexpr int kAcc = 96;
-
-float fma_chains(int64_t iterations, float seed) {
-    float acc[kAcc];
-    for (int i = 0; i < kAcc; i++) acc[i] = seed + 0.001f * static_cast<float>(i);
-    const float b = 0.99999f, c = 1e-6f * seed;
-    for (int64_t it = 0; it < iterations; it++)
-        for (int i = 0; i < kAcc; i++) acc[i] = std::fma(acc[i], b, c);
-    float sum = 0;
-    for (int i = 0; i < kAcc; i++) sum += acc[i];
-    return sum;
-}
-
-// GFLOP/s of fma_chains on `threads` std::threads at once, best of 5 runs.
-double measure_fma_peak(int threads) {
-    const int64_t iterations = 4'000'000;  // 768 MFLOP per thread, ~10 ms at peak
-    std::vector<float> sink(static_cast<size_t>(threads));
-    double best = 1e30;
-    for (int run = 0; run < 5; run++) {
-        Clock::time_point start = Clock::now();
-        std::vector<std::thread> pool;
-        for (int t = 0; t < threads; t++)
-            pool.emplace_back([&sink, t] { sink[static_cast<size_t>(t)] = fma_chains(iterations, 1.0f + static_cast<float>(t)); });
-        for (std::thread& th : pool) th.join();
-        best = std::min(best, seconds_since(start));
-    }
-    if (sink[0] == 12345.0f) std::fprintf(stderr, " ");  // keep the results alive
-    return 2.0 * kAcc * static_cast<double>(iterations) * threads / best / 1e9;
-}
 
 // ---------------------------------------------------------------------------------------
 // (a) matmul: C = op(A)·op(B), op given as "NN", "NT" or "TN" like BLAS.
@@ -190,12 +165,12 @@ std::vector<std::vector<MatmulShape>> step_shape_sets() {
             training_shapes("124m", 2, 256, 768, 12, 12, 50257)};
 }
 
-void print_matmul(const MatmulShape& s, const char* impl, int threads, double gflops, double peak) {
+void print_matmul(const MatmulShape& s, const char* impl, int threads, double gflops, double peak, int peak_bits) {
     std::printf("{\"figure\": \"matmul\", \"impl\": \"%s\", \"label\": \"%s\", \"shape\": \"%lldx%lldx%lld\", "
                 "\"op\": \"%s\", \"threads\": %d, \"value\": %.1f, \"unit\": \"GFLOP/s\", "
-                "\"share_of_peak\": %.3f}\n",
+                "\"share_of_peak\": %.3f, \"peak_vector_bits\": %d}\n",
                 impl, s.label.c_str(), static_cast<long long>(s.M), static_cast<long long>(s.N),
-                static_cast<long long>(s.K), s.op.c_str(), threads, gflops, gflops / peak);
+                static_cast<long long>(s.K), s.op.c_str(), threads, gflops, gflops / peak, peak_bits);
     std::fflush(stdout);
 }
 
@@ -204,7 +179,7 @@ void print_matmul(const MatmulShape& s, const char* impl, int threads, double gf
 // how often the step runs it. A head's attention products run on one thread while the
 // other threads run other heads, so on n threads they count at n times their one-thread speed.
 void run_step_shapes(const std::vector<MatmulShape>& shapes, const std::vector<int>& thread_counts,
-                     const std::vector<double>& peak) {
+                     const std::vector<double>& peak, int peak_bits) {
     std::vector<double> flops(thread_counts.size(), 0.0), seconds(thread_counts.size(), 0.0);
     for (const MatmulShape& s : shapes) {
         std::fprintf(stderr, "bench: matmul %s\n", s.label.c_str());
@@ -219,7 +194,7 @@ void run_step_shapes(const std::vector<MatmulShape>& shapes, const std::vector<i
             llm::set_num_threads(thread_counts[i]);
             double gflops = matmul_gflops(s, false);
             if (thread_counts[i] == 1) one_thread = gflops;
-            print_matmul(s, "blocked", thread_counts[i], gflops, peak[i]);
+            print_matmul(s, "blocked", thread_counts[i], gflops, peak[i], peak_bits);
             flops[i] += product * static_cast<double>(s.count);
             seconds[i] += product * static_cast<double>(s.count) / (gflops * 1e9);
         }
@@ -228,37 +203,53 @@ void run_step_shapes(const std::vector<MatmulShape>& shapes, const std::vector<i
     for (size_t i = 0; i < thread_counts.size(); i++) {
         double gflops = flops[i] / seconds[i] / 1e9;
         std::printf("{\"figure\": \"matmul_step\", \"config\": \"%s\", \"threads\": %d, \"value\": %.1f, "
-                    "\"unit\": \"GFLOP/s\", \"share_of_peak\": %.3f, \"gflop_per_step\": %.1f}\n",
-                    config.c_str(), thread_counts[i], gflops, gflops / peak[i], flops[i] / 1e9);
+                    "\"unit\": \"GFLOP/s\", \"share_of_peak\": %.3f, \"peak_vector_bits\": %d, \"gflop_per_step\": %.1f}\n",
+                    config.c_str(), thread_counts[i], gflops, gflops / peak[i], peak_bits, flops[i] / 1e9);
         std::fflush(stdout);
     }
 }
 
-void run_matmul_part(int all_threads) {
+// gemm_bits: the vector width gemm's multiply-adds run at, as its object code shows
+// (core/bench/run.sh reads it with objdump), or 0 when unknown: then the widest width the
+// compiler flags allow, the one gemm's register tile is written for. Each matmul figure's
+// share_of_peak is of the FMA peak at that width, on the same thread count.
+void run_matmul_part(int all_threads, int gemm_bits) {
     std::vector<int> thread_counts = {1};
     if (all_threads > 1) thread_counts.push_back(all_threads);
-    std::vector<double> peak;
+    const std::vector<int> widths = fma_vector_widths();
+    const char* found_by = "objdump -d of kernels/gemm.o: its widest packed multiply-add";
+    if (std::find(widths.begin(), widths.end(), gemm_bits) == widths.end()) {
+        gemm_bits = widest_vector_bits();
+        found_by = "compiler flags: the widest vector the build allows";
+    }
+    std::printf("{\"figure\": \"gemm_vector_bits\", \"value\": %d, \"unit\": \"bits\", \"found_by\": \"%s\"}\n",
+                gemm_bits, found_by);
+    std::vector<double> peak;  // at gemm_bits, per thread count
     for (int threads : thread_counts) {
-        std::fprintf(stderr, "bench: FMA peak on %d thread(s)\n", threads);
-        peak.push_back(measure_fma_peak(threads));
-        std::printf("{\"figure\": \"fma_peak\", \"threads\": %d, \"value\": %.1f, \"unit\": \"GFLOP/s\", "
-                    "\"note\": \"%d independent std::fma chains per thread, vectorised by the compiler\"}\n",
-                    threads, peak.back(), kAcc);
-        std::fflush(stdout);
+        for (int bits : widths) {
+            std::fprintf(stderr, "bench: FMA peak on %d thread(s), %d-bit vectors\n", threads, bits);
+            const double gflops = measure_fma_peak(threads, bits);
+            if (bits == gemm_bits) peak.push_back(gflops);
+            std::printf("{\"figure\": \"fma_peak\", \"threads\": %d, \"vector_bits\": %d, \"value\": %.1f, "
+                        "\"unit\": \"GFLOP/s\", \"gemm_runs_at_this_width\": %s, "
+                        "\"note\": \"%d independent chains of %d-bit multiply-adds per thread\"}\n",
+                        threads, bits, gflops, bits == gemm_bits ? "true" : "false", kFmaChains, bits);
+            std::fflush(stdout);
+        }
     }
     for (int64_t n : {128, 256, 512, 1024, 2048}) {
         MatmulShape s{"square" + std::to_string(n), n, n, n, "NN"};
         std::fprintf(stderr, "bench: matmul %s\n", s.label.c_str());
         for (size_t i = 0; i < thread_counts.size(); i++) {
             llm::set_num_threads(thread_counts[i]);
-            print_matmul(s, "blocked", thread_counts[i], matmul_gflops(s, false), peak[i]);
+            print_matmul(s, "blocked", thread_counts[i], matmul_gflops(s, false), peak[i], gemm_bits);
         }
         if (n <= 512) {  // the naive loop is single threaded and slow
             llm::set_num_threads(1);
-            print_matmul(s, "naive", 1, matmul_gflops(s, true), peak[0]);
+            print_matmul(s, "naive", 1, matmul_gflops(s, true), peak[0], gemm_bits);
         }
     }
-    for (const std::vector<MatmulShape>& set : step_shape_sets()) run_step_shapes(set, thread_counts, peak);
+    for (const std::vector<MatmulShape>& set : step_shape_sets()) run_step_shapes(set, thread_counts, peak, gemm_bits);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -271,6 +262,8 @@ struct BenchConfig {
     int warmup_steps, timed_steps;
     int64_t gen_tokens;
 };
+
+constexpr int64_t kPromptTokens = 4;  // generation's prompt: that many random token ids
 
 BenchConfig find_config(const std::string& name) {
     llm::GPTConfig g;
@@ -385,13 +378,13 @@ void bench_training(const BenchConfig& c, llm::GPTModel& model, llm::AdamW& opti
 void bench_generation(const BenchConfig& c, llm::GPTModel& model, int threads) {
     llm::set_num_threads(threads);
     Lcg rng;
-    llm::Tensor prompt = random_ids(1, 4, c.gpt.vocab_size, rng);
+    llm::Tensor prompt = random_ids(1, kPromptTokens, c.gpt.vocab_size, rng);
     model.eval();
     for (bool kv_cache : {false, true}) {
         Clock::time_point start = Clock::now();
         llm::Tensor out = llm::generate(model, prompt, c.gen_tokens, c.gpt.context_length, 0.0, std::nullopt,
                                         std::nullopt, kv_cache);
-        const double tokens_per_s = static_cast<double>(out.size(1) - 4) / seconds_since(start);
+        const double tokens_per_s = static_cast<double>(out.size(1) - kPromptTokens) / seconds_since(start);
         std::printf("{\"figure\": \"generate_tokens_per_s\", \"config\": \"%s\", \"threads\": %d, "
                     "\"kv_cache\": %s, \"new_tokens\": %lld, \"value\": %.2f, \"unit\": \"tokens/s\"}\n",
                     c.name.c_str(), threads, kv_cache ? "true" : "false", static_cast<long long>(c.gen_tokens),
@@ -432,6 +425,26 @@ void run_config(const std::string& name, int all_threads) {
     print_memory(c, model);
 }
 
+// bench --describe: what each config runs, one JSON line each, so that the peers
+// (core/bench/run.sh: PyTorch, OpenBLAS) run the same shapes, steps and token counts.
+void describe_configs(int all_threads) {
+    const std::string thread_counts = all_threads > 1 ? "1," + std::to_string(all_threads) : "1";
+    for (const char* name : {"tiny", "small", "124m"}) {
+        const BenchConfig c = find_config(name);
+        std::printf("{\"figure\": \"config\", \"config\": \"%s\", \"vocab\": %lld, \"ctx\": %lld, \"emb\": %lld, "
+                    "\"heads\": %lld, \"layers\": %lld, \"batch\": %lld, \"dropout\": %g, \"qkv_bias\": %s, "
+                    "\"warmup_steps\": %d, \"timed_steps\": %d, \"prompt_tokens\": %lld, \"new_tokens\": %lld, "
+                    "\"thread_counts\": \"%s\"}\n",
+                    name, static_cast<long long>(c.gpt.vocab_size), static_cast<long long>(c.gpt.context_length),
+                    static_cast<long long>(c.gpt.emb_dim), static_cast<long long>(c.gpt.n_heads),
+                    static_cast<long long>(c.gpt.n_layers), static_cast<long long>(c.batch), c.gpt.drop_rate,
+                    c.gpt.qkv_bias ? "true" : "false", c.warmup_steps, c.timed_steps,
+                    static_cast<long long>(kPromptTokens), static_cast<long long>(c.gen_tokens), thread_counts.c_str());
+    }
+    describe_finetune(all_threads, kCh07Tokens);
+    std::fflush(stdout);
+}
+
 // bench --part attention [--tokens 256,1024,4096,16384] [--budget-gb 4]; false on a bad flag.
 bool parse_attention_flags(int argc, char** argv) {
     std::vector<int64_t> lengths = {256, 1024, 4096, 16384};
@@ -458,11 +471,15 @@ bool parse_attention_flags(int argc, char** argv) {
 }
 
 void usage() {
-    std::fprintf(stderr, "usage: bench --part matmul | bench --config tiny|small|124m\n"
+    std::fprintf(stderr, "usage: bench --part matmul [--gemm-vector-bits 128|256|512]\n"
+                         "       bench --config tiny|small|124m\n"
                          "       bench --part attention [--tokens 256,1024,4096,16384] [--budget-gb 4]\n"
-                         "       bench --part finetune [--ch07-tokens 73]\n"
+                         "       bench --part finetune [--ch07-tokens %lld]\n"
                          "       bench --part book [--verdict FILE] [--gpt2-dir DIR] [--program PATH] [--log FILE]\n"
-                         "       (no arguments: everything in this one process)\n");
+                         "       bench --describe          (what each config runs, for the peers)\n"
+                         "       bench --summary FILE      (ours / the peers' best, from a file of JSON lines)\n"
+                         "       (no arguments: everything but the finetune and book parts in this one process)\n",
+                 static_cast<long long>(kCh07Tokens));
 }
 
 }  // namespace
@@ -470,15 +487,21 @@ void usage() {
 int main(int argc, char** argv) {
     const int all_threads = llm::num_threads();
     Clock::time_point start = Clock::now();
-    if (argc == 3 && std::strcmp(argv[1], "--part") == 0 && std::strcmp(argv[2], "matmul") == 0) {
-        run_matmul_part(all_threads);
+    if (argc >= 3 && std::strcmp(argv[1], "--part") == 0 && std::strcmp(argv[2], "matmul") == 0) {
+        int gemm_bits = 0;  // unknown: run_matmul_part takes the compiler flags' widest
+        if (argc == 5 && std::strcmp(argv[3], "--gemm-vector-bits") == 0) gemm_bits = std::atoi(argv[4]);
+        if ((argc != 3 && argc != 5) || (argc == 5 && gemm_bits != 128 && gemm_bits != 256 && gemm_bits != 512)) {
+            usage();
+            return 2;
+        }
+        run_matmul_part(all_threads, gemm_bits);
     } else if (argc >= 3 && std::strcmp(argv[1], "--part") == 0 && std::strcmp(argv[2], "attention") == 0) {
         if (!parse_attention_flags(argc, argv)) {
             usage();
             return 2;
         }
     } else if (argc >= 3 && std::strcmp(argv[1], "--part") == 0 && std::strcmp(argv[2], "finetune") == 0) {
-        long long tokens = 73;  // about the mean padded length of chapter 7's training batches
+        long long tokens = kCh07Tokens;
         if (argc == 5 && std::strcmp(argv[3], "--ch07-tokens") == 0) tokens = std::atoll(argv[4]);
         if ((argc != 3 && argc != 5) || tokens < 2 || tokens > 1024) {
             usage();
@@ -503,8 +526,13 @@ int main(int argc, char** argv) {
         if (!run_book_part(program, verdict, gpt2, log)) return 1;
     } else if (argc == 3 && std::strcmp(argv[1], "--config") == 0) {
         run_config(argv[2], all_threads);
+    } else if (argc == 2 && std::strcmp(argv[1], "--describe") == 0) {
+        describe_configs(all_threads);
+        return 0;
+    } else if (argc == 3 && std::strcmp(argv[1], "--summary") == 0) {
+        return print_summary(argv[2]) ? 0 : 1;
     } else if (argc == 1) {
-        run_matmul_part(all_threads);
+        run_matmul_part(all_threads, 0);
         for (const char* name : {"tiny", "small", "124m"}) run_config(name, all_threads);
         run_attention_part({256, 1024, 4096, 16384}, 4e9);
     } else {

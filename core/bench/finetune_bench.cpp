@@ -32,11 +32,15 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// The median of `runs` timings of f, after one untimed run (first-touch of the buffers).
-double median_seconds(const std::function<void()>& f, int runs) {
+// Each step and forward is timed kTimedRuns times after one untimed run; a 124M step takes
+// seconds, so these are few.
+constexpr int kTimedRuns = 3;
+
+// The median of kTimedRuns timings of f, after one untimed run (first-touch of the buffers).
+double median_seconds(const std::function<void()>& f) {
     f();
     std::vector<double> seconds;
-    for (int r = 0; r < runs; r++) {
+    for (int r = 0; r < kTimedRuns; r++) {
         Clock::time_point start = Clock::now();
         f();
         seconds.push_back(std::chrono::duration<double>(Clock::now() - start).count());
@@ -85,8 +89,11 @@ llm::GPTConfig gpt2_124m_shape() {
     return cfg;
 }
 
+BookRun ch06_run() { return {"ch06", 8, 120, 5 * 130, 13 * 10 + 5 * 10 + 130 + 19 + 38}; }
+BookRun ch07_run(int64_t tokens) { return {"ch07", 8, tokens, 2 * 116, (2 * 116 + 4) / 5 * 10}; }
+
 void bench_ch06(int threads) {
-    BookRun run{"ch06", 8, 120, 5 * 130, 13 * 10 + 5 * 10 + 130 + 19 + 38};
+    const BookRun run = ch06_run();
     llm::set_num_threads(threads);
     llm::manual_seed(123);
     llm::GPTModel model(gpt2_124m_shape());
@@ -102,17 +109,17 @@ void bench_ch06(int threads) {
         optimizer.zero_grad();
         llm::classification::calc_loss_batch(input, target, model).backward();
         optimizer.step();
-    }, 3);
+    });
     model.eval();
     double forward_s = median_seconds([&] {
         llm::NoGradGuard no_grad;
         llm::classification::calc_loss_batch(input, target, model);
-    }, 3);
+    });
     report(run, threads, step_s, forward_s);
 }
 
 void bench_ch07(int threads, int64_t tokens) {
-    BookRun run{"ch07", 8, tokens, 2 * 116, (2 * 116 + 4) / 5 * 10};
+    const BookRun run = ch07_run(tokens);
     llm::set_num_threads(threads);
     llm::manual_seed(123);
     llm::GPTModel model(gpt2_124m_shape());
@@ -124,12 +131,12 @@ void bench_ch07(int threads, int64_t tokens) {
         optimizer.zero_grad();
         llm::calc_loss_batch(input, target, model).backward();
         optimizer.step();
-    }, 3);
+    });
     model.eval();
     double forward_s = median_seconds([&] {
         llm::NoGradGuard no_grad;
         llm::calc_loss_batch(input, target, model);
-    }, 3);
+    });
     report(run, threads, step_s, forward_s);
 }
 
@@ -146,4 +153,20 @@ void run_finetune_part(int all_threads, int64_t ch07_tokens) {
         std::fprintf(stderr, "bench: ch07 instruction step on %d thread(s)\n", threads);
         bench_ch07(threads, ch07_tokens);
     }
+}
+
+void describe_finetune(int all_threads, int64_t ch07_tokens) {
+    const std::string thread_counts = all_threads > 1 ? "1," + std::to_string(all_threads) : "1";
+    for (const BookRun& run : {ch06_run(), ch07_run(ch07_tokens)}) {
+        const bool ch06 = std::string(run.chapter) == "ch06";
+        std::printf("{\"figure\": \"config\", \"config\": \"%s\", \"model\": \"GPT-2 124M's shape, qkv_bias, "
+                    "dropout 0\", \"trained\": \"%s\", \"loss\": \"%s\", \"batch\": %lld, \"tokens\": %lld, "
+                    "\"book_steps\": %lld, \"book_forward_batches\": %lld, \"warmup_runs\": 1, \"timed_runs\": %d, "
+                    "\"thread_counts\": \"%s\"}\n",
+                    run.chapter, ch06 ? "the last block, the final norm, a 2-class head" : "everything",
+                    ch06 ? "the last token's" : "every token's", static_cast<long long>(run.batch),
+                    static_cast<long long>(run.tokens), static_cast<long long>(run.steps),
+                    static_cast<long long>(run.forwards), kTimedRuns, thread_counts.c_str());
+    }
+    std::fflush(stdout);
 }
