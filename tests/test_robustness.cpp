@@ -17,6 +17,7 @@
 #include "train/sampling.h"
 
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <unistd.h>
 
@@ -62,7 +63,11 @@ TEST_CASE("robust: a checkpoint's header does not grow with the training data", 
     for (std::vector<std::string>* args : {&small, &large}) args->insert(args->end(), {"--max-steps", "4"});
     REQUIRE(train(small) == 0);
     REQUIRE(train(large) == 0);
-    CHECK(header_bytes(optimizer_file(dir.file("a"))) == header_bytes(optimizer_file(dir.file("b"))));
+    // The same size, but for the text's size and hash, written in decimal (a few digits more
+    // or fewer), and the header's padding to 8 bytes.
+    auto a = static_cast<int64_t>(header_bytes(optimizer_file(dir.file("a"))));
+    auto b = static_cast<int64_t>(header_bytes(optimizer_file(dir.file("b"))));
+    CHECK(std::abs(a - b) <= 16);
 }
 
 TEST_CASE("robust: the run keeps the text's absolute path; --resume DIR --data FILE after a move", "[robust][train]") {

@@ -11,6 +11,7 @@
 #include "random/random.h"
 #include "train/loss.h"
 #include "train/pretrain.h"
+#include "train/run_folder.h"
 #include "train/sampling.h"
 
 #include <cmath>
@@ -63,6 +64,34 @@ TEST_CASE("a resumed run ends exactly where the uninterrupted run ends", "[train
     std::string cut = complete_checkpoints(dir.file("cut")).at(0), full = complete_checkpoints(dir.file("full")).at(0);
     CHECK(std::filesystem::path(cut).filename() == std::filesystem::path(full).filename());
     CHECK(read_file(cut + "/optimizer.safetensors") == read_file(full + "/optimizer.safetensors"));
+}
+
+TEST_CASE("train --stride: training windows every stride tokens, kept by a resumed run", "[train]") {
+    TempDir dir("llm_test_train_stride");
+    write_file_atomic(dir.file("text.txt"), small_text(120));
+    CaptureOutput capture;
+    std::vector<std::string> args = tiny_run(dir.file("text.txt"), dir.file("full"));
+    args.insert(args.end(), {"--stride", "4"});
+    REQUIRE(train(args) == 0);
+    // Four times as many windows as with the default stride (the context, 16): 4x the steps.
+    std::vector<std::string> plain = tiny_run(dir.file("text.txt"), dir.file("plain"));
+    REQUIRE(train(plain) == 0);
+    std::string full_log = read_file(dir.file("full/losses.csv")), plain_log = read_file(dir.file("plain/losses.csv"));
+    auto last_step = [](const std::string& csv) {
+        std::string last = csv.substr(csv.rfind('\n', csv.size() - 2) + 1);
+        return std::stoll(last.substr(0, last.find(',')));
+    };
+    int64_t strided = last_step(full_log), unstrided = last_step(plain_log);
+    CHECK(strided >= 4 * unstrided - 4);
+    CHECK(strided <= 4 * unstrided + 4);
+    // Cut after step 5 and resumed: the stride comes back from the checkpoint.
+    args = tiny_run(dir.file("text.txt"), dir.file("cut"));
+    args.insert(args.end(), {"--stride", "4", "--max-steps", "6"});
+    REQUIRE(train(args) == 0);
+    TrainOptions resumed;
+    resumed.resume = dir.file("cut");
+    read_run_options(resumed, "");
+    CHECK(resumed.stride == 4);
 }
 
 TEST_CASE("train: bad files and flags get clear errors", "[train]") {

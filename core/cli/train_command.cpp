@@ -60,6 +60,7 @@ static void add_train_flags(FlagParser& flags, TrainOptions& o) {
     flags.add_double("--weight-decay", &o.weight_decay, 0.0, 10.0, "AdamW weight decay  [0.1]");
     flags.add_double("--clip", &o.clip, 0.0, 1e9, "clip the gradient norm to this (0: off)  [1.0]");
     flags.add_int("--batch-size", &o.batch_size, 1, 65536, "sequences per step  [8]");
+    flags.add_int("--stride", &o.stride, 0, 1 << 20, "tokens between the starts of training windows (0: --context)  [0]");
     flags.add_int("--epochs", &o.epochs, 1, 100000, "passes over the training windows  [4]");
     flags.add_int("--max-steps", &o.max_steps, 0, INT64_MAX, "stop after this many steps (0: all epochs)  [0]");
     flags.add_int("--eval-interval", &o.eval_interval, 1, INT64_MAX, "steps between evaluations and samples  [50]");

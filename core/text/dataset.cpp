@@ -99,8 +99,9 @@ TrainValLoaders::TrainValLoaders(const std::string& text, const BpeTokenizer& to
                       tokenizer.encode(split_train_val(text, train_ratio).second), max_length, batch_size) {}
 
 TrainValLoaders::TrainValLoaders(std::vector<int64_t> train_ids, std::vector<int64_t> val_ids, int64_t max_length,
-                                 int64_t batch_size)
-    : train_set(std::move(train_ids), max_length, max_length), val_set(std::move(val_ids), max_length, max_length),
+                                 int64_t batch_size, int64_t train_stride)
+    : train_set(std::move(train_ids), max_length, train_stride > 0 ? train_stride : max_length),
+      val_set(std::move(val_ids), max_length, max_length),
       train_loader(train_set, batch_size, true, true), val_loader(val_set, batch_size, false, false) {}
 
 }  // namespace llm

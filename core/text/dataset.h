@@ -98,14 +98,15 @@ std::pair<std::string, std::string> split_train_val(const std::string& text, dou
 
 // Chapter 5's data: the first train_ratio of the text's characters for training, the rest
 // for validation, each tokenized and cut into windows of max_length tokens (stride
-// max_length). The training loader shuffles and drops an incomplete last batch; the
+// max_length; the training windows may start closer, every train_stride tokens, when a
+// caller gives one). The training loader shuffles and drops an incomplete last batch; the
 // validation loader does neither. Not copyable: the loaders point at the data sets.
 struct TrainValLoaders {
     TrainValLoaders(const std::string& text, const BpeTokenizer& tokenizer, int64_t max_length, int64_t batch_size,
                     double train_ratio = 0.90);
     // The same from the two parts' ids (see split_train_val), for callers that check them first.
     TrainValLoaders(std::vector<int64_t> train_ids, std::vector<int64_t> val_ids, int64_t max_length,
-                    int64_t batch_size);
+                    int64_t batch_size, int64_t train_stride = 0);  // 0: max_length
     TrainValLoaders(const TrainValLoaders&) = delete;
     TrainValLoaders& operator=(const TrainValLoaders&) = delete;
     GPTDatasetV1 train_set, val_set;

@@ -78,7 +78,8 @@ static void make_data(Run& run) {
                     std::to_string(have) + " tokens but needs at least " + std::to_string(need) + "; give a text of " +
                     "at least about " + std::to_string(static_cast<int64_t>(min_bytes)) + " bytes or a smaller --context");
     }
-    run.data = std::make_unique<TrainValLoaders>(std::move(train_ids), std::move(val_ids), o.context_length, o.batch_size);
+    run.data = std::make_unique<TrainValLoaders>(std::move(train_ids), std::move(val_ids), o.context_length, o.batch_size,
+                                                 o.stride);
     if (run.data->train_loader.size() == 0)
         throw Error(o.data + ": the training part has " + std::to_string(run.data->train_set.size()) +
                     " windows, fewer than --batch-size " + std::to_string(o.batch_size) + "; use a smaller batch");

@@ -18,6 +18,7 @@ struct TrainOptions {
     std::string gpt2_dir = "data/gpt2";            // encoder.json + vocab.bpe for --tokenizer gpt2
     int64_t vocab_size = 1024;                     // for --tokenizer bpe
     int64_t context_length = 128, emb_dim = 128, n_layers = 4, n_heads = 4;
+    int64_t stride = 0;                            // tokens between training windows (0: context_length)
     double drop_rate = 0.1;
     bool qkv_bias = false;
     GPTVariant variant;                            // the attention lab's switches (--pos, --norm, ...)

@@ -31,6 +31,7 @@ std::map<std::string, std::string> options_to_metadata(const TrainOptions& o) {
             {"train.clip", encode_double(o.clip)},
             {"train.warmup_steps", encode_int64(o.warmup_steps)},
             {"train.batch_size", encode_int64(o.batch_size)},
+            {"train.stride", encode_int64(o.stride)},
             {"train.epochs", encode_int64(o.epochs)},
             {"train.max_steps", encode_int64(o.max_steps)},
             {"train.eval_interval", encode_int64(o.eval_interval)},
@@ -67,6 +68,7 @@ TrainOptions options_from_metadata(const std::map<std::string, std::string>& m, 
     o.val_fraction = real("train.val_fraction"), o.seed = integer("train.seed");
     o.sample_tokens = integer("train.sample_tokens"), o.top_k = integer("train.top_k");
     o.temperature = real("train.temperature"), o.prompt = text("train.prompt");
+    if (m.count("train.stride")) o.stride = integer("train.stride");  // runs saved before --stride had none: 0
     return o;
 }
 
