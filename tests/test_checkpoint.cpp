@@ -13,13 +13,16 @@
 #include "ops/ops.h"
 #include "optim/optim.h"
 #include "random/random.h"
+#include "tensor/storage.h"
 
 #include <chrono>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <limits>
+#include <map>
 #include <random>
 
 using namespace llm;
@@ -325,4 +328,148 @@ TEST_CASE("checkpoint: a model checkpoint for another config is refused by name"
     std::map<std::string, std::string> metadata = read_safetensors_metadata(tmp.file("wide"));
     metadata["n_layers"] = "two";
     CHECK_THAT(error_of([&] { config_from_metadata(metadata, "f"); }), Contains("'f' metadata 'n_layers' is 'two'"));
+}
+
+namespace {
+
+// Copies of the tensors' values, to see later that a refused load changed none of them.
+std::vector<std::vector<float>> values_of(const std::vector<Tensor>& tensors) {
+    std::vector<std::vector<float>> values;
+    for (const Tensor& t : tensors) values.push_back(t.values());
+    return values;
+}
+
+// The file at `path` with `change` applied to its bytes (written atomically, as any file).
+void change_file(const std::string& path, const std::function<void(std::string&)>& change) {
+    std::string bytes = read_file(path);
+    change(bytes);
+    write_file_atomic(path, bytes);
+}
+
+}  // namespace
+
+TEST_CASE("checkpoint: the streaming loaders read what the whole-file reader reads, piece by piece", "[checkpoint]") {
+    TempDir tmp("llm_checkpoint_test");
+    manual_seed(123);
+    GPTConfig cfg = tiny_config();
+    cfg.vocab_size = 20000;  // tok_emb and out_head: 20000 x 16 floats, 1.28 MB, more than the readers' 1 MB piece
+    GPTModel a(cfg);
+    AdamW opt_a(a.parameters(), 4e-4f, 0.1f);
+    train_step(a, opt_a);
+    std::string model_path = tmp.file("m.safetensors"), optimizer_path = tmp.file("o.safetensors");
+    save_model(model_path, a);
+    save_optimizer(optimizer_path, opt_a, a);
+
+    manual_seed(7);
+    GPTModel b(cfg);
+    AdamW opt_b(b.parameters());
+    load_model(model_path, b);
+    load_optimizer(optimizer_path, opt_b, b);
+    std::map<std::string, Tensor> whole;  // what load_safetensors, which holds the file in memory, reads
+    for (const NamedTensor& t : load_safetensors(model_path).tensors) whole[t.name] = t.tensor;
+    for (const NamedTensor& t : load_safetensors(optimizer_path).tensors) whole[t.name] = t.tensor;
+    std::vector<NamedTensor> params = b.named_parameters();
+    for (size_t i = 0; i < params.size(); i++) {
+        INFO(params[i].name);
+        CHECK(same_bits(params[i].tensor, whole.at(params[i].name)));
+        CHECK(same_bits(opt_b.exp_avg[i], whole.at("exp_avg." + params[i].name)));
+        CHECK(same_bits(opt_b.exp_avg_sq[i], whole.at("exp_avg_sq." + params[i].name)));
+    }
+
+    // scan_safetensors_data hands over every float32 value once, in order, a piece at a time.
+    std::ifstream in = open_safetensors(model_path);
+    SafetensorsHeader header = read_safetensors_header(in, model_path);
+    std::map<std::string, std::vector<float>> seen;
+    int tok_emb_pieces = 0;
+    scan_safetensors_data(in, header, model_path,
+                          [&](const SafetensorsEntry& e, int64_t first, const float* values, int64_t count) {
+        std::vector<float>& so_far = seen[e.name];
+        CHECK(first == static_cast<int64_t>(so_far.size()));
+        so_far.insert(so_far.end(), values, values + count);
+        if (e.name == "tok_emb.weight") tok_emb_pieces++;
+    });
+    CHECK(tok_emb_pieces == 2);
+    CHECK(seen.size() == header.entries.size());
+    for (const SafetensorsEntry& e : header.entries) CHECK(seen[e.name] == whole.at(e.name).values());
+    // read_safetensors_values reads one tensor straight into a destination.
+    std::vector<float> out_head(static_cast<size_t>(a.out_head.weight.numel()));
+    read_safetensors_values(in, header, header.entries.back(), out_head.data(), model_path);
+    CHECK(header.entries.back().name == "out_head.weight");
+    CHECK(out_head == a.out_head.weight.values());
+}
+
+TEST_CASE("checkpoint: a refused model or optimizer file leaves every value as it was", "[checkpoint]") {
+    TempDir tmp("llm_checkpoint_test");
+    manual_seed(123);
+    GPTModel a(tiny_config());
+    AdamW opt_a(a.parameters(), 4e-4f, 0.1f);
+    train_step(a, opt_a);
+    manual_seed(7);
+    GPTModel b(tiny_config());
+    AdamW opt_b(b.parameters());
+    train_step(b, opt_b);
+    std::vector<std::vector<float>> params = values_of(b.parameters()), exp_avg = values_of(opt_b.exp_avg),
+                                    exp_avg_sq = values_of(opt_b.exp_avg_sq);
+    std::vector<int64_t> steps = opt_b.steps;
+    float lr = opt_b.lr;
+    auto check_untouched = [&] {
+        CHECK(values_of(b.parameters()) == params);
+        CHECK(values_of(opt_b.exp_avg) == exp_avg);
+        CHECK(values_of(opt_b.exp_avg_sq) == exp_avg_sq);
+        CHECK(opt_b.steps == steps);
+        CHECK(opt_b.lr == lr);
+    };
+    std::string model_path = tmp.file("model.safetensors"), optimizer_path = tmp.file("optimizer.safetensors");
+
+    SECTION("a NaN in the model's last tensor, the one read last") {
+        float& last = a.out_head.weight.data()[a.out_head.weight.numel() - 1];
+        last = std::nanf("");
+        save_model(model_path, a);
+        CHECK_THAT(error_of([&] { load_model(model_path, b); }),
+                   Contains("'out_head.weight' holds nan at element 799 of 800"));
+    }
+    SECTION("the model's last value overwritten by a NaN: the checksum names the damage") {
+        save_model(model_path, a);
+        change_file(model_path, [](std::string& bytes) { bytes.replace(bytes.size() - 4, 4, "\x00\x00\xc0\x7f", 4); });
+        std::string message = error_of([&] { load_model(model_path, b); });
+        CHECK_THAT(message, Contains("checksum") && Contains("damaged"));
+        CHECK_THAT(message, !Contains("holds nan"));
+    }
+    SECTION("a model file cut short by one value") {
+        save_model(model_path, a);
+        change_file(model_path, [](std::string& bytes) { bytes.resize(bytes.size() - 4); });
+        CHECK_THAT(error_of([&] { load_model(model_path, b); }), Contains("past the end"));
+    }
+    SECTION("an infinity in the optimizer's last tensor") {
+        opt_a.exp_avg_sq.back().data()[0] = INFINITY;
+        save_optimizer(optimizer_path, opt_a, a);
+        CHECK_THAT(error_of([&] { load_optimizer(optimizer_path, opt_b, b); }),
+                   Contains("'exp_avg_sq.out_head.weight' holds inf at element 0"));
+    }
+    SECTION("one flipped bit in the middle of the optimizer's data") {
+        save_optimizer(optimizer_path, opt_a, a);
+        change_file(optimizer_path, [](std::string& bytes) { bytes[bytes.size() / 2 + 1] ^= 0x04; });
+        CHECK_THAT(error_of([&] { load_optimizer(optimizer_path, opt_b, b); }), Contains("damaged"));
+    }
+    check_untouched();
+}
+
+TEST_CASE("checkpoint: loading reads straight into the model and optimizer, no tensor holds a copy", "[checkpoint]") {
+    TempDir tmp("llm_checkpoint_test");
+    manual_seed(123);
+    GPTModel a(tiny_config());
+    AdamW opt_a(a.parameters(), 4e-4f, 0.1f);
+    train_step(a, opt_a);
+    save_model(tmp.file("m"), a);
+    save_optimizer(tmp.file("o"), opt_a, a);
+    GPTModel b(tiny_config());
+    AdamW opt_b(b.parameters());
+    size_t live = live_storage_bytes();
+    reset_peak_storage_bytes();
+    load_model(tmp.file("m"), b);
+    load_optimizer(tmp.file("o"), opt_b, b);
+    CHECK(peak_storage_bytes() == live);  // load_safetensors would have made a tensor of every one in the file
+    CHECK(live_storage_bytes() == live);
+    CHECK(same_bits(b.out_head.weight, a.out_head.weight));
+    CHECK(same_bits(opt_b.exp_avg_sq.back(), opt_a.exp_avg_sq.back()));
 }

@@ -17,6 +17,7 @@
 #include "io/gpt2_weights.h"
 
 #include <iostream>
+#include <memory>
 
 using namespace llm;
 
@@ -54,21 +55,32 @@ void sample_with_temperature_and_top_k(const GPTModel& model, const BpeTokenizer
 }
 
 // 5.4: save the model and optimizer, load them into fresh objects, check they agree.
-void saving_and_loading(GPTModel& model, AdamW& optimizer) {
+// The book's Python reassigns its names:
+//     model = GPTModel(GPT_CONFIG_124M); model.load_state_dict(checkpoint["model_state_dict"])
+//     optimizer = torch.optim.AdamW(model.parameters(), lr=0.0005, weight_decay=0.1)
+//     optimizer.load_state_dict(checkpoint["optimizer_state_dict"])
+// and the trained objects go when nothing refers to them any more. Here the trained
+// optimizer and model are let go explicitly before the new ones are made: they hold
+// 2.6 GB (weights, gradients, AdamW's two running averages), which need not be in
+// memory twice. One tensor of the trained weights is kept, to check the loaded ones.
+void saving_and_loading(std::unique_ptr<GPTModel>& model, std::unique_ptr<AdamW>& optimizer) {
     chapter::heading("5.4 Loading and saving model weights in PyTorch");
     std::string dir = "runs/ch05_book";
     std::filesystem::create_directories(dir);
-    save_model(dir + "/model.safetensors", model);
-    save_optimizer(dir + "/optimizer.safetensors", optimizer, model, {});
-    GPTModel loaded(model.cfg);
-    load_model(dir + "/model.safetensors", loaded);
-    loaded.eval();
-    AdamW new_optimizer(loaded.parameters(), 0.0005f, 0.1f);
-    load_optimizer(dir + "/optimizer.safetensors", new_optimizer, loaded);
-    loaded.train();
+    save_model(dir + "/model.safetensors", *model);
+    save_optimizer(dir + "/optimizer.safetensors", *optimizer, *model, {});
+    std::vector<float> trained_tok_emb = model->tok_emb.weight.values();  // a copy, to compare with below
+    GPTConfig cfg = model->cfg;
+    optimizer.reset();  // the trained optimizer's state goes (its handles to the trained weights too)
+    model.reset();      // then the trained model
+    model = std::make_unique<GPTModel>(cfg);
+    load_model(dir + "/model.safetensors", *model);
+    model->eval();
+    optimizer = std::make_unique<AdamW>(model->parameters(), 0.0005f, 0.1f);
+    load_optimizer(dir + "/optimizer.safetensors", *optimizer, *model);
+    model->train();
     std::cout << "Saved " << dir << "/model.safetensors and optimizer.safetensors, loaded them back: "
-              << (loaded.parameters()[0].values() == model.parameters()[0].values() ? "same weights" : "DIFFERENT")
-              << "\n";
+              << (model->tok_emb.weight.values() == trained_tok_emb ? "same weights" : "DIFFERENT") << "\n";
 }
 
 // `book` (5.1, 5.3.1-5.3.2) or `book-train` (5.2, 5.3.3, 5.4); argv starts after the command.
@@ -100,11 +112,11 @@ int run_book(int argc, char** argv, bool with_training) {
     if (cfg.variant.attention != AttentionKind::standard && cfg.variant.attention != AttentionKind::flash)
         throw Error("book-train: --attention " + attention + " is not the book's model; only standard and flash are");
     manual_seed(123);
-    GPTModel model(cfg);
-    AdamW optimizer(model.parameters(), 0.0004f, 0.1f);
-    train_model_simple(model, data.train_loader, data.val_loader, optimizer, 10, 5, 5,
+    auto model = std::make_unique<GPTModel>(cfg);  // handles, as Python's names: 5.4 reassigns both
+    auto optimizer = std::make_unique<AdamW>(model->parameters(), 0.0004f, 0.1f);
+    train_model_simple(*model, data.train_loader, data.val_loader, *optimizer, 10, 5, 5,
                              "Every effort moves you", tokenizer, max_steps);
-    sample_with_temperature_and_top_k(model, tokenizer);
+    sample_with_temperature_and_top_k(*model, tokenizer);
     saving_and_loading(model, optimizer);
     return 0;
 }

@@ -1,7 +1,8 @@
 // Model and optimizer checkpoints on top of io/safetensors.h (see io/checkpoint.h).
 //
 // Loading checks everything first and copies last, so a wrong file never leaves a
-// model or an optimizer half overwritten.
+// model or an optimizer half overwritten: a first pass over the file checks the header
+// and every value, a second reads the values into place (see load_model).
 #include "io/checkpoint.h"
 
 #include "io/numbers.h"
@@ -11,6 +12,8 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <fstream>
+#include <set>
 
 namespace llm {
 
@@ -177,24 +180,36 @@ const Tensor* features_buffer(const std::string& name, const GPTModel& model) {
     return nullptr;
 }
 
-// The file's tensor `name` must be float32 and shaped like `expected`.
-void check_tensor(const std::string& name, const Tensor& found, const Tensor& expected, const std::string& path,
-                  const std::string& hint) {
-    if (found.dtype() != Dtype::float32)
-        throw Error("'" + path + "': tensor '" + name + "' is " + dtype_name(found.dtype()) + ", expected torch.float32");
-    if (found.shape() != expected.shape())
-        throw Error("'" + path + "': tensor '" + name + "' has shape " + shape_to_string(found.shape()) +
+// The file's tensor `found` must be float32 and shaped like `expected`.
+void check_entry(const SafetensorsEntry& found, const Tensor& expected, const std::string& path,
+                 const std::string& hint) {
+    if (found.dtype != "F32")  // the header's checks let only F32 and I64 through
+        throw Error("'" + path + "': tensor '" + found.name + "' is " + dtype_name(Dtype::int64) +
+                    ", expected torch.float32");
+    if (found.shape != expected.shape())
+        throw Error("'" + path + "': tensor '" + found.name + "' has shape " + shape_to_string(found.shape) +
                     ", the model expects " + shape_to_string(expected.shape()) + hint);
 }
 
-// Every value of a loaded tensor must be a finite number: a NaN or an infinity would only
-// show up steps later as a loss of nan.
-void check_finite(const std::string& name, const Tensor& t, const std::string& path) {
-    const float* v = t.data();
-    for (int64_t i = 0, n = t.numel(); i < n; i++)
-        if (!std::isfinite(v[i]))
-            throw Error("'" + path + "': tensor '" + name + "' holds " + (std::isnan(v[i]) ? "nan" : "inf") +
-                        " at element " + std::to_string(i) + " of " + std::to_string(n) + "; the file is damaged");
+// The first of a load's two passes over the data: read it all once through a small
+// buffer, copying nothing, and throw unless its checksum matches and every value of the
+// tensors named in `checked` is a finite number (a NaN or an infinity would only show up
+// steps later as a loss of nan). The second pass reads the values into their destination.
+void check_values(std::ifstream& in, const SafetensorsHeader& header, const std::set<std::string>& checked,
+                  const std::string& path) {
+    std::string first_bad;  // reported once the checksum has passed: a damaged file is called damaged
+    scan_safetensors_data(in, header, path,
+                          [&](const SafetensorsEntry& e, int64_t first, const float* values, int64_t count) {
+        if (!first_bad.empty() || !checked.count(e.name)) return;
+        for (int64_t i = 0; i < count; i++)
+            if (!std::isfinite(values[i])) {
+                first_bad = "'" + path + "': tensor '" + e.name + "' holds " + (std::isnan(values[i]) ? "nan" : "inf") +
+                            " at element " + std::to_string(first + i) + " of " + std::to_string(numel_of(e.shape)) +
+                            "; the file is damaged";
+                return;
+            }
+    });
+    if (!first_bad.empty()) throw Error(first_bad);
 }
 
 }  // namespace
@@ -275,19 +290,24 @@ GPTConfig read_model_config(const std::string& path) {
     return cfg;
 }
 
+// Two passes over the file, which stays open in between (a checkpoint replaced on the
+// disk meanwhile, as AtomicFile replaces one, is a new file; this one keeps its bytes):
+// the header and every value are checked first, and only then are the values read into
+// the model, one tensor at a time straight into its parameter. The file is never held in
+// memory, so loading needs no memory beyond the model's own.
 void load_model(const std::string& path, GPTModel& model) {
-    SafetensorsFile file = load_safetensors(path);
-    check_format(file.metadata, kModelFormat, path, false);
-    std::string hint = different_config(file.metadata, model, path);
-    std::map<std::string, const Tensor*> found;
-    for (const NamedTensor& t : file.tensors) found[t.name] = &t.tensor;
+    std::ifstream in = open_safetensors(path);
+    SafetensorsHeader header = read_safetensors_header(in, path);
+    check_format(header.metadata, kModelFormat, path, false);
+    std::string hint = different_config(header.metadata, model, path);
+    std::map<std::string, const SafetensorsEntry*> found;
+    for (const SafetensorsEntry& e : header.entries) found[e.name] = &e;
     std::vector<NamedTensor> params = model.named_parameters();
     for (const NamedTensor& p : params) {
         if (!found.count(p.name))
             throw Error("'" + path + "': tensor '" + p.name + "' (shape " + shape_to_string(p.tensor.shape()) +
                         ") is missing" + hint);
-        check_tensor(p.name, *found[p.name], p.tensor, path, hint);
-        check_finite(p.name, *found[p.name], path);
+        check_entry(*found[p.name], p.tensor, path, hint);
     }
     std::vector<NamedTensor> buffers;  // a performer's random features: required, copied like parameters
     for (const NamedTensor& b : model_state_dict(model))
@@ -296,27 +316,30 @@ void load_model(const std::string& path, GPTModel& model) {
         if (!found.count(b.name))
             throw Error("'" + path + "': tensor '" + b.name + "' (performer's random features, shape " +
                         shape_to_string(b.tensor.shape()) + ") is missing" + hint);
-        check_tensor(b.name, *found[b.name], b.tensor, path, hint);
-        check_finite(b.name, *found[b.name], path);
+        check_entry(*found[b.name], b.tensor, path, hint);
     }
-    for (const NamedTensor& t : file.tensors) {
-        const Tensor* mask = mask_buffer(t.name, model);
-        if (mask) check_tensor(t.name, t.tensor, *mask, path, hint);
-        bool is_param = std::any_of(params.begin(), params.end(), [&](const NamedTensor& p) { return p.name == t.name; });
-        if (!mask && !is_param && !features_buffer(t.name, model))
-            throw Error("'" + path + "': tensor '" + t.name + "' is not a parameter of this GPTModel" + hint);
+    for (const SafetensorsEntry& e : header.entries) {
+        const Tensor* mask = mask_buffer(e.name, model);
+        if (mask) check_entry(e, *mask, path, hint);
+        bool is_param = std::any_of(params.begin(), params.end(), [&](const NamedTensor& p) { return p.name == e.name; });
+        if (!mask && !is_param && !features_buffer(e.name, model))
+            throw Error("'" + path + "': tensor '" + e.name + "' is not a parameter of this GPTModel" + hint);
     }
-    auto n_heads = file.metadata.find("n_heads");  // the one config value no shape shows
-    if (n_heads != file.metadata.end() && n_heads->second != std::to_string(model.cfg.n_heads))
+    auto n_heads = header.metadata.find("n_heads");  // the one config value no shape shows
+    if (n_heads != header.metadata.end() && n_heads->second != std::to_string(model.cfg.n_heads))
         throw Error("'" + path + "': n_heads is " + n_heads->second + " in the file, " +
                     std::to_string(model.cfg.n_heads) + " in the model" + hint);
-    GPTVariant file_variant = variant_from_metadata(file.metadata, path);  // nor do most switches
+    GPTVariant file_variant = variant_from_metadata(header.metadata, path);  // nor do most switches
     const GPTConfig& c = model.cfg;
     if (normalized(file_variant, c.emb_dim, c.n_heads) != normalized(c.variant, c.emb_dim, c.n_heads))
         throw Error("'" + path + "': the file's model is the variant " + describe(file_variant, c.emb_dim, c.n_heads) +
                     ", this model is " + describe(c.variant, c.emb_dim, c.n_heads) + hint);
     params.insert(params.end(), buffers.begin(), buffers.end());
-    for (NamedTensor& p : params) std::copy(found[p.name]->values().begin(), found[p.name]->values().end(), p.tensor.data());
+    std::set<std::string> copied;  // the masks are not: the model makes its own
+    for (const NamedTensor& p : params) copied.insert(p.name);
+    check_values(in, header, copied, path);
+    // Everything checked: now overwrite the model.
+    for (NamedTensor& p : params) read_safetensors_values(in, header, *found[p.name], p.tensor.data(), path);
 }
 
 // --- the optimizer ----------------------------------------------------------------------
@@ -341,15 +364,16 @@ std::vector<std::string> optimizer_param_names(const AdamW& opt, const Module& m
 // Keys the optimizer file uses itself.
 bool reserved_key(const std::string& key) { return key == "format" || key.rfind("adamw.", 0) == 0; }
 
-// file[name], which must exist and be float32 shaped like `like`.
-const Tensor& state_tensor(const std::map<std::string, Tensor>& file, const std::string& name, const Tensor& like,
-                           const std::string& path) {
+// The file's entry `name`, which must exist and be float32 shaped like `like`.
+const SafetensorsEntry& state_entry(const std::map<std::string, const SafetensorsEntry*>& file, const std::string& name,
+                                    const Tensor& like, const std::string& path) {
     auto it = file.find(name);
     if (it == file.end()) throw Error("'" + path + "': optimizer state '" + name + "' is missing");
-    if (it->second.dtype() != Dtype::float32 || it->second.shape() != like.shape())
-        throw Error("'" + path + "': optimizer state '" + name + "' has shape " + shape_to_string(it->second.shape()) +
+    const SafetensorsEntry& e = *it->second;
+    if (e.dtype != "F32" || e.shape != like.shape())
+        throw Error("'" + path + "': optimizer state '" + name + "' has shape " + shape_to_string(e.shape) +
                     ", the parameter has " + shape_to_string(like.shape()));
-    return it->second;
+    return e;
 }
 
 // metadata[key], which must exist.
@@ -383,39 +407,44 @@ void save_optimizer(const std::string& path, const AdamW& opt, const Module& mod
     save_safetensors(path, tensors, meta);
 }
 
+// As load_model: every check first (the second pass over the file reads the moments
+// straight into the optimizer's tensors), so a bad file leaves the optimizer as it was.
 std::map<std::string, std::string> load_optimizer(const std::string& path, AdamW& opt, const Module& model) {
-    SafetensorsFile file = load_safetensors(path);
-    check_format(file.metadata, kOptimizerFormat, path, true);
+    std::ifstream in = open_safetensors(path);
+    SafetensorsHeader header = read_safetensors_header(in, path);
+    const std::map<std::string, std::string>& metadata = header.metadata;
+    check_format(metadata, kOptimizerFormat, path, true);
     std::vector<std::string> names = optimizer_param_names(opt, model);
-    std::map<std::string, Tensor> state;
-    for (const NamedTensor& t : file.tensors) state[t.name] = t.tensor;
+    std::map<std::string, const SafetensorsEntry*> state;
+    for (const SafetensorsEntry& e : header.entries) state[e.name] = &e;
     if (state.size() != 2 * names.size())
         throw Error("'" + path + "': the file holds " + std::to_string(state.size()) + " state tensors, the optimizer has " +
                     std::to_string(2 * names.size()) + " (2 per parameter): is it for another model?");
+    std::vector<const SafetensorsEntry*> exp_avg, exp_avg_sq;
     std::vector<int64_t> steps;
     for (size_t i = 0; i < names.size(); i++) {
-        check_finite("exp_avg." + names[i], state_tensor(state, "exp_avg." + names[i], opt.params()[i], path), path);
-        check_finite("exp_avg_sq." + names[i], state_tensor(state, "exp_avg_sq." + names[i], opt.params()[i], path),
-                     path);
+        exp_avg.push_back(&state_entry(state, "exp_avg." + names[i], opt.params()[i], path));
+        exp_avg_sq.push_back(&state_entry(state, "exp_avg_sq." + names[i], opt.params()[i], path));
         std::string key = "adamw.step." + names[i];
-        steps.push_back(decode_int64(required(file.metadata, key, path), "'" + path + "' metadata '" + key + "'"));
+        steps.push_back(decode_int64(required(metadata, key, path), "'" + path + "' metadata '" + key + "'"));
     }
     float hyper[5];
     const char* keys[5] = {"adamw.lr", "adamw.weight_decay", "adamw.beta1", "adamw.beta2", "adamw.eps"};
     for (int k = 0; k < 5; k++)
-        hyper[k] = decode_float(required(file.metadata, keys[k], path), "'" + path + "' metadata '" + keys[k] + "'");
+        hyper[k] = decode_float(required(metadata, keys[k], path), "'" + path + "' metadata '" + keys[k] + "'");
+    std::set<std::string> moments;  // all of the file's tensors, as the count above showed
+    for (const auto& [name, e] : state) moments.insert(name);
+    check_values(in, header, moments, path);
     // Everything checked: now overwrite the optimizer.
     for (size_t i = 0; i < names.size(); i++) {
-        const Tensor& m = state["exp_avg." + names[i]];
-        const Tensor& v = state["exp_avg_sq." + names[i]];
-        std::copy(m.values().begin(), m.values().end(), opt.exp_avg[i].data());
-        std::copy(v.values().begin(), v.values().end(), opt.exp_avg_sq[i].data());
+        read_safetensors_values(in, header, *exp_avg[i], opt.exp_avg[i].data(), path);
+        read_safetensors_values(in, header, *exp_avg_sq[i], opt.exp_avg_sq[i].data(), path);
     }
     opt.steps = steps;
     opt.lr = hyper[0], opt.weight_decay = hyper[1], opt.beta1 = hyper[2], opt.beta2 = hyper[3], opt.eps = hyper[4];
     std::map<std::string, std::string> user;
-    for (const auto& [key, value] : file.metadata)
-        if (!reserved_key(key)) user[key] = value;
+    for (const auto& [key, value] : metadata)
+        if (!reserved_key(key) && key != kChecksumKey) user[key] = value;
     return user;
 }
 

@@ -50,7 +50,8 @@ void check_config_fits_file(const GPTConfig& cfg, uint64_t data_bytes, double ti
 // Copy the weights from `path` into `model`'s parameters (in place, so an optimizer
 // holding them sees the new values). Every parameter must be in the file with the same
 // shape and no unknown tensor may be; the mask buffers may be present or absent. When a
-// check fails, the model is left untouched.
+// check fails, the model is left untouched. The file is streamed twice through a small
+// buffer (every check, then the values into the parameters), never held in memory.
 void load_model(const std::string& path, GPTModel& model);
 
 // --- the optimizer ------------------------------------------------------------------
@@ -62,7 +63,8 @@ void save_optimizer(const std::string& path, const AdamW& opt, const Module& mod
                     const std::map<std::string, std::string>& metadata = {});
 
 // Restore `opt` bit for bit (running averages, step counts, lr, weight_decay, betas, eps)
-// and return the caller's metadata (the keys given to save_optimizer).
+// and return the caller's metadata (the keys given to save_optimizer). As load_model: a
+// file that fails a check leaves `opt` untouched, and it is never held in memory.
 std::map<std::string, std::string> load_optimizer(const std::string& path, AdamW& opt, const Module& model);
 
 // --- exact numbers as metadata strings -------------------------------------------------

@@ -8,7 +8,6 @@
 
 #include "autograd/autograd.h"
 #include "io/checkpoint.h"
-#include "io/files.h"
 #include "io/safetensors.h"
 
 #include <algorithm>
@@ -113,14 +112,6 @@ void copy_values(const Mapping& m, float* hf, bool to_model) {
                 else first[r * cols + o] = w[o * in + r];
             }
     }
-}
-
-// The file opened for reading, or an Error saying it is not there.
-std::ifstream open_checkpoint(const std::string& path) {
-    check_readable_file(path);
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw Error("cannot read '" + path + "'");
-    return in;
 }
 
 // The checked header; a half-precision file gets a hint.
@@ -244,7 +235,7 @@ const SafetensorsEntry& matrix(const std::map<std::string, const SafetensorsEntr
 }  // namespace
 
 GPTConfig gpt2_config_from_safetensors(const std::string& path) {
-    std::ifstream in = open_checkpoint(path);
+    std::ifstream in = open_safetensors(path);
     SafetensorsHeader header = read_header(in, path);
     std::map<std::string, const SafetensorsEntry*> by_name = entries_by_name(header, path);
     const SafetensorsEntry& wte = matrix(by_name, "wte.weight", path);
@@ -266,7 +257,7 @@ GPTConfig gpt2_config_from_safetensors(const std::string& path) {
 }
 
 void load_gpt2_weights(const std::string& path, GPTModel& model) {
-    std::ifstream in = open_checkpoint(path);
+    std::ifstream in = open_safetensors(path);
     SafetensorsHeader header = read_header(in, path);
     std::vector<Mapping> table = gpt2_mappings(model);
     std::vector<const SafetensorsEntry*> entries = match_entries(header, table, model, path);

@@ -340,23 +340,64 @@ Header parse_header(const std::string& text, uint64_t data_size, const std::stri
     return header;
 }
 
+// `count` values of a tensor (named `name`, for messages) from its little-endian bytes at
+// `bytes` into `out`: F32 as they are; I64 only within what float32 holds exactly (see
+// tensor/dtype.h).
+void decode_values(const std::string& dtype, const std::string& name, const unsigned char* bytes, int64_t count,
+                   float* out, const std::string& path) {
+    if (dtype == "F32") {
+        for (int64_t i = 0; i < count; i++) out[i] = std::bit_cast<float>(get_u32(bytes + 4 * i));
+        return;
+    }
+    for (int64_t i = 0; i < count; i++) {
+        int64_t v = static_cast<int64_t>(get_u64(bytes + 8 * i));
+        if (v > (1 << 24) || v < -(1 << 24))
+            throw Error(in_file(path) + "int64 tensor '" + name + "' holds " + std::to_string(v) +
+                        ", beyond 2^24, the largest integer stored exactly in float32");
+        out[i] = static_cast<float>(v);
+    }
+}
+
 // One tensor's values from its (already checked) bytes.
 Tensor decode_tensor(const TensorEntry& e, const unsigned char* data, const std::string& path) {
     int64_t n = numel_of(e.shape);
     std::vector<float> values(static_cast<size_t>(n));
-    const unsigned char* p = data + e.begin;
-    if (e.dtype == "F32") {
-        for (int64_t i = 0; i < n; i++) values[i] = std::bit_cast<float>(get_u32(p + 4 * i));
-        return Tensor(e.shape, std::move(values), Dtype::float32);
+    decode_values(e.dtype, e.name, data + e.begin, n, values.data(), path);
+    return Tensor(e.shape, std::move(values), e.dtype == "F32" ? Dtype::float32 : Dtype::int64);
+}
+
+// --- streaming from an open file --------------------------------------------------------
+
+// The most bytes the streaming readers hold at once: a multiple of 8, so that no value
+// (4 or 8 bytes) and no checksum word straddles two pieces.
+constexpr uint64_t kPieceBytes = uint64_t(1) << 20;
+
+// The bytes of one tensor read from `in` into `buffer` (kPieceBytes long), a piece at a
+// time: piece(n, offset) is called with the n bytes that start `offset` bytes into the
+// tensor. A short read (a file cut since its header was read) is an Error naming the tensor.
+void read_pieces(std::ifstream& in, const SafetensorsHeader& header, const SafetensorsEntry& entry,
+                 std::vector<unsigned char>& buffer, const std::string& path,
+                 const std::function<void(size_t n, uint64_t offset)>& piece) {
+    in.clear();
+    in.seekg(static_cast<std::streamoff>(header.data_start + entry.begin), std::ios::beg);
+    uint64_t size = entry.end - entry.begin;
+    for (uint64_t offset = 0; offset < size;) {
+        size_t n = static_cast<size_t>(std::min(size - offset, kPieceBytes));
+        in.read(reinterpret_cast<char*>(buffer.data()), static_cast<std::streamsize>(n));
+        if (!in || static_cast<size_t>(in.gcount()) != n)
+            throw Error("cannot read '" + path + "': tensor '" + entry.name + "' could not be read (is the file truncated?)");
+        piece(n, offset);
+        offset += n;
     }
-    for (int64_t i = 0; i < n; i++) {  // I64: only values float32 holds exactly (see tensor/dtype.h)
-        int64_t v = static_cast<int64_t>(get_u64(p + 8 * i));
-        if (v > (1 << 24) || v < -(1 << 24))
-            throw Error(in_file(path) + "int64 tensor '" + e.name + "' holds " + std::to_string(v) +
-                        ", beyond 2^24, the largest integer stored exactly in float32");
-        values[i] = static_cast<float>(v);
-    }
-    return Tensor(e.shape, std::move(values), Dtype::int64);
+}
+
+// The header's entries in the order of their bytes in the data area.
+std::vector<const SafetensorsEntry*> in_file_order(const SafetensorsHeader& header) {
+    std::vector<const SafetensorsEntry*> entries;
+    for (const SafetensorsEntry& e : header.entries) entries.push_back(&e);
+    std::stable_sort(entries.begin(), entries.end(),
+                     [](const SafetensorsEntry* a, const SafetensorsEntry* b) { return a->begin < b->begin; });
+    return entries;
 }
 
 }  // namespace
@@ -417,9 +458,15 @@ std::map<std::string, std::string> read_safetensors_metadata(const std::string& 
     return metadata;
 }
 
-SafetensorsHeader read_safetensors_header(const std::string& path) {
+std::ifstream open_safetensors(const std::string& path) {
     check_readable_file(path);
     std::ifstream in(path, std::ios::binary);
+    if (!in) throw Error("cannot read '" + path + "'");
+    return in;
+}
+
+SafetensorsHeader read_safetensors_header(const std::string& path) {
+    std::ifstream in = open_safetensors(path);
     return read_safetensors_header(in, path);
 }
 
@@ -443,35 +490,46 @@ SafetensorsHeader read_safetensors_header(std::ifstream& in, const std::string& 
     return header;
 }
 
-void check_safetensors_checksum(std::ifstream& in, const SafetensorsHeader& header, const std::string& path) {
-    auto it = header.metadata.find(kChecksumKey);
-    if (it == header.metadata.end()) return;
+void scan_safetensors_data(std::ifstream& in, const SafetensorsHeader& header, const std::string& path,
+                           const SafetensorsValuesVisitor& visit) {
+    auto written = header.metadata.find(kChecksumKey);
+    if (written == header.metadata.end() && !visit) return;  // no checksum (a file of others) and nothing to visit
     DataChecksum checksum;
-    std::string chunk(1 << 20, '\0');  // a multiple of 4 bytes, so no word straddles two chunks
-    in.clear();
-    in.seekg(static_cast<std::streamoff>(header.data_start), std::ios::beg);
-    for (uint64_t left = header.data_size; left > 0;) {
-        size_t n = static_cast<size_t>(std::min<uint64_t>(left, chunk.size()));
-        in.read(chunk.data(), static_cast<std::streamsize>(n));
-        if (static_cast<size_t>(in.gcount()) != n) throw Error("cannot read '" + path + "': read error in the data");
-        checksum.add(reinterpret_cast<const unsigned char*>(chunk.data()), n);
-        left -= n;
+    std::vector<unsigned char> buffer(kPieceBytes);
+    std::vector<float> values(visit ? kPieceBytes / 4 : 0);
+    for (const SafetensorsEntry* e : in_file_order(header)) {  // they tile the data area: every byte once, in order
+        bool visited = visit && e->dtype == "F32";
+        read_pieces(in, header, *e, buffer, path, [&](size_t n, uint64_t offset) {
+            checksum.add(buffer.data(), n);
+            if (!visited) return;
+            int64_t count = static_cast<int64_t>(n / 4);
+            decode_values(e->dtype, e->name, buffer.data(), count, values.data(), path);
+            visit(*e, static_cast<int64_t>(offset / 4), values.data(), count);
+        });
     }
-    if (checksum.text() != it->second)
-        throw damaged(path, it->second, checksum.text());
+    if (written != header.metadata.end() && checksum.text() != written->second)
+        throw damaged(path, written->second, checksum.text());
+}
+
+void check_safetensors_checksum(std::ifstream& in, const SafetensorsHeader& header, const std::string& path) {
+    scan_safetensors_data(in, header, path);
+}
+
+void read_safetensors_values(std::ifstream& in, const SafetensorsHeader& header, const SafetensorsEntry& entry,
+                             float* destination, const std::string& path) {
+    uint64_t width = dtype_bytes(entry.dtype);  // 4 or 8: the header was checked
+    std::vector<unsigned char> buffer(kPieceBytes);
+    read_pieces(in, header, entry, buffer, path, [&](size_t n, uint64_t offset) {
+        decode_values(entry.dtype, entry.name, buffer.data(), static_cast<int64_t>(n / width),
+                      destination + offset / width, path);
+    });
 }
 
 Tensor read_safetensors_tensor(std::ifstream& in, const SafetensorsHeader& header, const SafetensorsEntry& entry,
                                const std::string& path) {
-    uint64_t bytes = entry.end - entry.begin;
-    std::string buffer(bytes, '\0');
-    in.clear();
-    in.seekg(static_cast<std::streamoff>(header.data_start + entry.begin), std::ios::beg);
-    in.read(buffer.data(), static_cast<std::streamsize>(bytes));
-    if (!in || static_cast<uint64_t>(in.gcount()) != bytes)
-        throw Error("cannot read '" + path + "': tensor '" + entry.name + "' could not be read (is the file truncated?)");
-    TensorEntry e{entry.name, entry.dtype, entry.shape, 0, bytes};  // offsets into `buffer`
-    return decode_tensor(e, reinterpret_cast<const unsigned char*>(buffer.data()), path);
+    std::vector<float> values(static_cast<size_t>(numel_of(entry.shape)));
+    read_safetensors_values(in, header, entry, values.data(), path);
+    return Tensor(entry.shape, std::move(values), entry.dtype == "F32" ? Dtype::float32 : Dtype::int64);
 }
 
 }  // namespace llm

@@ -22,6 +22,7 @@
 
 #include <cstdint>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -62,7 +63,10 @@ std::map<std::string, std::string> read_safetensors_metadata(const std::string& 
 
 // --- one tensor at a time -------------------------------------------------------------
 // For checkpoints too big to hold twice (GPT-2 XL is 6 GB): read and check the header,
-// then read the tensors one by one from the open file.
+// then stream the data from the open file through a small buffer. A loader that must not
+// overwrite anything with a bad file reads the data twice: once to check it
+// (scan_safetensors_data: the checksum, and whatever the loader checks in the values),
+// then once more into its destination (read_safetensors_values).
 
 // What the header says about one tensor: bytes [begin, end) of the data area.
 struct SafetensorsEntry {
@@ -79,16 +83,37 @@ struct SafetensorsHeader {
     uint64_t data_size = 0;                 // its length in bytes (the tensors tile it exactly)
 };
 
+// `path` opened for reading in binary mode (a missing file or a directory is named as such).
+std::ifstream open_safetensors(const std::string& path);
+
 // Read and check the header of the file `in` (opened in binary mode on `path`; the size
 // of the file is checked against the offsets, so a truncated file is refused here).
 SafetensorsHeader read_safetensors_header(std::ifstream& in, const std::string& path);
-// The same, opening `path` (a missing file or a directory is named as such).
+// The same, opening `path`.
 SafetensorsHeader read_safetensors_header(const std::string& path);
 
-// When the header's metadata holds a data checksum (files this project writes), read the
-// whole data area in chunks and throw llm::Error naming the file if it does not match;
-// files of others have none and pass. Call it before copying any tensor anywhere.
+// Called by scan_safetensors_data with the values of a float32 ("F32") tensor, a piece at
+// a time: `values` holds `count` of them, from element `first` of the tensor on.
+using SafetensorsValuesVisitor =
+    std::function<void(const SafetensorsEntry& entry, int64_t first, const float* values, int64_t count)>;
+
+// Read the whole data area once, in file order, through a 1 MB buffer (nothing the size
+// of a tensor is allocated): hand every F32 tensor's values to `visit` (when given), and
+// at the end, when the header's metadata holds a data checksum (files this project
+// writes), throw llm::Error naming the file if the bytes do not match it. A visitor that
+// finds a bad value should note it and report it after this returns, so that a damaged
+// file is called damaged rather than blamed on the value the damage made.
+void scan_safetensors_data(std::ifstream& in, const SafetensorsHeader& header, const std::string& path,
+                           const SafetensorsValuesVisitor& visit = {});
+// scan_safetensors_data without a visitor: only the checksum (files of others have none
+// and pass). Call it before copying any tensor anywhere.
 void check_safetensors_checksum(std::ifstream& in, const SafetensorsHeader& header, const std::string& path);
+
+// The values of one tensor of `header`, read from `in` straight into `destination`
+// (entry.shape's element count of floats), through a 1 MB buffer: "F32" as they are,
+// "I64" as whole numbers in floats (each within ±2^24, or llm::Error).
+void read_safetensors_values(std::ifstream& in, const SafetensorsHeader& header, const SafetensorsEntry& entry,
+                             float* destination, const std::string& path);
 
 // One tensor of the header `header` read from `in`: "F32" -> float32, "I64" -> int64-tagged.
 Tensor read_safetensors_tensor(std::ifstream& in, const SafetensorsHeader& header, const SafetensorsEntry& entry,

@@ -24,6 +24,7 @@
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <vector>
 
 namespace {
 
@@ -80,9 +81,14 @@ void check_model_config(const std::string& path) {
 
 void check_load_model(const std::string& path) {
     static llm::GPTModel model(tiny_fuzz_config(false));
+    std::vector<llm::Tensor> before;
+    for (const llm::Tensor& p : model.parameters()) before.push_back(p.detach().clone());
     try {
         llm::load_model(path, model);
     } catch (const llm::Error&) {
+        std::vector<llm::Tensor> after = model.parameters();
+        for (size_t i = 0; i < before.size(); i++)
+            check(same_bits(before[i], after[i]), "a file load_model refuses leaves every parameter as it was");
         return;
     }
     std::map<std::string, llm::Tensor> file;
