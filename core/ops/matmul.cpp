@@ -118,7 +118,9 @@ Tensor linear_forward(const Tensor& x, const Tensor& weight, const Tensor& bias)
     if (bias.defined()) {  // start every row from the bias, then accumulate x·Wᵀ onto it
         const float* b = bias.data();
         float* y_rows = y.data();
-        for (int64_t r = 0; r < rows; r++) std::copy(b, b + out_features, y_rows + r * out_features);
+        parallel_for(rows, 1 + kElementGrain / std::max<int64_t>(1, out_features), [&](int64_t r0, int64_t r1) {
+            for (int64_t r = r0; r < r1; r++) std::copy(b, b + out_features, y_rows + r * out_features);
+        });
     }
     gemm(rows, out_features, in, x.data(), in, false, weight.data(), in, true, y.data(), out_features,
            bias.defined());
