@@ -43,7 +43,7 @@ void gemm_naive(int64_t M, int64_t N, int64_t K,
             for (int64_t k = 0; k < K; k++) {
                 float a = trans_a ? A[k * lda + i] : A[i * lda + k];
                 float b = trans_b ? B[j * ldb + k] : B[k * ldb + j];
-                sum += a * b;
+                sum = multiply_add(a, b, sum);  // sum + a·b, rounded once, as the fast kernel does
             }
             C[i * ldc + j] = accumulate ? C[i * ldc + j] + sum : sum;
         }
@@ -85,7 +85,7 @@ constexpr int NR = 8;
 //     room for the B sliver. A multiple of every MR.
 // NC: the KC×NC panel of packed B is reread for every MC block of A, so it
 //     should stay in L3: 768·2016·4 B = 6 MB of a 32 MB L3. A multiple of every NR.
-constexpr int64_t KC = 768;
+constexpr int64_t KC = kGemmChain;  // 768; the pieces each element is summed in (gemm.h)
 constexpr int64_t MC = 96;
 constexpr int64_t NC = 2016;
 static_assert(MC % MR == 0 && NC % NR == 0, "blocks must hold whole tiles");
@@ -155,20 +155,31 @@ void pack_a(const StridedMatrix& a, int64_t row0, int64_t col0, int64_t mc, int6
     }
 }
 
-// The same packed layout as pack_a, for an op(A) whose columns are contiguous: each
-// column k of the block is read once, front to back, and its values are dealt out MR at
-// a time to the slivers, where they sit at position k.
+// The same packed layout as pack_a, for an op(A) whose columns are contiguous: the values
+// of a column are dealt out MR at a time to the slivers, where they sit at position k.
+// KB columns at a time, sliver by sliver: dealing one whole column at a time wrote to
+// every sliver per column (16 places 18 KB apart), and the stores waited (a third of a
+// weight gradient's time, AMD Zen 5); KB short columns (a few KB) stay in L1 while each
+// sliver gets its KB·MR values in a row.
 void pack_a_by_columns(const StridedMatrix& a, int64_t row0, int64_t col0, int64_t mc, int64_t kc,
                        float* packed) {
+    constexpr int64_t KB = 8;  // columns per step (measured 4, 8, 16, 32, 128, all: 8 was best)
     int64_t full_slivers = mc / MR, rest = mc % MR;
-    for (int64_t k = 0; k < kc; k++) {
-        const float* column = a.data + row0 + (col0 + k) * a.col_stride;
-        float* out = packed + k * MR;  // entry k of the first sliver
-        for (int64_t s = 0; s < full_slivers; s++)
-            for (int64_t i = 0; i < MR; i++) out[s * MR * kc + i] = column[s * MR + i];
+    for (int64_t k0 = 0; k0 < kc; k0 += KB) {
+        int64_t k1 = std::min(kc, k0 + KB);
+        for (int64_t s = 0; s < full_slivers; s++) {
+            float* out = packed + s * MR * kc;  // sliver s
+            for (int64_t k = k0; k < k1; k++) {
+                const float* column = a.data + row0 + (col0 + k) * a.col_stride + s * MR;
+                for (int64_t i = 0; i < MR; i++) out[k * MR + i] = column[i];
+            }
+        }
         if (rest > 0) {
-            float* last = out + full_slivers * MR * kc;
-            for (int64_t i = 0; i < MR; i++) last[i] = i < rest ? column[full_slivers * MR + i] : 0.0f;
+            float* last = packed + full_slivers * MR * kc;
+            for (int64_t k = k0; k < k1; k++) {
+                const float* column = a.data + row0 + (col0 + k) * a.col_stride + full_slivers * MR;
+                for (int64_t i = 0; i < MR; i++) last[k * MR + i] = i < rest ? column[i] : 0.0f;
+            }
         }
     }
 }
@@ -228,20 +239,38 @@ void pack_b_by_columns(const StridedMatrix& b, int64_t row0, int64_t col0, int64
 // ---------------------------------------------------------------------------
 // The micro-kernel and the loops around it.
 
-// C (rows×cols of an MR×NR tile, row stride ldc) (=|+=) Σ_k a_sliver[k] ⊗ b_sliver[k]:
-// kc rank-1 updates of an MR×NR tile of accumulators, reading MR floats of packed A and
-// NR floats of packed B per k. Constant loop bounds let the compiler unroll i, turn j into
-// NR/lanes vector FMAs and keep all of acc in registers. A full tile goes straight into C;
-// an edge tile (fewer rows or columns) only writes its top-left rows×cols.
-void micro_kernel(int64_t kc, const float* a, const float* b, float* C, int64_t ldc, int64_t rows,
-                  int64_t cols, bool add) {
-    float acc[MR][NR] = {};
+// An MR-row sliver of op(A), kc columns long: element (i, k) is at data[i*row + k*step].
+// Packed (pack_a) a sliver has row = 1 and step = MR; read in place from a row-major
+// op(A), row = lda and step = 1.
+struct Sliver {
+    const float* data;
+    int64_t row, step;
+};
+
+// acc += Σ_k a(:, k) ⊗ b_sliver[k] for k < kc, with a(i, k) = a[i*row + k*step]: the
+// inner loop of the micro-kernel. Inlined at its two calls, each with its own strides.
+inline void rank1_updates(float (&acc)[MR][NR], int64_t kc, const float* a, int64_t row, int64_t step,
+                          const float* b) {
     for (int64_t k = 0; k < kc; k++) {
         for (int i = 0; i < MR; i++)
-            for (int j = 0; j < NR; j++) acc[i][j] = multiply_add(a[i], b[j], acc[i][j]);
-        a += MR;
+            for (int j = 0; j < NR; j++) acc[i][j] = multiply_add(a[i * row], b[j], acc[i][j]);
+        a += step;
         b += NR;
     }
+}
+
+// C (rows×cols of an MR×NR tile, row stride ldc) (=|+=) Σ_k a(:, k) ⊗ b_sliver[k]:
+// kc rank-1 updates of an MR×NR tile of accumulators, reading MR floats of A and NR
+// floats of packed B per k. Constant loop bounds let the compiler unroll i, turn j into
+// NR/lanes vector FMAs and keep all of acc in registers. A full tile goes straight into C;
+// an edge tile (fewer rows or columns) only writes its top-left rows×cols.
+void micro_kernel(int64_t kc, Sliver a, const float* b, float* C, int64_t ldc, int64_t rows, int64_t cols,
+                  bool add) {
+    float acc[MR][NR] = {};
+    if (a.row == 1)  // packed: the strides are constants the compiler can fold into addresses
+        rank1_updates(acc, kc, a.data, 1, MR, b);
+    else
+        rank1_updates(acc, kc, a.data, a.row, 1, b);
     if (rows == MR && cols == NR) {
         for (int i = 0; i < MR; i++)
             for (int j = 0; j < NR; j++) C[i * ldc + j] = add ? C[i * ldc + j] + acc[i][j] : acc[i][j];
@@ -251,13 +280,37 @@ void micro_kernel(int64_t kc, const float* a, const float* b, float* C, int64_t 
         for (int64_t j = 0; j < cols; j++) C[i * ldc + j] = add ? C[i * ldc + j] + acc[i][j] : acc[i][j];
 }
 
-// C[mc×nc] (=|+=) packed A block (mc×kc) · packed B panel (kc×nc), one MR×NR
+// The mc×kc block of op(A) at (row0, col0), as the macro-kernel reads it: packed (pack_a)
+// into `packed`, or, when op(A)'s rows are contiguous, in place, where only a last sliver
+// of fewer than MR rows is packed (into `edge`), so that no row past mc is read.
+struct ABlock {
+    const float* data;   // the packed block, or (row0, col0) of op(A)
+    int64_t lda;         // 0 when packed
+    const float* edge;   // the packed last sliver when read in place and mc % MR != 0
+    Sliver sliver(int64_t i0, int64_t mc, int64_t kc) const {
+        if (lda == 0) return {data + i0 * kc, 1, MR};
+        if (i0 + MR > mc) return {edge, 1, MR};
+        return {data + i0 * lda, lda, 1};
+    }
+};
+
+ABlock prepare_a(const StridedMatrix& a, int64_t row0, int64_t col0, int64_t mc, int64_t kc, float* packed) {
+    if (a.col_stride != 1) {
+        pack_a(a, row0, col0, mc, kc, packed);
+        return {packed, 0, nullptr};
+    }
+    int64_t full = mc / MR * MR;
+    if (full < mc) pack_a(a, row0 + full, col0, mc - full, kc, packed);
+    return {a.data + row0 * a.row_stride + col0, a.row_stride, packed};
+}
+
+// C[mc×nc] (=|+=) A block (mc×kc) · packed B panel (kc×nc), one MR×NR
 // tile at a time (loops 2 and 1 of the nest at the top of the file).
-void macro_kernel(int64_t mc, int64_t nc, int64_t kc, const float* a_packed,
-                  const float* b_packed, float* C, int64_t ldc, bool add) {
+void macro_kernel(int64_t mc, int64_t nc, int64_t kc, const ABlock& a, const float* b_packed, float* C,
+                  int64_t ldc, bool add) {
     for (int64_t j0 = 0; j0 < nc; j0 += NR) {
         for (int64_t i0 = 0; i0 < mc; i0 += MR) {
-            micro_kernel(kc, a_packed + i0 * kc, b_packed + j0 * kc, C + i0 * ldc + j0, ldc,
+            micro_kernel(kc, a.sliver(i0, mc, kc), b_packed + j0 * kc, C + i0 * ldc + j0, ldc,
                          std::min<int64_t>(MR, mc - i0), std::min<int64_t>(NR, nc - j0), add);
         }
     }
@@ -297,9 +350,8 @@ void gemm_blocked(int64_t M, int64_t N, int64_t K, const StridedMatrix& a,
             pack_b(b, pc, jc, kc, nc, b_packed);
             for (int64_t ic = 0; ic < M; ic += MC) {
                 int64_t mc = std::min(MC, M - ic);
-                pack_a(a, ic, pc, mc, kc, a_packed);
-                macro_kernel(mc, nc, kc, a_packed, b_packed, C + ic * ldc + jc, ldc,
-                             add);
+                ABlock block = prepare_a(a, ic, pc, mc, kc, a_packed);
+                macro_kernel(mc, nc, kc, block, b_packed, C + ic * ldc + jc, ldc, add);
             }
         }
     }
@@ -360,11 +412,13 @@ void row_times_matrix(int64_t N, int64_t K, const StridedMatrix& a, const Stride
 }
 
 // ---------------------------------------------------------------------------
-// Threads. The output is cut into slabs of whole tiles, one per thread: columns of
-// C when N is the larger side, rows when M is. Each thread runs the single-threaded
-// kernel on its slab with its own packing buffers. Every element of C is still
-// computed by the same loops in the same order, so the result does not depend on
-// the number of threads.
+// Threads. The output is cut into slabs of whole tiles, one per thread, each thread
+// running the single-threaded kernel on its slab with its own packing buffers. A slab
+// of columns needs all of op(A) and a slab of rows all of op(B), and whatever a thread
+// needs it packs itself, so the cut goes where less is packed twice: columns when op(A)
+// is read in place (nothing of it packed) or N is the larger side, rows otherwise
+// (with enough column tiles to go round). Every element of C is still computed by the
+// same loops in the same order, so the result does not depend on the number of threads.
 
 // Columns [j0, j1) of op(B), as a matrix of their own.
 StridedMatrix columns_from(const StridedMatrix& b, int64_t j0) {
@@ -383,7 +437,8 @@ int64_t tiles_grain(int64_t work_per_tile) { return std::max<int64_t>(1, MIN_WOR
 
 void gemm_blocked_threads(int64_t M, int64_t N, int64_t K, const StridedMatrix& a,
                             const StridedMatrix& b, float* C, int64_t ldc, bool accumulate) {
-    if (N >= M) {
+    bool a_in_place = a.col_stride == 1;  // see prepare_a
+    if (N >= M || (a_in_place && N >= NR * num_threads())) {
         parallel_for((N + NR - 1) / NR, tiles_grain(M * K * NR), [&](int64_t t0, int64_t t1) {  // NR columns
             int64_t j0 = t0 * NR, j1 = std::min(N, t1 * NR);
             gemm_blocked(M, j1 - j0, K, a, columns_from(b, j0), C + j0, ldc, accumulate);

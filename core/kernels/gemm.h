@@ -6,11 +6,25 @@
 //
 // Tensor-level matmul, linear and their backward passes (ops/matmul.cpp) all
 // land here, so transposes never need a copy.
+//
+// How each sum is rounded: every element is a chain of fused multiply-adds (one rounding
+// each) over k in order, from 0, cut into pieces of kGemmChain products that are added in
+// order (C = piece 1, then C += piece 2, ...). That depends only on K, not on M, N or
+// which other elements are computed: a block of C computed on its own (some rows, some
+// columns) has the same bits as in the whole product. One exception: M == 1 (one row,
+// as when generating a token) sums each element in 16 interleaved parts, for speed.
+// So a caller that knows some products are exactly 0 (the masked half of causal attention)
+// may leave them out and still get the same bits: a chain starts at +0 and adding ±0 to it
+// changes nothing, so zeros at the end of a chain can go, and zeros at its start too when
+// what is left out is whole pieces (or K ≤ kGemmChain, one piece).
 #pragma once
 
 #include <cstdint>
 
 namespace llm {
+
+// The length of one chain of fused multiply-adds (the kernel's KC, see gemm.cpp).
+constexpr int64_t kGemmChain = 768;
 
 // The fast kernel (cache-blocked, see gemm.cpp). Use this one.
 void gemm(int64_t M, int64_t N, int64_t K,

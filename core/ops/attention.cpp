@@ -11,7 +11,13 @@
 //     merged;
 //   - each row's softmax runs over the tokens up to its own; the masked part
 //     is written as 0 and never exponentiated;
-//   - backward keeps only the attention weights and the dropout mask.
+//   - backward keeps only the attention weights and the dropout mask, as bits;
+//   - the products leave out the masked half: the rows of a head go in blocks of
+//     kRowBlock, and a block of rows [i0, i1) needs keys and values 0..i1-1 only.
+//     Every product the mask zeroes is exactly 0, and the matmul sums each element
+//     as one chain that such zeros do not change (kernels/gemm.h), so the results
+//     are the same bits as the whole square's; about 40% fewer multiply-adds at
+//     T = 256.
 // The (batch, head) pairs are shared out between the threads; each is computed
 // by the same code whatever the thread count, so results do not depend on it.
 //
@@ -22,6 +28,7 @@
 // one thread. With every option at its default the loops are the book's, bit for bit.
 // The book's composition is MultiHeadAttention::forward_reference (nn/attention.cpp);
 // tests check that the two give the same values and gradients.
+#include "kernels/fast_exp.h"
 #include "kernels/gemm.h"
 #include "ops/internal.h"
 
@@ -62,103 +69,207 @@ float* head_scratch(int64_t n, int which = 0) {
     return s.data();
 }
 
+// A row of dropout factors per thread, kept from call to call (32 more than T: whole words).
+std::vector<float>& dropout_row_scratch(int64_t T) {
+    thread_local std::vector<float> row;
+    if (row.size() < static_cast<size_t>(T + 32)) row.resize(static_cast<size_t>(T + 32));
+    return row;
+}
+
 // The book divides the scores by √head_dim as a float: scores / keys.shape[-1]**0.5.
 float attention_scale(int64_t head_dim) { return static_cast<float>(std::sqrt(static_cast<double>(head_dim))); }
 
+// Rows of a head per block of the products. 64 rows: a block's products are still big
+// enough for the matmul to run near its peak, and at T = 256 the four blocks multiply
+// 62.5% of the square (1 + 2 + 3 + 4 of 16 key blocks), 128 tokens 75%.
+constexpr int64_t kRowBlock = 64;
+
+// The end of the block of rows that starts at i0: kRowBlock rows on, or T. A lone last row
+// joins the block before it, because the matmul sums a one-row product another way.
+int64_t row_block_end(int64_t i0, int64_t T) {
+    int64_t end = std::min(T, i0 + kRowBlock);
+    return T - end == 1 ? T : end;
+}
+
+// Where the keys of a product over rows of op(A) from `first` to T may start: at `first`
+// (the products before it are masked zeros) when the whole sum is one chain, else at the
+// start of first's chain, so the chains keep their places (kernels/gemm.h).
+int64_t first_product(int64_t first, int64_t T) { return T <= kGemmChain ? first : first / kGemmChain * kGemmChain; }
+
+// Row i of weights = exp(s_j - max) for first_key(i) ≤ j ≤ i and 0 for the other j, with
+// s the row's scores divided by scale (+ ALiBi's bias), overwritten in place: the softmax's
+// numerators. scores, weights: (T) rows
+void softmax_numerators(const HeadLayout& L, int64_t bh, int64_t i, float* s, float* w, float scale) {
+    int64_t T = L.tokens, lo = L.first_key(i);
+    for (int64_t j = lo; j <= i; j++) s[j] = s[j] / scale;
+    if (L.slopes != nullptr) {
+        float slope = L.slopes[bh % L.num_heads];
+        for (int64_t j = lo; j <= i; j++) s[j] = s[j] + alibi_bias(slope, i - j);
+    }
+    float m = max_of(s + lo, i - lo + 1);
+    for (int64_t j = lo; j <= i; j++) w[j] = fast_exp(s[j] - m);
+    std::fill(w, w + lo, 0.0f);
+    std::fill(w + i + 1, w + T, 0.0f);
+}
+
 // weights (T×T) = softmax over first_key(i) ≤ j ≤ i of scores(i, j) / scale (+ ALiBi's
-// bias), and 0 for the other j. scores: (T, T), overwritten with the scaled values
+// bias), and 0 for the other j: softmax_row's arithmetic, with the sums of kRowsAtOnce rows
+// side by side (ops/internal.h; a row's zeros before and after its part add nothing).
+// scores: (T, T), overwritten with the scaled values
 void causal_softmax(const HeadLayout& L, int64_t bh, float* scores, float* weights, float scale) {
     int64_t T = L.tokens;
-    for (int64_t i = 0; i < T; i++) {
-        float* s = scores + i * T;
-        int64_t lo = L.first_key(i);
-        for (int64_t j = lo; j <= i; j++) s[j] = s[j] / scale;
-        if (L.slopes != nullptr) {
-            float slope = L.slopes[bh % L.num_heads];
-            for (int64_t j = lo; j <= i; j++) s[j] = s[j] + alibi_bias(slope, i - j);
+    for (int64_t i0 = 0; i0 < T; i0 += kRowsAtOnce) {
+        int64_t i1 = std::min(T, i0 + kRowsAtOnce);
+        for (int64_t i = i0; i < i1; i++) softmax_numerators(L, bh, i, scores + i * T, weights + i * T, scale);
+        double totals[kRowsAtOnce] = {};
+        add_row_sums(weights + i0 * T, i1 - i0, i1, T, totals);  // row i ends at i, within the first i1
+        for (int64_t i = i0; i < i1; i++) {
+            float* w = weights + i * T;
+            for (int64_t j = L.first_key(i); j <= i; j++) w[j] = static_cast<float>(w[j] / totals[i - i0]);
         }
-        softmax_row(s + lo, weights + i * T + lo, i - lo + 1, 1);
-        std::fill(weights + i * T, weights + i * T + lo, 0.0f);
-        std::fill(weights + i * T + i + 1, weights + (i + 1) * T, 0.0f);
     }
 }
+
+// factors[j] = kept_value where bit first + j of the mask is set, else 0, for j < count:
+// 32 bits at a time from a 64-bit window, so the inner loop has a fixed length and the
+// compiler turns it into vector shifts. bits: the mask (ops/internal.h)
+void dropout_factors(const uint32_t* bits, int64_t first, int64_t count, float kept_value, float* factors) {
+    for (int64_t j0 = 0; j0 < count; j0 += 32) {
+        uint64_t at = static_cast<uint64_t>(first + j0);
+        uint64_t window = bits[at / 32];
+        if ((at % 32) != 0) window |= uint64_t(bits[at / 32 + 1]) << 32;  // the next word, when the 32 straddle two
+        uint32_t word = static_cast<uint32_t>(window >> (at % 32));
+        for (int b = 0; b < 32; b++) factors[j0 + b] = (word >> b) & 1u ? kept_value : 0.0f;
+    }
+}
+
+// out (T×T) = weights · dropout's factors (kept_scale or 0), as dropout(weights) computes
+// them; 0 above the diagonal. weights, out: (T, T); bits: the (B, H, T, T) mask, from head bh
+void apply_dropout(const HeadLayout& L, int64_t bh, const float* weights, const uint32_t* bits, float kept_value,
+                   float* out) {
+    int64_t T = L.tokens;
+    std::vector<float>& factors = dropout_row_scratch(T);
+    for (int64_t i = 0; i < T; i++) {
+        dropout_factors(bits, L.square(bh) + i * T, i + 1, kept_value, factors.data());
+        for (int64_t j = 0; j <= i; j++) out[i * T + j] = weights[i * T + j] * factors[j];
+        std::fill(out + i * T + i + 1, out + (i + 1) * T, 0.0f);
+    }
+}
+
+// The dropout mask of a head's weights (as bits) and the factor kept weights get.
+struct Dropout {
+    const uint32_t* bits;  // null without dropout
+    float kept_value;
+};
 
 // One head forward: weights = causal softmax(Q_h K_gᵀ / scale), context_h = dropout(weights) V_g,
-// g the head's key/value head. q, context: (B, T, C); k, v: (B, T, kv_heads·hs);
-// weights, mask: (B, H, T, T), mask null without dropout
+// g the head's key/value head, a block of rows at a time. q, context: (B, T, C);
+// k, v: (B, T, kv_heads·hs); weights: (B, H, T, T)
 void head_forward(const HeadLayout& L, int64_t bh, const float* q, const float* k, const float* v,
-                  const float* mask, float* weights, float* context) {
-    int64_t T = L.tokens, at = L.columns(bh), kv = L.kv_columns(bh);
+                  const Dropout& dropout, float* weights, float* context) {
+    int64_t T = L.tokens, C = L.d_out, hd = L.head_dim, at = L.columns(bh), kv = L.kv_columns(bh);
     float* w = weights + L.square(bh);
     float* scratch = head_scratch(T * T);
-    gemm(T, T, L.head_dim, q + at, L.d_out, false, k + kv, L.kv_width, true, scratch, T, false);
-    causal_softmax(L, bh, scratch, w, attention_scale(L.head_dim));
+    for (int64_t i0 = 0, i1; i0 < T; i0 = i1) {  // scores of rows i0..i1-1 against keys 0..i1-1
+        i1 = row_block_end(i0, T);
+        gemm(i1 - i0, i1, hd, q + at + i0 * C, C, false, k + kv, L.kv_width, true, scratch + i0 * T, T, false);
+    }
+    causal_softmax(L, bh, scratch, w, attention_scale(hd));
     const float* used = w;  // the weights that multiply V: after dropout, if any
-    if (mask != nullptr) {
-        const float* m = mask + L.square(bh);
-        for (int64_t i = 0; i < T * T; i++) scratch[i] = w[i] * m[i];
+    if (dropout.bits != nullptr) {
+        apply_dropout(L, bh, w, dropout.bits, dropout.kept_value, scratch);
         used = scratch;
     }
-    gemm(T, L.head_dim, T, used, T, false, v + kv, L.kv_width, false, context + at, L.d_out, false);
+    for (int64_t i0 = 0, i1; i0 < T; i0 = i1) {  // context rows i0..i1-1 from values 0..i1-1
+        i1 = row_block_end(i0, T);
+        gemm(i1 - i0, hd, i1, used + i0 * T, T, false, v + kv, L.kv_width, false, context + at + i0 * C, C, false);
+    }
 }
 
-// dS (T×T) from dW = dL/d(weights after softmax), in place: softmax backward row by row,
+// dS (T×T) from dW = dL/d(weights after softmax), in place: softmax backward row by row
+// (softmax_backward_row's arithmetic, the dot products of kRowsAtOnce rows side by side),
 // then d(s / scale + bias)/ds = 1 / scale; masked entries get 0 (their score was -inf).
-// d_weights: (T, T); weights: (T, T)
+// d_weights: (T, T), finite up to the end of each row's block of 64; weights: (T, T)
 void causal_softmax_backward(const HeadLayout& L, float* d_weights, const float* weights, float scale) {
     int64_t T = L.tokens;
-    for (int64_t i = 0; i < T; i++) {
-        float* g = d_weights + i * T;
-        int64_t lo = L.first_key(i);
-        softmax_backward_row(g, weights + i * T, g, T, 1);
-        for (int64_t j = lo; j <= i; j++) g[j] = g[j] / scale;
-        std::fill(g, g + lo, 0.0f);
-        std::fill(g + i + 1, g + T, 0.0f);
+    for (int64_t i0 = 0; i0 < T; i0 += kRowsAtOnce) {
+        int64_t rows = std::min(kRowsAtOnce, T - i0), i1 = i0 + rows;
+        double dot[kRowsAtOnce] = {};  // Σ_j dW_ij · W_ij; W is 0 outside a row's part
+        for (int64_t j = 0; j < i1; j++)
+            for (int64_t r = 0; r < rows; r++) dot[r] += d_weights[(i0 + r) * T + j] * weights[(i0 + r) * T + j];
+        for (int64_t i = i0; i < i1; i++) {
+            float *g = d_weights + i * T, d = static_cast<float>(dot[i - i0]);
+            const float* w = weights + i * T;
+            int64_t lo = L.first_key(i);
+            for (int64_t j = lo; j <= i; j++) g[j] = w[j] * (g[j] - d) / scale;
+            std::fill(g, g + lo, 0.0f);
+            std::fill(g + i + 1, g + T, 0.0f);
+        }
     }
 }
 
 // The tensors one head's backward reads and writes: q, d_context, dq (B, T, C); k, v, dk,
-// dv (B, T, kv_heads·hs); weights and mask (B, H, T, T) (mask null without dropout).
+// dv (B, T, kv_heads·hs); weights (B, H, T, T).
 struct AttentionGrads {
-    const float *q, *k, *v, *weights, *mask, *d_context;
+    const float *q, *k, *v, *weights, *d_context;
+    Dropout dropout;
     float *dq, *dk, *dv;
 };
 
-// C = op(A)·op(B) (T×hs) into the key/value gradient at `out` (row stride kv_width): written
-// there by the first query head of a group, added (in head order) by the others.
-void kv_gradient(const HeadLayout& L, bool first_of_group, const float* A, int64_t lda, bool trans_a,
-                 const float* B, int64_t ldb, float* out) {
+// The key/value gradient of a head, dK or dV (T×hs) = op(A)ᵀ-shaped product Sᵀ·X with S the
+// head's lower-triangular T×T square (row stride T) and X (T×hs, row stride ldx): row j sums
+// over i ≥ j only, in blocks of rows. Written into `out` (row stride kv_width) by the first
+// query head of a group, added (in head order) by the others.
+void kv_gradient(const HeadLayout& L, bool first_of_group, const float* S, const float* X, int64_t ldx,
+                 float* out) {
     int64_t T = L.tokens, hd = L.head_dim;
-    if (first_of_group) {
-        gemm(T, hd, T, A, lda, trans_a, B, ldb, false, out, L.kv_width, false);
-        return;
+    float* part = first_of_group ? nullptr : head_scratch(T * hd, 1);
+    for (int64_t j0 = 0, j1; j0 < T; j0 = j1) {
+        j1 = row_block_end(j0, T);
+        int64_t i0 = first_product(j0, T);  // rows of S before it are 0 in these columns
+        const float* a = S + i0 * T + j0;    // op(A)(r, m) = S[i0 + m][j0 + r]
+        if (first_of_group) {
+            gemm(j1 - j0, hd, T - i0, a, T, true, X + i0 * ldx, ldx, false, out + j0 * L.kv_width, L.kv_width, false);
+            continue;
+        }
+        gemm(j1 - j0, hd, T - i0, a, T, true, X + i0 * ldx, ldx, false, part, hd, false);
+        for (int64_t j = j0; j < j1; j++)
+            for (int64_t d = 0; d < hd; d++) out[j * L.kv_width + d] += part[(j - j0) * hd + d];
     }
-    float* part = head_scratch(T * hd, 1);
-    gemm(T, hd, T, A, lda, trans_a, B, ldb, false, part, hd, false);
-    for (int64_t i = 0; i < T; i++)
-        for (int64_t j = 0; j < hd; j++) out[i * L.kv_width + j] += part[i * hd + j];
 }
 
 // One head backward. With P the weights, D the dropout mask and Pd = P·D:
 //   dV = Pdᵀ dO;   dPd = dO Vᵀ;   dP = dPd·D;   dS = softmax' (dP) / scale;
 //   dQ = dS K;     dK = dSᵀ Q   (dK, dV summed over the query heads sharing them).
+// Each product again leaves out the masked half, a block of rows at a time.
 void head_backward(const HeadLayout& L, int64_t bh, bool first_of_group, const AttentionGrads& g) {
     int64_t T = L.tokens, hd = L.head_dim, C = L.d_out, at = L.columns(bh), kv = L.kv_columns(bh);
     const float* w = g.weights + L.square(bh);
-    const float* m = g.mask ? g.mask + L.square(bh) : nullptr;
     float* scratch = head_scratch(T * T);
     const float* used = w;  // Pd
-    if (m != nullptr) {
-        for (int64_t i = 0; i < T * T; i++) scratch[i] = w[i] * m[i];
+    if (g.dropout.bits != nullptr) {
+        apply_dropout(L, bh, w, g.dropout.bits, g.dropout.kept_value, scratch);
         used = scratch;
     }
-    kv_gradient(L, first_of_group, used, T, true, g.d_context + at, C, g.dv + kv);
-    gemm(T, T, hd, g.d_context + at, C, false, g.v + kv, L.kv_width, true, scratch, T, false);
-    if (m != nullptr)
-        for (int64_t i = 0; i < T * T; i++) scratch[i] = scratch[i] * m[i];
+    kv_gradient(L, first_of_group, used, g.d_context + at, C, g.dv + kv);
+    for (int64_t i0 = 0, i1; i0 < T; i0 = i1) {  // dPd, rows i0..i1-1 against values 0..i1-1
+        i1 = row_block_end(i0, T);
+        gemm(i1 - i0, i1, hd, g.d_context + at + i0 * C, C, false, g.v + kv, L.kv_width, true, scratch + i0 * T, T,
+             false);
+    }
+    if (g.dropout.bits != nullptr) {  // dP = dPd · D
+        std::vector<float>& factors = dropout_row_scratch(T);
+        for (int64_t i = 0; i < T; i++) {
+            dropout_factors(g.dropout.bits, L.square(bh) + i * T, i + 1, g.dropout.kept_value, factors.data());
+            for (int64_t j = 0; j <= i; j++) scratch[i * T + j] = scratch[i * T + j] * factors[j];
+        }
+    }
     causal_softmax_backward(L, scratch, w, attention_scale(hd));
-    gemm(T, hd, T, scratch, T, false, g.k + kv, L.kv_width, false, g.dq + at, C, false);
-    kv_gradient(L, first_of_group, scratch, T, true, g.q + at, C, g.dk + kv);
+    for (int64_t i0 = 0, i1; i0 < T; i0 = i1) {  // dQ rows i0..i1-1 from keys 0..i1-1
+        i1 = row_block_end(i0, T);
+        gemm(i1 - i0, hd, i1, scratch + i0 * T, T, false, g.k + kv, L.kv_width, false, g.dq + at + i0 * C, C, false);
+    }
+    kv_gradient(L, first_of_group, scratch, g.q + at, C, g.dk + kv);
 }
 
 // ints: num_heads, kv_heads, window (as saved on the node)
@@ -172,14 +283,15 @@ HeadLayout layout_of(const Shape& q_shape, const Shape& kv_shape, int64_t num_he
 
 // d(context)/d(q, k, v), head by head (see head_backward); the query heads that share a
 // key/value head run in order on one thread.
-// saved: weights (B, H, T, T), then the dropout mask if there was one
+// saved: weights (B, H, T, T), then the dropout mask's bits if there was one (numbers: p)
 std::vector<Tensor> causal_attention_backward(const Node& node, const Tensor& grad) {
     const Tensor &q = node.inputs[0], &k = node.inputs[1], &v = node.inputs[2];
     int64_t num_heads = node.ints[0], kv_heads = node.ints[1];
     HeadLayout L = layout_of(q.shape(), k.shape(), num_heads, kv_heads, node.ints[2], nullptr);
     Tensor dq = empty(q.shape()), dk = empty(k.shape()), dv = empty(k.shape());
-    AttentionGrads g{q.data(), k.data(), v.data(), node.saved[0].data(),
-                     node.saved.size() > 1 ? node.saved[1].data() : nullptr, grad.data(),
+    Dropout dropout{node.saved.size() > 1 ? dropout_bits(node.saved[1]) : nullptr,
+                    node.numbers.empty() ? 1.0f : kept_scale(node.numbers[0])};
+    AttentionGrads g{q.data(), k.data(), v.data(), node.saved[0].data(), grad.data(), dropout,
                      dq.data(), dk.data(), dv.data()};
     parallel_for(q.size(0) * kv_heads, 1, [&](int64_t g0, int64_t g1) {
         for (int64_t bg = g0; bg < g1; bg++)  // (batch, key/value head) pairs
@@ -210,17 +322,18 @@ void check_attention_inputs(const Tensor& q, const Tensor& k, const Tensor& v, c
 }
 
 // context (B, T, C) from queries (B, T, C), keys and values (B, T, kv_heads·hs);
-// fills weights (B, H, T, T). mask: (B, H, T, T) dropout mask, or undefined for none
+// fills weights (B, H, T, T). bits: dropout's mask of the (B, H, T, T) weights, as bits
+// (draw_dropout_bits), or undefined for none
 Tensor causal_attention_forward(const Tensor& queries, const Tensor& keys, const Tensor& values,
-                                const AttentionOptions& o, const Tensor& mask, Tensor& weights) {
+                                const AttentionOptions& o, const Tensor& bits, Tensor& weights) {
     int64_t kv_heads = o.kv_heads > 0 ? o.kv_heads : o.num_heads;
     HeadLayout L = layout_of(queries.shape(), keys.shape(), o.num_heads, kv_heads, o.window,
                              o.alibi_slopes.empty() ? nullptr : o.alibi_slopes.data());
     Tensor context = empty(queries.shape());
-    const float* m = mask.defined() ? mask.data() : nullptr;
+    Dropout dropout{bits.defined() ? dropout_bits(bits) : nullptr, bits.defined() ? kept_scale(o.dropout_p) : 1.0f};
     parallel_for(queries.size(0) * o.num_heads, 1, [&](int64_t b0, int64_t b1) {
         for (int64_t bh = b0; bh < b1; bh++)
-            head_forward(L, bh, queries.data(), keys.data(), values.data(), m, weights.data(), context.data());
+            head_forward(L, bh, queries.data(), keys.data(), values.data(), dropout, weights.data(), context.data());
     });
     return context;
 }
@@ -229,15 +342,15 @@ Tensor causal_attention(const Tensor& queries, const Tensor& keys, const Tensor&
     check_attention_inputs(queries, keys, values, o);
     int64_t tokens = queries.size(1);
     Tensor weights = empty({queries.size(0), o.num_heads, tokens, tokens});
-    Tensor mask;  // drawn for the whole (B, H, T, T) at once, in the order dropout() draws it
-    if (o.training && o.dropout_p > 0.0 && weights.numel() > 0) mask = draw_dropout_mask(weights.shape(), o.dropout_p);
-    Tensor context = causal_attention_forward(queries, keys, values, o, mask, weights);
+    Tensor bits;  // drawn for the whole (B, H, T, T) at once, in the order dropout() draws it
+    if (o.training && o.dropout_p > 0.0 && weights.numel() > 0) bits = draw_dropout_bits(weights.numel(), o.dropout_p);
+    Tensor context = causal_attention_forward(queries, keys, values, o, bits, weights);
     if (needs_grad({&queries, &keys, &values})) {
         Node& node = attach_node(context, "CausalAttentionBackward", causal_attention_backward,
                                  {queries, keys, values});
         node.ints = {o.num_heads, o.kv_heads > 0 ? o.kv_heads : o.num_heads, o.window};
         node.saved = {weights};
-        if (mask.defined()) node.saved.push_back(mask);
+        if (bits.defined()) node.saved.push_back(bits), node.numbers = {o.dropout_p};
     }
     return context;
 }

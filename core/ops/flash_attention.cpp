@@ -40,7 +40,7 @@ struct FlashLayout {
     float drop(int64_t bh, int64_t i, int64_t j) const {
         if (kept == nullptr) return 1.0f;
         int64_t n = (bh * T + i) * T + j;
-        return (kept[n / 32] >> (n % 32)) & 1u ? kept_value : 0.0f;
+        return kept_bit(kept, n) ? kept_value : 0.0f;
     }
 };
 
@@ -50,9 +50,6 @@ float* tile(int which, int64_t n) {
     if (tiles[which].size() < static_cast<size_t>(n)) tiles[which].resize(static_cast<size_t>(n));
     return tiles[which].data();
 }
-
-// Dropout's scale for kept weights, in float as dropout_mask computes it.
-float kept_scale(double p) { return 1.0f / static_cast<float>(1.0 - p); }
 
 float head_scale(int64_t hs) { return static_cast<float>(std::sqrt(static_cast<double>(hs))); }
 
@@ -187,7 +184,7 @@ std::vector<Tensor> flash_attention_backward(const Node& node, const Tensor& gra
     FlashLayout L = flash_layout(q.shape(), k.shape(), num_heads, kv_heads, node.ints[2]);
     if (node.saved[2].numel() > 0) L.slopes = node.saved[2].data();
     if (node.saved.size() > 3) {
-        L.kept = reinterpret_cast<const uint32_t*>(node.saved[3].data());
+        L.kept = dropout_bits(node.saved[3]);
         L.kept_value = kept_scale(node.numbers[0]);
     }
     Tensor dq = zeros(q.shape()), dk = zeros(k.shape()), dv = zeros(k.shape());
@@ -223,16 +220,10 @@ Tensor flash_attention(const Tensor& queries, const Tensor& keys, const Tensor& 
     check_attention_inputs(queries, keys, values, o);
     int64_t B = queries.size(0), T = queries.size(1);
     Tensor lse = empty({B, o.num_heads, T});
-    Tensor bits;  // the dropout mask, 32 weights to a float's storage (read back as uint32_t)
+    Tensor bits;  // the dropout mask of the (B, H, T, T) weights, as bits
     bool dropout = o.training && o.dropout_p > 0.0 && B * T > 0;
-    if (dropout) {
-        int64_t n = B * o.num_heads * T * T;
-        bits = empty({(n + 31) / 32});
-        uint32_t* words = reinterpret_cast<uint32_t*>(bits.data());
-        if (o.dropout_p < 1.0) dropout_mask_bits(words, n, o.dropout_p);
-        else std::fill(words, words + (n + 31) / 32, 0u);  // p = 1 drops everything and draws nothing
-    }
-    const uint32_t* kept = dropout ? reinterpret_cast<const uint32_t*>(bits.data()) : nullptr;
+    if (dropout) bits = draw_dropout_bits(B * o.num_heads * T * T, o.dropout_p);
+    const uint32_t* kept = dropout ? dropout_bits(bits) : nullptr;
     Tensor context = flash_attention_forward(queries, keys, values, o, kept, lse);
     if (needs_grad({&queries, &keys, &values})) {
         Node& node = attach_node(context, "FlashAttentionBackward", flash_attention_backward, {queries, keys, values});

@@ -6,6 +6,8 @@
 #include "kernels/parallel.h"
 #include "ops/ops.h"
 
+#include <algorithm>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -36,6 +38,45 @@ void softmax_backward_row(const float* g, const float* y, float* dx, int64_t n, 
 // The mask dropout multiplies by, shaped `shape`: 1/(1-p) where an element is kept, 0 where
 // it is dropped, drawn as PyTorch draws it (p = 1 drops everything and draws nothing).
 Tensor draw_dropout_mask(const Shape& shape, double p);
+
+// The same draws for n elements kept as bits, 32 to a float's storage (read them with
+// dropout_bits and kept_bit): bit i is 1 where element i is kept. A mask 32 times smaller,
+// which the attention ops keep for backward. One spare word at the end lets a reader take
+// 64 bits at a time. (ops/nn.cpp)
+Tensor draw_dropout_bits(int64_t n, double p);
+inline const uint32_t* dropout_bits(const Tensor& bits) { return reinterpret_cast<const uint32_t*>(bits.data()); }
+inline bool kept_bit(const uint32_t* bits, int64_t i) {
+    uint64_t at = static_cast<uint64_t>(i);  // unsigned: / 32 and % 32 are a shift and a mask
+    return (bits[at / 32] >> (at % 32)) & 1u;
+}
+// What dropout multiplies a kept element by: 1/(1-p), in float as PyTorch computes it.
+inline float kept_scale(double p) { return 1.0f / static_cast<float>(1.0 - p); }
+
+// Sums in double, several rows side by side (ops/nn.cpp). One long sum is a chain of
+// additions, each waiting for the one before (about 4 cycles); kRowsAtOnce rows summed
+// together keep that many chains going. Each row is still summed alone, in order from
+// its first element, so the results are the same bits as one row at a time.
+inline constexpr int64_t kRowsAtOnce = 8;
+// sums[r] += x[r·stride + j] for j = 0, 1, ..., n-1 in turn, for r < rows (rows ≤
+// kRowsAtOnce): starting from 0, the rows' sums; starting from what an earlier call left,
+// the same sums continued (a long row can be summed a piece at a time).
+void add_row_sums(const float* x, int64_t rows, int64_t n, int64_t stride, double* sums);
+
+// The largest of n floats (-inf for none), ignoring NaNs as std::max does. The largest
+// value does not depend on the order it is looked for in, so the loop keeps 16 running
+// maxima the compiler can turn into vector instructions.
+inline float max_of(const float* x, int64_t n) {
+    constexpr int kLanes = 16;
+    float lane[kLanes];
+    for (float& m : lane) m = -std::numeric_limits<float>::infinity();
+    int64_t j = 0;
+    for (; j + kLanes <= n; j += kLanes)
+        for (int l = 0; l < kLanes; l++) lane[l] = std::max(lane[l], x[j + l]);
+    float m = -std::numeric_limits<float>::infinity();
+    for (int l = 0; l < kLanes; l++) m = std::max(m, lane[l]);
+    for (; j < n; j++) m = std::max(m, x[j]);
+    return m;
+}
 
 // The attention ops' shared check of queries (B, T, H·hs), keys and values (B, T, kv_heads·hs)
 // and the options (ops/attention.cpp); throws llm::Error naming the shapes.

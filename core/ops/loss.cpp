@@ -29,39 +29,51 @@ static void check_cross_entropy(const Tensor& logits, const Tensor& targets, int
                         std::to_string(logits.size(1)) + " classes).");
 }
 
-static float row_max(const float* row, int64_t n) {
-    float m = -std::numeric_limits<float>::infinity();
-    for (int64_t c = 0; c < n; c++) m = std::max(m, row[c]);
-    return m;
-}
+// Rows per thread chunk: enough classes that waking a thread pays off (whole groups of
+// kRowsAtOnce rows).
+static int64_t groups_grain(int64_t classes) { return 1 + 32768 / std::max<int64_t>(1, classes * kRowsAtOnce); }
 
-// exps[k] = exp(row_k - m) in float with fast_exp (a loop the compiler vectorises);
-// returns their sum, in double. With m the row's max nothing overflows, and
-// log Σ_k exp(row_k) = m + log(the sum).   row, exps: (K)
-static double sum_of_exps(const float* row, int64_t n, float m, float* exps) {
-    for (int64_t c = 0; c < n; c++) exps[c] = fast_exp(row[c] - m);
-    double total = 0.0;
-    for (int64_t c = 0; c < n; c++) total += exps[c];
-    return total;
-}
+// Columns of exps held at once: kRowsAtOnce rows of them stay in L1 while they are summed.
+constexpr int64_t kChunk = 1024;
 
-// Rows per thread chunk: enough classes that waking a thread pays off.
-static int64_t rows_grain(int64_t classes) { return 1 + 32768 / std::max<int64_t>(1, classes); }
+// log Σ_k exp(row_k) of `count` rows of K logits (row r at x + r·K): exps in float with
+// fast_exp (a loop the compiler vectorises), after the row's max m so nothing overflows,
+// summed in double in column order, kRowsAtOnce rows side by side (ops/internal.h):
+// log Σ_k exp(row_k) = m + log(the sum). x: (count, K); out: (count)
+static void log_sum_exps(const float* x, int64_t count, int64_t K, double* out) {
+    float m[kRowsAtOnce];
+    double sums[kRowsAtOnce] = {};
+    for (int64_t r = 0; r < count; r++) m[r] = max_of(x + r * K, K);
+    float exps[kRowsAtOnce][kChunk];
+    for (int64_t c0 = 0; c0 < K; c0 += kChunk) {
+        int64_t len = std::min(kChunk, K - c0);
+        for (int64_t r = 0; r < count; r++)
+            for (int64_t c = 0; c < len; c++) exps[r][c] = fast_exp(x[r * K + c0 + c] - m[r]);
+        add_row_sums(&exps[0][0], count, len, kChunk, sums);  // continues each row's sum
+    }
+    for (int64_t r = 0; r < count; r++) out[r] = m[r] + std::log(sums[r]);
+}
 
 // The rows' losses are computed in parallel and summed in row order (the same sum for
-// any thread count).
+// any thread count). Ignored rows are not computed.
 Tensor cross_entropy_forward(const Tensor& logits, const Tensor& targets, int64_t ignore_index) {
     int64_t rows = logits.size(0), classes = logits.size(1);
     const float *x = logits.data(), *t = targets.data();
     std::vector<double> row_loss(static_cast<size_t>(rows), 0.0);
-    parallel_for(rows, rows_grain(classes), [&](int64_t r0, int64_t r1) {
-        std::vector<float> exps(static_cast<size_t>(classes));
-        for (int64_t r = r0; r < r1; r++) {
-            int64_t target = static_cast<int64_t>(t[r]);
-            if (target == ignore_index) continue;
-            const float* row = x + r * classes;
-            float m = row_max(row, classes);
-            row_loss[r] = m + std::log(sum_of_exps(row, classes, m, exps.data())) - row[target];
+    int64_t groups = (rows + kRowsAtOnce - 1) / kRowsAtOnce;
+    parallel_for(groups, groups_grain(classes), [&](int64_t g0, int64_t g1) {
+        for (int64_t r = g0 * kRowsAtOnce; r < std::min(rows, g1 * kRowsAtOnce);) {
+            int64_t run = 0;  // consecutive counted rows from r, at most kRowsAtOnce
+            while (run < kRowsAtOnce && r + run < rows && static_cast<int64_t>(t[r + run]) != ignore_index) run++;
+            if (run == 0) {  // an ignored row
+                r++;
+                continue;
+            }
+            double lse[kRowsAtOnce];
+            log_sum_exps(x + r * classes, run, classes, lse);
+            for (int64_t i = 0; i < run; i++)
+                row_loss[r + i] = lse[i] - x[(r + i) * classes + static_cast<int64_t>(t[r + i])];
+            r += run;
         }
     });
     double total = 0.0;
@@ -74,7 +86,9 @@ Tensor cross_entropy_forward(const Tensor& logits, const Tensor& targets, int64_
     return tensor(static_cast<float>(total / static_cast<double>(counted)));  // nan if all ignored
 }
 
-// dL/dlogits_nk = (softmax(logits_n)_k - [k == t_n]) / (number of counted rows)
+// dL/dlogits_nk = (softmax(logits_n)_k - [k == t_n]) / (number of counted rows); 0 for
+// ignored rows. Each row's exps are written into its gradient row, then summed there,
+// kRowsAtOnce rows side by side.
 std::vector<Tensor> cross_entropy_backward(const Node& node, const Tensor& grad) {
     const Tensor& logits = node.inputs[0];
     const float* t = node.saved[0].data();
@@ -82,15 +96,26 @@ std::vector<Tensor> cross_entropy_backward(const Node& node, const Tensor& grad)
     for (int64_t r = 0; r < rows; r++) counted += static_cast<int64_t>(t[r]) != ignore_index;
     Tensor dlogits = zeros(logits.shape());
     float scale = grad.item() / static_cast<float>(counted);
-    parallel_for(rows, rows_grain(classes), [&](int64_t r0, int64_t r1) {
-        for (int64_t r = r0; r < r1; r++) {
-            int64_t target = static_cast<int64_t>(t[r]);
-            if (target == ignore_index) continue;
-            const float* row = logits.data() + r * classes;
-            float* out = dlogits.data() + r * classes;  // first exp(x_k - m), then softmax_k = that / Σ
-            double total = sum_of_exps(row, classes, row_max(row, classes), out);
-            for (int64_t c = 0; c < classes; c++) out[c] = static_cast<float>(out[c] / total) * scale;
-            out[target] -= scale;
+    int64_t groups = (rows + kRowsAtOnce - 1) / kRowsAtOnce;
+    parallel_for(groups, groups_grain(classes), [&](int64_t g0, int64_t g1) {
+        for (int64_t r0 = g0 * kRowsAtOnce; r0 < std::min(rows, g1 * kRowsAtOnce); r0 += kRowsAtOnce) {
+            int64_t count = std::min(kRowsAtOnce, rows - r0);
+            float* out = dlogits.data() + r0 * classes;  // first exp(x_k - m), then softmax_k = that / Σ
+            for (int64_t r = 0; r < count; r++) {
+                if (static_cast<int64_t>(t[r0 + r]) == ignore_index) continue;  // stays 0
+                const float* row = logits.data() + (r0 + r) * classes;
+                float m = max_of(row, classes);
+                for (int64_t c = 0; c < classes; c++) out[r * classes + c] = fast_exp(row[c] - m);
+            }
+            double totals[kRowsAtOnce] = {};
+            add_row_sums(out, count, classes, classes, totals);
+            for (int64_t r = 0; r < count; r++) {
+                int64_t target = static_cast<int64_t>(t[r0 + r]);
+                if (target == ignore_index) continue;
+                float* o = out + r * classes;
+                for (int64_t c = 0; c < classes; c++) o[c] = static_cast<float>(o[c] / totals[r]) * scale;
+                o[target] -= scale;
+            }
         }
     });
     return {dlogits};

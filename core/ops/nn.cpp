@@ -43,6 +43,19 @@ Tensor softmax_forward(const Tensor& a, int64_t dim) {
     return out;
 }
 
+void add_row_sums(const float* x, int64_t rows, int64_t n, int64_t stride, double* sums) {
+    double acc[kRowsAtOnce] = {};
+    for (int64_t r = 0; r < rows; r++) acc[r] = sums[r];
+    if (rows == kRowsAtOnce) {  // a fixed count: the compiler keeps the sums in registers
+        for (int64_t j = 0; j < n; j++)
+            for (int64_t r = 0; r < kRowsAtOnce; r++) acc[r] += x[r * stride + j];
+    } else {
+        for (int64_t j = 0; j < n; j++)
+            for (int64_t r = 0; r < rows; r++) acc[r] += x[r * stride + j];
+    }
+    for (int64_t r = 0; r < rows; r++) sums[r] = acc[r];
+}
+
 // One softmax's backward, n entries `stride` apart (declared in ops/internal.h; the fused
 // attention uses it too): dx_i = y_i · (dL/dy_i - Σ_j dL/dy_j · y_j), the sum in double.
 // g, y, dx: (n) entries of dL/dy, the softmax output and dL/dx
@@ -133,6 +146,20 @@ Tensor log_softmax(const Tensor& a, int64_t dim) {
 // y = scale · (x - mean) / sqrt(var + eps) + shift, with the biased variance (÷ n).
 
 // Per row: the mean and 1/sqrt(var + eps), saved for backward.
+// The mean and 1/std of kRowsAtOnce rows (or fewer) of n values, each row's sums in double
+// and in order, the rows side by side (ops/internal.h). x: (rows, n); mean, rstd: (rows)
+static void row_statistics(const float* x, int64_t rows, int64_t n, float eps, float* mean, float* rstd) {
+    double totals[kRowsAtOnce] = {}, m[kRowsAtOnce], squares[kRowsAtOnce] = {};
+    add_row_sums(x, rows, n, n, totals);
+    for (int64_t r = 0; r < rows; r++) m[r] = totals[r] / static_cast<double>(n);
+    for (int64_t j = 0; j < n; j++)
+        for (int64_t r = 0; r < rows; r++) squares[r] += (x[r * n + j] - m[r]) * (x[r * n + j] - m[r]);
+    for (int64_t r = 0; r < rows; r++) {
+        mean[r] = static_cast<float>(m[r]);
+        rstd[r] = static_cast<float>(1.0 / std::sqrt(squares[r] / static_cast<double>(n) + eps));
+    }
+}
+
 Tensor layer_norm_forward(const Tensor& x, const Tensor& scale, const Tensor& shift, float eps,
                           Tensor& mean_out, Tensor& rstd_out) {
     int64_t n = x.size(-1), rows = x.numel() / std::max<int64_t>(n, 1);
@@ -141,25 +168,18 @@ Tensor layer_norm_forward(const Tensor& x, const Tensor& scale, const Tensor& sh
     rstd_out = zeros({rows});
     const float *xv = x.data(), *sc = scale.data(), *sh = shift.data();
     float *yv = y.data(), *mv = mean_out.data(), *rv = rstd_out.data();
-    parallel_for(rows, 1 + 4096 / std::max<int64_t>(1, n), [&](int64_t r0, int64_t r1) {
-        for (int64_t r = r0; r < r1; r++) {
-            const float* row = xv + r * n;
-            double total = 0.0, squares = 0.0;
-            for (int64_t j = 0; j < n; j++) total += row[j];
-            double m = total / static_cast<double>(n);
-            for (int64_t j = 0; j < n; j++) squares += (row[j] - m) * (row[j] - m);
-            float rstd = static_cast<float>(1.0 / std::sqrt(squares / static_cast<double>(n) + eps));
-            float mf = static_cast<float>(m);
-            for (int64_t j = 0; j < n; j++) yv[r * n + j] = sc[j] * ((row[j] - mf) * rstd) + sh[j];
-            mv[r] = mf;
-            rv[r] = rstd;
+    int64_t groups = (rows + kRowsAtOnce - 1) / kRowsAtOnce;  // of kRowsAtOnce rows
+    parallel_for(groups, 1 + 4096 / std::max<int64_t>(1, n * kRowsAtOnce), [&](int64_t g0, int64_t g1) {
+        for (int64_t r0 = g0 * kRowsAtOnce; r0 < std::min(rows, g1 * kRowsAtOnce); r0 += kRowsAtOnce) {
+            int64_t count = std::min(kRowsAtOnce, rows - r0);
+            row_statistics(xv + r0 * n, count, n, eps, mv + r0, rv + r0);
+            for (int64_t r = r0; r < r0 + count; r++)
+                for (int64_t j = 0; j < n; j++) yv[r * n + j] = sc[j] * ((xv[r * n + j] - mv[r]) * rv[r]) + sh[j];
         }
     });
     return y;
 }
 
-// With x̂ = (x - mean)·rstd and dx̂ = dy·scale:
-// dx = rstd · (dx̂ - mean(dx̂) - x̂ · mean(dx̂ · x̂)),  dscale = Σ_rows dy·x̂,  dshift = Σ_rows dy
 std::vector<Tensor> layer_norm_backward(const Node& node, const Tensor& grad) {
     const Tensor& x = node.inputs[0];
     const Tensor& scale = node.inputs[1];
@@ -168,21 +188,27 @@ std::vector<Tensor> layer_norm_backward(const Node& node, const Tensor& grad) {
     const float *xv = x.data(), *g = grad.data(), *sc = scale.data();
     const float *mean = node.saved[0].data(), *rstd = node.saved[1].data();
     float *dxv = dx.data(), *dsc = dscale.data(), *dsh = dshift.data();
-    parallel_for(rows, 1 + 4096 / std::max<int64_t>(1, n), [&](int64_t r0, int64_t r1) {  // dx, row by row
-        for (int64_t r = r0; r < r1; r++) {
-            const float *xr = xv + r * n, *gr = g + r * n;
-            double mean_dxhat = 0.0, mean_dxhat_xhat = 0.0;
-            for (int64_t j = 0; j < n; j++) {
-                float xhat = (xr[j] - mean[r]) * rstd[r];
-                float dxhat = gr[j] * sc[j];
-                mean_dxhat += dxhat;
-                mean_dxhat_xhat += dxhat * xhat;
-            }
-            float m1 = static_cast<float>(mean_dxhat / static_cast<double>(n));
-            float m2 = static_cast<float>(mean_dxhat_xhat / static_cast<double>(n));
-            for (int64_t j = 0; j < n; j++) {
-                float xhat = (xr[j] - mean[r]) * rstd[r];
-                dxv[r * n + j] = rstd[r] * (gr[j] * sc[j] - m1 - xhat * m2);
+    int64_t groups = (rows + kRowsAtOnce - 1) / kRowsAtOnce;  // dx, kRowsAtOnce rows side by side
+    parallel_for(groups, 1 + 4096 / std::max<int64_t>(1, n * kRowsAtOnce), [&](int64_t g0, int64_t g1) {
+        for (int64_t r0 = g0 * kRowsAtOnce; r0 < std::min(rows, g1 * kRowsAtOnce); r0 += kRowsAtOnce) {
+            int64_t count = std::min(kRowsAtOnce, rows - r0);
+            double mean_dxhat[kRowsAtOnce] = {}, mean_dxhat_xhat[kRowsAtOnce] = {};  // each row's sums, in order
+            for (int64_t j = 0; j < n; j++)
+                for (int64_t r = 0; r < count; r++) {
+                    float xhat = (xv[(r0 + r) * n + j] - mean[r0 + r]) * rstd[r0 + r];
+                    float dxhat = g[(r0 + r) * n + j] * sc[j];
+                    mean_dxhat[r] += dxhat;
+                    mean_dxhat_xhat[r] += dxhat * xhat;
+                }
+            for (int64_t r = 0; r < count; r++) {
+                const float *xr = xv + (r0 + r) * n, *gr = g + (r0 + r) * n;
+                float m1 = static_cast<float>(mean_dxhat[r] / static_cast<double>(n));
+                float m2 = static_cast<float>(mean_dxhat_xhat[r] / static_cast<double>(n));
+                float mu = mean[r0 + r], rs = rstd[r0 + r];
+                for (int64_t j = 0; j < n; j++) {
+                    float xhat = (xr[j] - mu) * rs;
+                    dxv[(r0 + r) * n + j] = rs * (gr[j] * sc[j] - m1 - xhat * m2);
+                }
             }
         }
     });
@@ -319,6 +345,12 @@ Tensor draw_dropout_mask(const Shape& shape, double p) {
     Tensor mask = zeros(shape);
     if (p < 1.0) dropout_mask(mask.data(), mask.numel(), p);
     return mask;
+}
+
+Tensor draw_dropout_bits(int64_t n, double p) {
+    Tensor bits = zeros({(n + 31) / 32 + 1});  // all dropped, as p = 1 leaves it; one word spare at the end
+    if (p < 1.0) dropout_mask_bits(reinterpret_cast<uint32_t*>(bits.data()), n, p);
+    return bits;
 }
 
 // d(x · mask)/dx = mask
