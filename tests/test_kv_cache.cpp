@@ -58,9 +58,10 @@ std::vector<NamedAttention> attention_variants() {
 }  // namespace
 
 TEST_CASE("the fast cached attention gives the book's op-by-op cached attention, step by step", "[kv-cache][attention]") {
-    // 21 tokens in steps of 5, 1, 1, 7, 1 and 6: with a window of 3 the cache (8 rows at
-    // first) keeps its last 2 rows and grows to 9 at the 7-token step, moves its last 2 rows
-    // to the front in place at the next step (3 rows), and is full again after the last.
+    // 21 tokens in steps of 5, 1, 1, 7, 1 and 6: with a window of 3 the cache (6 rows at
+    // first) moves its last 2 rows to the front at the third step, grows to 9 at the 7-token
+    // step (the 2 rows it keeps and 7), moves its last 2 rows again at the next step, and is
+    // full after the last.
     const std::vector<int64_t> steps = {5, 1, 1, 7, 1, 6};
     for (const NamedAttention& a : attention_variants()) {
         INFO(a.name);
@@ -85,16 +86,16 @@ TEST_CASE("the fast cached attention gives the book's op-by-op cached attention,
         }
         require_close(cat(outputs, 1), mha.forward(x), 1e-5, "the steps against one pass over the text");
         if (a.variant.window == 3) {
-            CHECK(fast.keys.size(2) == 9);  // grown at the 7-token step: 2 kept rows + 7
+            CHECK(fast.keys.size(2) == 9);
             CHECK(fast.rows == 2 + 1 + 6);  // 2 kept rows, the 1-token step's and the 6-token step's
         } else if (a.variant.window == 0) {
-            CHECK(fast.keys.size(2) == 24);  // a row for every position of the context
+            CHECK(fast.keys.size(2) == 24);  // 64 rows at first, but no more than the context
             CHECK(fast.rows == 21);
         }
     }
 }
 
-TEST_CASE("the KV cache is written in place: no copy of the cache per step", "[kv-cache]") {
+TEST_CASE("the KV cache is written in place, and grows by doubling", "[kv-cache]") {
     manual_seed(3);
     GPTConfig cfg;
     cfg.vocab_size = 50, cfg.context_length = 16, cfg.emb_dim = 16, cfg.n_heads = 4, cfg.n_layers = 2;
@@ -114,6 +115,29 @@ TEST_CASE("the KV cache is written in place: no copy of the cache per step", "[k
     CHECK_THAT(error_of([&] { model.forward_cached(one_id(1), cache); }),
                Catch::Matchers::Contains("KV cache holds 16 tokens"));
     CHECK(cache.layers[0].rows == 16);
+
+    // A longer context: 64 rows at first, doubled when full; the logits of every step as
+    // in one pass over the whole text.
+    cfg.context_length = 150;
+    manual_seed(3);
+    GPTModel longer(cfg);
+    longer.eval();
+    KVCache grown;
+    std::vector<int64_t> ids = {1, 2, 3};
+    std::vector<Tensor> steps = {longer.forward_cached(tensor_int64(ids, {1, 3}), grown)};
+    CHECK(grown.layers[0].keys.size(2) == 64);
+    for (int64_t i = 3; i < 140; i++) {
+        ids.push_back(i % 50);
+        steps.push_back(longer.forward_cached(one_id(i % 50), grown));
+        if (i == 63) CHECK(grown.layers[0].keys.size(2) == 64);   // 64 tokens: full
+        if (i == 64) CHECK(grown.layers[0].keys.size(2) == 128);  // the 65th: doubled
+    }
+    CHECK(grown.layers[0].keys.size(2) == 150);  // then the context length, not 256
+    CHECK(grown.layers[0].rows == 140);
+    Tensor whole = longer.forward(tensor_int64(ids, {1, 140}));
+    Tensor parts = cat(steps, 1);
+    REQUIRE(parts.shape() == whole.shape());
+    for (int64_t i = 0; i < whole.numel(); i++) REQUIRE(parts.data()[i] == Approx(whole.data()[i]).margin(1e-5));
 }
 
 TEST_CASE("cached generation gives the same logits on one and two threads, bit for bit", "[kv-cache][parallel]") {

@@ -240,15 +240,18 @@ Tensor MultiHeadAttention::forward_reference(const Tensor& x) const {
 
 // --- the KV cache (the book's bonus material, ch04/03_kv-cache) ------------------------
 
-// The buffer (B, G, capacity, hs) with its rows [rows - keep, rows) moved to the front: the
-// same buffer, or a new one of `needed` rows when it has fewer.
-static Tensor keep_last_rows(const Tensor& buffer, int64_t rows, int64_t keep, int64_t needed) {
-    int64_t blocks = buffer.size(0) * buffer.size(1), capacity = buffer.size(2), hs = buffer.size(3);
-    Tensor out = needed > capacity ? zeros({buffer.size(0), buffer.size(1), needed, hs}) : buffer;
-    if (out.data() == buffer.data() && keep == rows) return out;  // nothing to move
+// A cache buffer of shape (B, G, capacity, hs) whose first `keep` rows are the rows
+// [rows - keep, rows) of `buffer`: `buffer` itself, its rows moved to the front, when it
+// has `capacity` rows, else a new one (also when `buffer` is undefined, the first step).
+static Tensor with_last_rows_first(const Tensor& buffer, int64_t rows, int64_t keep, const Shape& shape) {
+    int64_t blocks = shape[0] * shape[1], capacity = shape[2], hs = shape[3];
+    bool same = buffer.defined() && buffer.size(2) == capacity;
+    Tensor out = same ? buffer : empty(shape);
+    if (keep == 0 || (same && keep == rows)) return out;  // nothing to move
+    int64_t old_capacity = buffer.size(2);
     for (int64_t i = 0; i < blocks; i++) {  // each (batch, head) block; the target is never after the source
-        const float* from = buffer.data() + (i * capacity + rows - keep) * hs;
-        std::copy(from, from + keep * hs, out.data() + i * out.size(2) * hs);
+        const float* from = buffer.data() + (i * old_capacity + rows - keep) * hs;
+        std::copy(from, from + keep * hs, out.data() + i * capacity * hs);
     }
     return out;
 }
@@ -263,27 +266,30 @@ static void write_rows(Tensor& buffer, int64_t at, const Tensor& rows_new) {
 }
 
 // The book's cache_k[:, :, ptr_cur:ptr_cur + T_new, :] = keys_new (and the same for the
-// values): the buffers are made at the first step, zero-filled as torch.zeros makes them.
-// Without a window they have a row for every position of the context and never fill up.
-// With a window W they have room for two windows (or the first step and one window), and
-// when the new rows do not fit, only the last W - 1 rows are kept (the oldest the new
-// tokens can see), moved to the front: one move every W or so tokens.
+// values), after making room. The book makes its buffers once, for the whole context, with
+// torch.zeros; here they start at 64 rows (or the first step's tokens) and double when
+// full, up to the context length: a new buffer is cleared by the OS 4 KB at a time when
+// first written (24 µs a page on the machine of book-notes/performance.md), and a whole
+// context of 1,024 tokens is 75 MB for 124M, up to 0.4 s before the first token. With a
+// window W, rows older than the last W - 1 can never be seen again: when the new rows do
+// not fit, those are dropped and the others moved to the front, and a new buffer has room
+// for two windows (or the W - 1 rows and the step), so the moves come every W or so tokens.
 // keys_new, values_new: (B, kv_groups, T_new, hs)
 void MultiHeadAttention::store_in_cache(LayerKVCache& cache, const Tensor& keys_new, const Tensor& values_new) const {
     int64_t batch = keys_new.size(0), n = keys_new.size(2), context_length = mask.size(0);
-    if (!cache.keys.defined()) {
-        int64_t capacity = window > 0 ? std::min(context_length, std::max(2 * window, n + window)) : context_length;
-        cache.keys = zeros({batch, num_kv_groups, capacity, head_dim});
-        cache.values = zeros({batch, num_kv_groups, capacity, head_dim});
-        cache.rows = 0;
-    }
-    if (cache.keys.size(0) != batch)
+    if (cache.keys.defined() && cache.keys.size(0) != batch)
         throw Error("attention: the KV cache holds a batch of " + std::to_string(cache.keys.size(0)) +
                     " texts, the new tokens are for " + std::to_string(batch));
-    if (cache.rows + n > cache.keys.size(2)) {
-        int64_t keep = window > 0 ? std::min(cache.rows, window - 1) : cache.rows;
-        cache.keys = keep_last_rows(cache.keys, cache.rows, keep, keep + n);
-        cache.values = keep_last_rows(cache.values, cache.rows, keep, keep + n);
+    int64_t capacity = cache.keys.defined() ? cache.keys.size(2) : 0;
+    if (cache.rows + n > capacity) {
+        int64_t keep = window > 0 ? std::min(cache.rows, window - 1) : cache.rows;  // the rows still visible
+        if (keep + n > capacity) {
+            int64_t wanted = window > 0 ? std::max(keep + n, 2 * window) : std::max({keep + n, 2 * capacity, int64_t(64)});
+            capacity = std::min(context_length, wanted);  // keep + n fits: the caller checked the positions
+        }
+        Shape shape = {batch, num_kv_groups, capacity, head_dim};
+        cache.keys = with_last_rows_first(cache.keys, cache.rows, keep, shape);
+        cache.values = with_last_rows_first(cache.values, cache.rows, keep, shape);
         cache.rows = keep;
     }
     write_rows(cache.keys, cache.rows, keys_new);

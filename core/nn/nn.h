@@ -237,12 +237,12 @@ struct AttentionVariant {
 Tensor orthogonal_gaussian_features(int64_t m, int64_t head_dim);
 
 // One attention layer's KV cache, kept as the book's optimized KV-cache listing keeps it
-// (ch04/03_kv-cache/gpt_with_kv_cache_optimized.py: cache_k, cache_v and ptr_cur): buffers
-// made once, at the first step, and the new tokens' keys and values written into the next
-// free rows, so a step neither copies nor allocates the cache. Without a window the buffers
-// have a row for every position of the context; with one, about two windows' worth, and
-// when they are full the rows no new token can see are dropped (the others moved to the
-// front). With linear or performer attention `keys` holds the state S (B, kv_groups,
+// (ch04/03_kv-cache/gpt_with_kv_cache_optimized.py: cache_k, cache_v and ptr_cur): the new
+// tokens' keys and values are written into the next free rows of buffers that are kept, so
+// a step neither copies nor allocates the cache. Without a window the buffers start at 64
+// rows and double when full, up to the context length; with one they hold about two
+// windows, and when full the rows no new token can see are dropped (the others moved to
+// the front). With linear or performer attention `keys` holds the state S (B, kv_groups,
 // features, hs) and `values` z (B, kv_groups, features) instead, and `rows` stays 0.
 struct LayerKVCache {
     Tensor keys, values;  // (B, kv_groups, capacity, hs); rows [0, rows) in use, oldest first
