@@ -265,8 +265,8 @@ TEST_CASE("the attention switch: flash is the book's model; linear and performer
                                 model.forward_cached(slice(ids, 1, 4, 7), cache)}, 1);
             require_close(parts, model.forward(ids), 1e-5, "state cache against one pass");
             int64_t F = kind == AttentionKind::linear ? 4 : 8;
-            CHECK(cache.keys[0].shape() == Shape{2, 2, F, 4});  // S: (B, kv_groups, F, hs), whatever the length
-            CHECK(cache.values[1].shape() == Shape{2, 2, F});
+            CHECK(cache.layers[0].keys.shape() == Shape{2, 2, F, 4});  // S: (B, kv_groups, F, hs), whatever the length
+            CHECK(cache.layers[1].values.shape() == Shape{2, 2, F});
         }
     }
 }

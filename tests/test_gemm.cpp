@@ -4,6 +4,7 @@
 #include "catch_compat.h"
 
 #include "kernels/gemm.h"
+#include "kernels/parallel.h"
 
 #include <cmath>
 #include <cstdint>
@@ -276,4 +277,32 @@ TEST_CASE("gemm with M = 0 or N = 0 does nothing", "[gemm]") {
     gemm(0, 5, 5, A.data(), 5, false, B.data(), 5, false, C.data(), 5, false);
     gemm(5, 0, 5, A.data(), 5, false, B.data(), 5, false, C.data(), 5, false);
     REQUIRE(C == std::vector<float>(50, 7.0f));
+}
+
+TEST_CASE("a vector-matrix product's columns do not depend on how they are grouped or split", "[gemm][parallel]") {
+    // M = 1 with op(B) transposed (x·Wᵀ, generation's product) computes each column as a
+    // dot product, four columns at a time and the leftovers one by one, the columns split
+    // between the threads: every column must come out the same bits as on its own.
+    std::mt19937 rng(5000);
+    const int64_t N = 4099, K = 1003;  // a leftover column, and K not a multiple of 32
+    Matrix x(1, K, 0, 0), w(N, K, 0, 0);
+    x.randomize(rng);
+    w.randomize(rng);
+    int threads_before = num_threads();
+    std::vector<std::vector<float>> results;
+    for (int threads : {1, 2}) {
+        set_num_threads(threads);
+        std::vector<float> c(N);
+        gemm(1, N, K, x.values.data(), K, false, w.values.data(), K, true, c.data(), N, false);
+        results.push_back(c);
+    }
+    set_num_threads(threads_before);
+    REQUIRE(results[0] == results[1]);
+    int64_t differing = 0;
+    for (int64_t j : {int64_t(0), int64_t(1), int64_t(2), int64_t(3), int64_t(1000), N - 3, N - 1}) {
+        float alone = 0.0f;
+        gemm(1, 1, K, x.values.data(), K, false, w.values.data() + j * K, K, true, &alone, 1, false);
+        differing += alone != results[0][static_cast<size_t>(j)];
+    }
+    CHECK(differing == 0);
 }

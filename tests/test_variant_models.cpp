@@ -125,10 +125,14 @@ TEST_CASE("every variant generates the same tokens with and without the KV cache
         Tensor whole = model.forward(prefix), both = cat(parts, 1);
         REQUIRE(both.shape() == whole.shape());
         for (int64_t i = 0; i < whole.numel(); i++) REQUIRE(both.data()[i] == Approx(whole.data()[i]).margin(1e-5));
-        // The cache holds kv_groups heads, and with a window no more than window tokens.
-        int64_t kv = kv_heads(v.variant, 4), kept = v.variant.window > 0 ? std::min<int64_t>(21, v.variant.window) : 21;
-        CHECK(cache.keys[0].shape() == Shape{2, kv, kept, 4});
-        CHECK(cache.values[1].shape() == Shape{2, kv, kept, 4});
+        // The cache holds kv_groups heads: a row for every position of the context, or with
+        // a window W, when the last 13 tokens did not fit, the W - 1 rows they could still
+        // see moved to the front of a buffer grown to hold them and the 13.
+        int64_t kv = kv_heads(v.variant, 4), window = v.variant.window;
+        const LayerKVCache& layer = cache.layers[0];
+        CHECK(layer.keys.shape() == Shape{2, kv, window > 0 ? window - 1 + 13 : 24, 4});
+        CHECK(cache.layers[1].values.shape() == layer.keys.shape());
+        CHECK(layer.rows == (window > 0 ? window - 1 + 13 : 21));
         CHECK(cache.length == 21);
     }
 }

@@ -12,7 +12,9 @@
 // order (C = piece 1, then C += piece 2, ...). That depends only on K, not on M, N or
 // which other elements are computed: a block of C computed on its own (some rows, some
 // columns) has the same bits as in the whole product. One exception: M == 1 (one row,
-// as when generating a token) sums each element in 16 interleaved parts, for speed.
+// as when generating a token) rounds its own way, for speed: with op(B) transposed (x·Wᵀ)
+// each element is summed in 32 interleaved parts, added pairwise at the end (gemm.cpp's
+// dot); still, an element does not depend on which others are computed.
 // So a caller that knows some products are exactly 0 (the masked half of causal attention)
 // may leave them out and still get the same bits: a chain starts at +0 and adding ±0 to it
 // changes nothing, so zeros at the end of a chain can go, and zeros at its start too when

@@ -238,31 +238,114 @@ Tensor MultiHeadAttention::forward_reference(const Tensor& x) const {
     return out_proj.forward(merge_heads(context_vec));
 }
 
-// Keys and values of the new tokens appended to the cache; the new queries see every
-// cached token and, among the new ones, only those not after them. A window keeps only
-// the last `window` keys and values (older ones can never be seen again).
-Tensor MultiHeadAttention::forward_cached(const Tensor& x, Tensor& cache_keys, Tensor& cache_values,
-                                          int64_t start) const {
+// --- the KV cache (the book's bonus material, ch04/03_kv-cache) ------------------------
+
+// A cache buffer of shape (B, G, capacity, hs) whose first `keep` rows are the rows
+// [rows - keep, rows) of `buffer`: `buffer` itself, its rows moved to the front, when it
+// has `capacity` rows, else a new one (also when `buffer` is undefined, the first step).
+static Tensor with_last_rows_first(const Tensor& buffer, int64_t rows, int64_t keep, const Shape& shape) {
+    int64_t blocks = shape[0] * shape[1], capacity = shape[2], hs = shape[3];
+    bool same = buffer.defined() && buffer.size(2) == capacity;
+    Tensor out = same ? buffer : empty(shape);
+    if (keep == 0 || (same && keep == rows)) return out;  // nothing to move
+    int64_t old_capacity = buffer.size(2);
+    for (int64_t i = 0; i < blocks; i++) {  // each (batch, head) block; the target is never after the source
+        const float* from = buffer.data() + (i * old_capacity + rows - keep) * hs;
+        std::copy(from, from + keep * hs, out.data() + i * capacity * hs);
+    }
+    return out;
+}
+
+// buffer[:, :, at:at + T_new, :] = rows_new. buffer (B, G, capacity, hs); rows_new (B, G, T_new, hs)
+static void write_rows(Tensor& buffer, int64_t at, const Tensor& rows_new) {
+    int64_t blocks = buffer.size(0) * buffer.size(1), capacity = buffer.size(2), n = rows_new.size(2);
+    int64_t hs = buffer.size(3);
+    for (int64_t i = 0; i < blocks; i++)
+        std::copy(rows_new.data() + i * n * hs, rows_new.data() + (i + 1) * n * hs,
+                  buffer.data() + (i * capacity + at) * hs);
+}
+
+// The book's cache_k[:, :, ptr_cur:ptr_cur + T_new, :] = keys_new (and the same for the
+// values), after making room. The book makes its buffers once, for the whole context, with
+// torch.zeros; here they start at 64 rows (or the first step's tokens) and double when
+// full, up to the context length: a new buffer is cleared by the OS 4 KB at a time when
+// first written (24 µs a page on the machine of book-notes/performance.md), and a whole
+// context of 1,024 tokens is 75 MB for 124M, up to 0.4 s before the first token. With a
+// window W, rows older than the last W - 1 can never be seen again: when the new rows do
+// not fit, those are dropped and the others moved to the front, and a new buffer has room
+// for two windows (or the W - 1 rows and the step), so the moves come every W or so tokens.
+// keys_new, values_new: (B, kv_groups, T_new, hs)
+void MultiHeadAttention::store_in_cache(LayerKVCache& cache, const Tensor& keys_new, const Tensor& values_new) const {
+    int64_t batch = keys_new.size(0), n = keys_new.size(2), context_length = mask.size(0);
+    if (cache.keys.defined() && cache.keys.size(0) != batch)
+        throw Error("attention: the KV cache holds a batch of " + std::to_string(cache.keys.size(0)) +
+                    " texts, the new tokens are for " + std::to_string(batch));
+    int64_t capacity = cache.keys.defined() ? cache.keys.size(2) : 0;
+    if (cache.rows + n > capacity) {
+        int64_t keep = window > 0 ? std::min(cache.rows, window - 1) : cache.rows;  // the rows still visible
+        if (keep + n > capacity) {
+            int64_t wanted = window > 0 ? std::max(keep + n, 2 * window) : std::max({keep + n, 2 * capacity, int64_t(64)});
+            capacity = std::min(context_length, wanted);  // keep + n fits: the caller checked the positions
+        }
+        Shape shape = {batch, num_kv_groups, capacity, head_dim};
+        cache.keys = with_last_rows_first(cache.keys, cache.rows, keep, shape);
+        cache.values = with_last_rows_first(cache.values, cache.rows, keep, shape);
+        cache.rows = keep;
+    }
+    write_rows(cache.keys, cache.rows, keys_new);
+    write_rows(cache.values, cache.rows, values_new);
+    cache.rows += n;
+}
+
+// The book's optimized KV-cache listing, op by op: the new keys and values go into the
+// cache, then the new queries attend to its rows in use (cache_k[:, :, :ptr_cur, :], a copy
+// here), the mask sliced from the new tokens' positions and the position of row 0.
+// Generation only: no gradient flows through the cache.
+Tensor MultiHeadAttention::forward_cached_reference(const Tensor& x, LayerKVCache& cache, int64_t start) const {
     if (attention == AttentionKind::linear || attention == AttentionKind::performer)
-        return forward_cached_state(x, cache_keys, cache_values, start);
-    Tensor keys = project_heads(W_key, x, num_kv_groups);          // (B, kv_groups, T_new, hs)
+        return forward_cached_state(x, cache.keys, cache.values, start);
+    check_fits_context(start + x.size(1), mask);
+    Tensor keys_new = project_heads(W_key, x, num_kv_groups);      // (B, kv_groups, T_new, hs)
     Tensor queries = project_heads(W_query, x, num_heads);         // (B, H, T_new, hs)
-    Tensor values = project_heads(W_value, x, num_kv_groups);
+    Tensor values_new = project_heads(W_value, x, num_kv_groups);
     if (pos == PosEncoding::rope) {
         queries = rope_reference(queries, rope_cos, rope_sin, start);
-        keys = rope_reference(keys, rope_cos, rope_sin, start);
+        keys_new = rope_reference(keys_new, rope_cos, rope_sin, start);
     }
-    int64_t first_key = start - (cache_keys.defined() ? cache_keys.size(2) : 0);  // position of the oldest cached key
-    cache_keys = cache_keys.defined() ? cat({cache_keys, keys}, 2) : keys;        // (B, kv_groups, T_cached, hs)
-    cache_values = cache_values.defined() ? cat({cache_values, values}, 2) : values;
-    Tensor attn_scores = matmul(queries, repeat_kv(cache_keys).transpose(2, 3));  // (B, H, T_new, T_cached)
+    store_in_cache(cache, keys_new, values_new);
+    Tensor keys = slice(cache.keys, 2, 0, cache.rows);             // (B, kv_groups, rows, hs)
+    Tensor values = slice(cache.values, 2, 0, cache.rows);
+    int64_t first_key = start + x.size(1) - cache.rows;            // the position of row 0
+    Tensor attn_scores = matmul(queries, repeat_kv(keys).transpose(2, 3));  // (B, H, T_new, rows)
     Tensor attn_weights = attention_weights(attn_scores, start, first_key);
-    Tensor context_vec = matmul(attn_weights, repeat_kv(cache_values));          // (B, H, T_new, hs)
-    if (window > 0 && cache_keys.size(2) > window) {
-        cache_keys = slice(cache_keys, 2, cache_keys.size(2) - window, cache_keys.size(2));
-        cache_values = slice(cache_values, 2, cache_values.size(2) - window, cache_values.size(2));
-    }
+    Tensor context_vec = matmul(attn_weights, repeat_kv(values));          // (B, H, T_new, hs)
     return out_proj.forward(merge_heads(context_vec));
+}
+
+// The fast path: the same numbers as forward_cached_reference within float rounding. The
+// projections stay (B, T_new, ·), the heads side by side, and cached_attention
+// (ops/attention.cpp) reads the cache's rows in place: no split, merge, mask or copy of
+// the cache per step. Dropout on the attention weights (a model in training mode) and the
+// linear and performer kinds go the op-by-op way.
+Tensor MultiHeadAttention::forward_cached(const Tensor& x, LayerKVCache& cache, int64_t start) const {
+    bool drops = dropout.training() && dropout.p > 0.0;
+    if (drops || attention == AttentionKind::linear || attention == AttentionKind::performer)
+        return forward_cached_reference(x, cache, start);
+    check_fits_context(start + x.size(1), mask);
+    int64_t b = x.size(0), t_new = x.size(1);
+    Tensor keys_new = W_key.forward(x);       // (B, T_new, kv_groups·hs)
+    Tensor queries = W_query.forward(x);      // (B, T_new, C)
+    Tensor values_new = W_value.forward(x);
+    if (pos == PosEncoding::rope) {
+        queries = rope(queries, rope_cos, rope_sin, start);
+        keys_new = rope(keys_new, rope_cos, rope_sin, start);
+    }
+    store_in_cache(cache, keys_new.view({b, t_new, num_kv_groups, head_dim}).transpose(1, 2),  // (B, kv_groups, T_new, hs)
+                   values_new.view({b, t_new, num_kv_groups, head_dim}).transpose(1, 2));
+    AttentionOptions options;
+    options.num_heads = num_heads, options.kv_heads = num_kv_groups, options.window = window;
+    options.alibi_slopes = alibi_slopes;
+    return out_proj.forward(cached_attention(queries, cache.keys, cache.values, cache.rows, options));
 }
 
 }  // namespace llm

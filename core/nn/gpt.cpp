@@ -52,13 +52,12 @@ Tensor TransformerBlock::forward(const Tensor& x) const {
     return out + shortcut;
 }
 
-Tensor TransformerBlock::forward_cached(const Tensor& x, Tensor& cache_keys, Tensor& cache_values,
-                                        int64_t start) const {
+Tensor TransformerBlock::forward_cached(const Tensor& x, LayerKVCache& cache, int64_t start) const {
     if (norm_place == NormPlace::post) {
-        Tensor h = norm1->forward(drop_shortcut.forward(att.forward_cached(x, cache_keys, cache_values, start)) + x);
+        Tensor h = norm1->forward(drop_shortcut.forward(att.forward_cached(x, cache, start)) + x);
         return norm2->forward(drop_shortcut.forward(ff->forward(h)) + h);
     }
-    Tensor h = drop_shortcut.forward(att.forward_cached(norm1->forward(x), cache_keys, cache_values, start)) + x;
+    Tensor h = drop_shortcut.forward(att.forward_cached(norm1->forward(x), cache, start)) + x;
     return drop_shortcut.forward(ff->forward(norm2->forward(h))) + h;
 }
 
@@ -167,10 +166,8 @@ Tensor GPTModel::forward(const Tensor& in_idx) const {
 // Like forward, for the tokens after the cached ones: positions start at cache.length.
 Tensor GPTModel::forward_cached(const Tensor& in_idx, KVCache& cache) const {
     Tensor x = drop_emb.forward(embed(in_idx, cache.length));
-    cache.keys.resize(trf_blocks.size());
-    cache.values.resize(trf_blocks.size());
-    for (size_t i = 0; i < trf_blocks.size(); i++)
-        x = trf_blocks[i]->forward_cached(x, cache.keys[i], cache.values[i], cache.length);
+    cache.layers.resize(trf_blocks.size());
+    for (size_t i = 0; i < trf_blocks.size(); i++) x = trf_blocks[i]->forward_cached(x, cache.layers[i], cache.length);
     cache.length += in_idx.size(1);
     return out_head.forward(final_norm->forward(x));
 }

@@ -236,6 +236,19 @@ struct AttentionVariant {
 // (m, hs) lengths. -> (features = m, hs)
 Tensor orthogonal_gaussian_features(int64_t m, int64_t head_dim);
 
+// One attention layer's KV cache, kept as the book's optimized KV-cache listing keeps it
+// (ch04/03_kv-cache/gpt_with_kv_cache_optimized.py: cache_k, cache_v and ptr_cur): the new
+// tokens' keys and values are written into the next free rows of buffers that are kept, so
+// a step neither copies nor allocates the cache. Without a window the buffers start at 64
+// rows and double when full, up to the context length; with one they hold about two
+// windows, and when full the rows no new token can see are dropped (the others moved to
+// the front). With linear or performer attention `keys` holds the state S (B, kv_groups,
+// features, hs) and `values` z (B, kv_groups, features) instead, and `rows` stays 0.
+struct LayerKVCache {
+    Tensor keys, values;  // (B, kv_groups, capacity, hs); rows [0, rows) in use, oldest first
+    int64_t rows = 0;     // the rows in use, which hold the last `rows` tokens (the book's ptr_cur)
+};
+
 // 3.6.2: one set of projections split into heads, plus an output projection.
 class MultiHeadAttention : public Module {
 public:
@@ -244,12 +257,13 @@ public:
     Tensor forward(const Tensor& x) const;  // (B, T, d_in) -> (B, T, C), one fused attention op
     Tensor forward_reference(const Tensor& x) const;  // the same, op by op as in the book
     // Generation with a KV cache: x holds only the new tokens (B, T_new, d_in) at positions
-    // start, start + 1, ...; their keys and values are appended to cache_keys / cache_values
-    // (B, kv_groups, T_cached, hs; with a window only the last `window` are kept), and the
-    // new queries attend to everything cached. Same result as forward on the whole text.
-    // With linear or performer attention the cache is the constant-size state instead:
-    // cache_keys holds S (B, kv_groups, features, hs) and cache_values z (B, kv_groups, features).
-    Tensor forward_cached(const Tensor& x, Tensor& cache_keys, Tensor& cache_values, int64_t start) const;
+    // start, start + 1, ...; their keys and values are written into the cache, and the new
+    // queries attend to every cached token they may see. Same result as forward on the
+    // whole text. forward_cached is the fast path (one fused op reads the cache in place,
+    // cached_attention in ops/attention.cpp); forward_cached_reference the book's listing,
+    // op by op. Both use the same cache (and the constant-size state of linear/performer).
+    Tensor forward_cached(const Tensor& x, LayerKVCache& cache, int64_t start) const;
+    Tensor forward_cached_reference(const Tensor& x, LayerKVCache& cache, int64_t start) const;
     // One projection of x (B, T, C) split into `heads` heads: (B, heads, T, hs)
     Tensor project_heads(const Linear& W, const Tensor& x, int64_t heads) const;
     Tensor merge_heads(const Tensor& context_vec) const;           // (B, H, T, hs) -> (B, T, C)
@@ -271,6 +285,7 @@ private:
     Tensor forward_cached_state(const Tensor& x, Tensor& state_S, Tensor& state_z, int64_t start) const;
     Tensor attention_weights(const Tensor& scores, int64_t first_row, int64_t first_col) const;
     Tensor repeat_kv(const Tensor& kv) const;
+    void store_in_cache(LayerKVCache& cache, const Tensor& keys_new, const Tensor& values_new) const;
 };
 
 // --- position schemes (nn/positions.cpp), the attention lab ------------------------
@@ -299,9 +314,8 @@ class TransformerBlock : public Module {
 public:
     explicit TransformerBlock(const GPTConfig& cfg);
     Tensor forward(const Tensor& x) const;  // (B, T, C) -> same
-    // With linear or performer attention the cache is the constant-size state instead:
-    // cache_keys holds S (B, kv_groups, features, hs) and cache_values z (B, kv_groups, features).
-    Tensor forward_cached(const Tensor& x, Tensor& cache_keys, Tensor& cache_values, int64_t start) const;
+    // The new tokens x (B, T_new, C) at positions start ..., through the attention's cache.
+    Tensor forward_cached(const Tensor& x, LayerKVCache& cache, int64_t start) const;
     MultiHeadAttention att;
     std::unique_ptr<Layer> ff;
     std::unique_ptr<Layer> norm1, norm2;
@@ -309,10 +323,10 @@ public:
     NormPlace norm_place;
 };
 
-// The keys and values of the tokens a GPTModel has seen, one pair per block (the book's
-// bonus material on KV caches). Empty at first; forward_cached fills it.
+// The keys and values of the tokens a GPTModel has seen, one LayerKVCache per block (the
+// book's bonus material on KV caches). Empty at first; forward_cached fills it.
 struct KVCache {
-    std::vector<Tensor> keys, values;  // per block: (B, kv_groups, cached, hs), cached = min(length, window)
+    std::vector<LayerKVCache> layers;  // one per block
     int64_t length = 0;                // tokens seen so far
 };
 

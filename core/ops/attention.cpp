@@ -364,4 +364,85 @@ Tensor causal_attention(const Tensor& queries, const Tensor& keys, const Tensor&
     return causal_attention(queries, keys, values, options);
 }
 
+// --- attention over a KV cache (generation) ------------------------------------------
+// One step of generation with the cache (MultiHeadAttention::forward_cached) attends T_new
+// new queries, usually one, to the rows of a cache (B, kv_heads, capacity, hs) that the
+// model keeps between steps. It is head_forward with the queries' own rows at the end of
+// the keys: query i sits at row rows - T_new + i and sees the rows up to that one (with a
+// window, only the last `window` of them). No gradient and no dropout: generation runs the
+// model in eval mode under a NoGradGuard; the op-by-op path serves the other cases.
+
+namespace {
+
+// Where one head of cached_attention finds its queries, keys and values.
+struct CachedLayout {
+    int64_t new_tokens, d_out, num_heads, head_dim;
+    int64_t kv_heads, capacity, rows;  // the cache's heads, rows allocated and rows in use
+    int64_t window;                    // 0: none
+    const float* slopes;               // ALiBi's m_h per head, or null
+    // The first column of head bh (= batch · num_heads + head) in the (B, T_new, C) queries and context.
+    int64_t columns(int64_t bh) const { return (bh / num_heads) * new_tokens * d_out + (bh % num_heads) * head_dim; }
+    // Row 0 of its key/value head in the (B, kv_heads, capacity, hs) cache.
+    int64_t cache_block(int64_t bh) const {
+        int64_t group = num_heads / kv_heads;
+        return ((bh / num_heads) * kv_heads + (bh % num_heads) / group) * capacity * head_dim;
+    }
+};
+
+// One head: scores = Q_h K_gᵀ over the rows in use (T_new × rows); each query's row scaled
+// (+ ALiBi's bias) and softmaxed over the rows it sees, 0 elsewhere; context_h = weights · V_g.
+void cached_head_forward(const CachedLayout& L, int64_t bh, const float* q, const float* k, const float* v,
+                         float* context) {
+    int64_t n = L.new_tokens, rows = L.rows, at = L.columns(bh), block = L.cache_block(bh);
+    float* weights = head_scratch(n * rows);
+    gemm(n, rows, L.head_dim, q + at, L.d_out, false, k + block, L.head_dim, true, weights, rows, false);
+    float scale = attention_scale(L.head_dim);
+    for (int64_t i = 0; i < n; i++) {
+        float* w = weights + i * rows;
+        int64_t own = rows - n + i;  // this query's own row
+        int64_t lo = L.window > 0 ? std::max<int64_t>(0, own - L.window + 1) : 0;
+        for (int64_t j = lo; j <= own; j++) w[j] = w[j] / scale;
+        if (L.slopes != nullptr) {
+            float slope = L.slopes[bh % L.num_heads];
+            for (int64_t j = lo; j <= own; j++) w[j] = w[j] + alibi_bias(slope, own - j);
+        }
+        softmax_row(w + lo, w + lo, own - lo + 1, 1);  // in place: each entry is read before it is written
+        std::fill(w, w + lo, 0.0f);
+        std::fill(w + own + 1, w + rows, 0.0f);
+    }
+    gemm(n, L.head_dim, rows, weights, rows, false, v + block, L.head_dim, false, context + at, L.d_out, false);
+}
+
+}  // namespace
+
+Tensor cached_attention(const Tensor& queries, const Tensor& keys, const Tensor& values, int64_t rows,
+                        const AttentionOptions& o) {
+    int64_t kv_heads = o.kv_heads > 0 ? o.kv_heads : o.num_heads;
+    bool shapes_ok = queries.dim() == 3 && keys.dim() == 4 && values.shape() == keys.shape() &&
+                     keys.size(0) == queries.size(0) && keys.size(1) == kv_heads && o.num_heads > 0 &&
+                     o.num_heads % kv_heads == 0 && queries.size(2) == o.num_heads * keys.size(3);
+    if (!shapes_ok)
+        throw Error("cached_attention: expected queries (batch, new tokens, " + std::to_string(o.num_heads) +
+                    " heads x head size) and keys and values (batch, " + std::to_string(kv_heads) +
+                    " heads, capacity, head size), got " + shape_to_string(queries.shape()) + ", " +
+                    shape_to_string(keys.shape()) + " and " + shape_to_string(values.shape()));
+    if (rows < queries.size(1) || rows > keys.size(2))
+        throw Error("cached_attention: " + std::to_string(rows) + " rows in use must hold the " +
+                    std::to_string(queries.size(1)) + " new tokens and fit the cache's " +
+                    std::to_string(keys.size(2)) + " rows");
+    if (o.window < 0 || (o.training && o.dropout_p > 0.0) ||
+        (!o.alibi_slopes.empty() && static_cast<int64_t>(o.alibi_slopes.size()) != o.num_heads))
+        throw Error("cached_attention: window must be >= 0, no dropout, alibi_slopes empty or one per head");
+    CachedLayout L{queries.size(1), queries.size(2), o.num_heads, keys.size(3), kv_heads, keys.size(2), rows,
+                   o.window, o.alibi_slopes.empty() ? nullptr : o.alibi_slopes.data()};
+    Tensor context = empty(queries.shape());
+    int64_t work_per_head = 2 * L.new_tokens * rows * L.head_dim;  // multiply-adds: Q·Kᵀ and weights·V
+    int64_t grain = std::max<int64_t>(1, (int64_t(1) << 18) / std::max<int64_t>(1, work_per_head));
+    parallel_for(queries.size(0) * o.num_heads, grain, [&](int64_t b0, int64_t b1) {
+        for (int64_t bh = b0; bh < b1; bh++)
+            cached_head_forward(L, bh, queries.data(), keys.data(), values.data(), context.data());
+    });
+    return context;
+}
+
 }  // namespace llm

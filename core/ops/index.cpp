@@ -2,6 +2,8 @@
 // index_select, masked_fill.
 #include "ops/internal.h"
 
+#include <utility>
+
 namespace llm {
 
 // Copy `len` entries of dim (seen as outer × n × inner) from src starting at
@@ -93,10 +95,10 @@ Tensor stack(const std::vector<Tensor>& tensors, int64_t dim) {
 Tensor narrow_forward(const Tensor& a, int64_t dim, int64_t start, int64_t length) {
     Shape shape = a.shape();
     shape[dim] = length;
-    Tensor out = zeros(shape);
+    Tensor out = empty(shape);  // every element is copied in below
     DimSplit s = split_at(a.shape(), dim);
     copy_along_dim(a.data(), s.n, start, out.data(), length, 0, length, s.outer, s.inner);
-    return Tensor(shape, out.values(), a.dtype());
+    return Tensor(shape, std::move(out.values()), a.dtype());  // the values moved, not copied, into a's dtype
 }
 
 // The slice's gradient goes back to where the slice came from; zero elsewhere
@@ -175,7 +177,7 @@ Tensor index_select_forward(const Tensor& a, int64_t dim, const Tensor& index) {
     DimSplit s = split_at(a.shape(), dim);
     Shape shape = a.shape();
     shape[dim] = index.numel();
-    Tensor out = zeros(shape);
+    Tensor out = empty(shape);  // every element is copied in below
     for (int64_t j = 0; j < index.numel(); j++) {
         int64_t row = static_cast<int64_t>(index.data()[j]);
         if (row < 0 || row >= s.n)
@@ -183,7 +185,7 @@ Tensor index_select_forward(const Tensor& a, int64_t dim, const Tensor& index) {
                         std::to_string(dim) + " of size " + std::to_string(s.n));
         copy_along_dim(a.data(), s.n, row, out.data(), index.numel(), j, 1, s.outer, s.inner);
     }
-    return Tensor(shape, out.values(), a.dtype());
+    return Tensor(shape, std::move(out.values()), a.dtype());  // the values moved, not copied
 }
 
 // Each picked row's gradient is added back to the row it came from

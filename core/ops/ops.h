@@ -132,6 +132,14 @@ struct AttentionOptions {
 // queries (B, T, H·hs); keys and values (B, T, kv_heads·hs) -> (B, T, H·hs)
 Tensor causal_attention(const Tensor& queries, const Tensor& keys, const Tensor& values,
                         const AttentionOptions& options);
+// One step of generation over a KV cache (MultiHeadAttention::forward_cached): queries
+// (B, T_new, H·hs) of the newest tokens; keys and values (B, kv_heads, capacity, hs) whose
+// rows [0, rows) hold the last `rows` tokens, the T_new new ones last. Query i sees the rows
+// up to its own (rows - T_new + i), with options.window only the last `window` of them;
+// ALiBi as in causal_attention. Inference only: no dropout, and the result records no
+// gradient. -> (B, T_new, H·hs)
+Tensor cached_attention(const Tensor& queries, const Tensor& keys, const Tensor& values, int64_t rows,
+                        const AttentionOptions& options);
 // FlashAttention (ops/flash_attention.cpp): the same result as causal_attention within float
 // rounding, with keys and values in tiles and an online softmax; saves only the output and
 // one logsumexp per row (plus the dropout mask as bits, when training with dropout).

@@ -3,6 +3,8 @@
 // them into the new order, because every tensor here is contiguous.
 #include "ops/internal.h"
 
+#include <utility>
+
 namespace llm {
 
 // --- view / reshape / flatten / unsqueeze / squeeze: same values, new shape ---
@@ -96,7 +98,7 @@ Tensor permute_forward(const Tensor& a, const std::vector<int64_t>& dims) {
         out_shape[d] = in[dims[d]];
         strides[d] = in_strides[dims[d]];
     }
-    Tensor out = zeros(out_shape);
+    Tensor out = empty(out_shape);  // every element is written below
     std::vector<int64_t> index(ndim, 0);
     const float* x = a.data();
     float* y = out.data();
@@ -110,7 +112,7 @@ Tensor permute_forward(const Tensor& a, const std::vector<int64_t>& dims) {
             index[d] = 0;
         }
     }
-    return Tensor(out_shape, out.values(), a.dtype());
+    return Tensor(out_shape, std::move(out.values()), a.dtype());  // the values moved, not copied
 }
 
 static std::vector<int64_t> inverse_permutation(const std::vector<int64_t>& dims) {

@@ -46,11 +46,8 @@ static bool effectively_greedy(const std::vector<float>& logits, double temperat
     return largest / temperature > static_cast<double>(std::numeric_limits<float>::max());
 }
 
-// The next token of one row of logits (V): argmax, or a draw from softmax(logits / T).
-static int64_t next_token(std::vector<float> logits, double temperature, std::optional<int64_t> top_k) {
-    for (float v : logits)
-        if (std::isnan(v)) throw Error("generate: the model's logits hold nan (is the checkpoint damaged?)");
-    if (top_k) logits = top_k_filter(logits, *top_k);
+// The next token from one row of logits (V), after top-k: argmax, or a draw from softmax(logits / T).
+static int64_t draw_token(const std::vector<float>& logits, double temperature) {
     if (effectively_greedy(logits, temperature))
         return std::max_element(logits.begin(), logits.end()) - logits.begin();  // first maximum, like argmax
     Tensor row = zeros({static_cast<int64_t>(logits.size())});
@@ -61,6 +58,14 @@ static int64_t next_token(std::vector<float> logits, double temperature, std::op
             throw Error("generate: the probabilities of the next token are not finite (temperature " +
                         std::to_string(temperature) + ")");
     return multinomial1(probs.data(), probs.numel());
+}
+
+// The next token of one row of logits (V): argmax, or a draw from softmax(logits / T).
+static int64_t next_token(const std::vector<float>& logits, double temperature, std::optional<int64_t> top_k) {
+    for (float v : logits)
+        if (std::isnan(v)) throw Error("generate: the model's logits hold nan (is the checkpoint damaged?)");
+    if (top_k) return draw_token(top_k_filter(logits, *top_k), temperature);
+    return draw_token(logits, temperature);
 }
 
 // The last n ids of every row as a tensor: int64 (B, n).
@@ -89,6 +94,10 @@ Tensor generate(const GPTModel& model, Tensor idx, int64_t max_new_tokens, int64
             rows[static_cast<size_t>(b)].push_back(static_cast<int64_t>(idx.at({b, t})));
     KVCache cache;
     bool caching = use_kv_cache;
+    // One row's logits, copied into the same vector at every step: a new 50,257-float vector
+    // per token came back from the C library as fresh pages, cleared by the OS on first
+    // touch (about 50 page faults a token, ~1 ms on the machine measured in book-notes/performance.md).
+    std::vector<float> row_logits;
     for (int64_t step = 0; step < max_new_tokens; step++) {
         // Once the text outgrows the context, every step reads the window of the last
         // context_size tokens, as without a cache: the cost per token stays constant.
@@ -99,7 +108,8 @@ Tensor generate(const GPTModel& model, Tensor idx, int64_t max_new_tokens, int64
         bool all_eos = true;
         for (int64_t b = 0; b < batch; b++) {
             const float* row = logits.data() + b * vocab;
-            next[static_cast<size_t>(b)] = next_token(std::vector<float>(row, row + vocab), temperature, top_k);
+            row_logits.assign(row, row + vocab);
+            next[static_cast<size_t>(b)] = next_token(row_logits, temperature, top_k);
             all_eos = all_eos && eos_id && next[static_cast<size_t>(b)] == *eos_id;
         }
         if (all_eos) break;
