@@ -34,6 +34,7 @@ struct Figure {
     std::string config;         // tiny, small, 124m, ch06, ch07; matmul: the set (square, tiny, ...)
     std::string shape;          // matmul only: "MxNxK OP"
     bool kv_cache = false;      // ours' generation with the KV cache (the peer has none)
+    bool frozen_cache = false;  // ours' ch06 run with --frozen-cache (the peer has none)
     int threads = 0;
     double value = 0;
     std::string peer;           // peers: "pytorch 1.13.0a0", "openblas"
@@ -70,6 +71,8 @@ bool read_figure(const llm::JsonValue& line, Figure& f) {
         if (figure == "train_tokens_per_s" || figure == "finetune_tokens_per_s" ||
             figure == "finetune_book_run_minutes") {
             f.measure = figure;
+            const llm::JsonValue* cached = line.find("frozen_cache");
+            f.frozen_cache = cached != nullptr && cached->is_bool() && cached->as_bool();
         } else if (figure == "generate_tokens_per_s") {
             f.measure = figure;
             const llm::JsonValue* kv = line.find("kv_cache");
@@ -126,12 +129,14 @@ const Figure* best_peer(const std::vector<Figure>& figures, const Figure& ours) 
 }
 
 void print_ratio(const Figure& ours, const Figure& peer) {
-    const std::string kv_cache = ours.measure == "generate_tokens_per_s"
-                                     ? std::string(", \"ours_kv_cache\": ") + (ours.kv_cache ? "true" : "false")
-                                     : "";
+    std::string variant = ours.measure == "generate_tokens_per_s"
+                              ? std::string(", \"ours_kv_cache\": ") + (ours.kv_cache ? "true" : "false")
+                              : "";
+    if (ours.measure == "finetune_book_run_minutes" && ours.config == "ch06")
+        variant = std::string(", \"ours_frozen_cache\": ") + (ours.frozen_cache ? "true" : "false");
     std::printf("{\"figure\": \"ratio\", \"of\": \"%s\", \"config\": %s, \"threads\": %d%s, \"ours\": %.2f, "
                 "\"peer\": %s, \"peer_value\": %.2f, \"peer_openblas_core\": %s, \"value\": %.2f%s}\n",
-                ours.measure.c_str(), llm::json_quote(ours.config).c_str(), ours.threads, kv_cache.c_str(), ours.value,
+                ours.measure.c_str(), llm::json_quote(ours.config).c_str(), ours.threads, variant.c_str(), ours.value,
                 llm::json_quote(peer.peer).c_str(), peer.value, llm::json_quote(peer.openblas_core).c_str(),
                 speedup(ours, peer), lower_is_better(ours) ? ", \"note\": \"peer's minutes / ours\"" : "");
 }
