@@ -5,6 +5,8 @@
 #include "ops/ops.h"
 #include "random/random.h"
 
+#include <cstring>
+
 using namespace llm;
 using Catch::Matchers::Contains;
 
@@ -160,6 +162,30 @@ TEST_CASE("dropout: identity in eval, scaled mask in training, mask as gradient"
     CHECK(x.grad().values() == y.values());  // d(x · mask)/dx = mask, and x = 1
     CHECK(dropout(x, 1.0f, true).values() == std::vector<float>(36, 0.0f));
     REQUIRE_THROWS_WITH(dropout(x, 1.5f, true), Contains("dropout probability has to be between 0 and 1"));
+}
+
+TEST_CASE("dropout keeps its mask as bits: the same values as the book's mask of 0 and 1/(1-p)", "[ops]") {
+    const int64_t n = 3 * 1024 + 45;  // chunks of 1024 and a ragged end
+    manual_seed(5);
+    Tensor x = empty({3, n / 3}), g = empty({3, n / 3});
+    normal_(x.data(), n, 0.0, 1.0);  // negative values too: x · 0 is -0 there
+    normal_(g.data(), n, 0.0, 1.0);
+    x.requires_grad_();
+    manual_seed(7);
+    Tensor y = dropout(x, 0.1, true);
+    (y * g).sum().backward();
+    std::vector<float> mask(static_cast<size_t>(n));
+    manual_seed(7);
+    dropout_mask(mask.data(), n, 0.1);  // the float mask, drawn as PyTorch draws it
+    int64_t kept = 0;
+    for (int64_t i = 0; i < n; i++) {
+        float want_y = x.data()[i] * mask[static_cast<size_t>(i)], want_dx = g.data()[i] * mask[static_cast<size_t>(i)];
+        CHECK(std::memcmp(&y.data()[i], &want_y, sizeof(float)) == 0);  // the same bits, signs of zeros too
+        CHECK(std::memcmp(&x.grad().data()[i], &want_dx, sizeof(float)) == 0);
+        kept += mask[static_cast<size_t>(i)] != 0.0f;
+    }
+    CHECK(kept > n * 8 / 10);
+    CHECK(kept < n);
 }
 
 TEST_CASE("binary cross-entropy agrees with and without logits", "[ops]") {

@@ -130,19 +130,6 @@ void causal_softmax(const HeadLayout& L, int64_t bh, float* scores, float* weigh
     }
 }
 
-// factors[j] = kept_value where bit first + j of the mask is set, else 0, for j < count:
-// 32 bits at a time from a 64-bit window, so the inner loop has a fixed length and the
-// compiler turns it into vector shifts. bits: the mask (ops/internal.h)
-void dropout_factors(const uint32_t* bits, int64_t first, int64_t count, float kept_value, float* factors) {
-    for (int64_t j0 = 0; j0 < count; j0 += 32) {
-        uint64_t at = static_cast<uint64_t>(first + j0);
-        uint64_t window = bits[at / 32];
-        if ((at % 32) != 0) window |= uint64_t(bits[at / 32 + 1]) << 32;  // the next word, when the 32 straddle two
-        uint32_t word = static_cast<uint32_t>(window >> (at % 32));
-        for (int b = 0; b < 32; b++) factors[j0 + b] = (word >> b) & 1u ? kept_value : 0.0f;
-    }
-}
-
 // out (T×T) = weights · dropout's factors (kept_scale or 0), as dropout(weights) computes
 // them; 0 above the diagonal. weights, out: (T, T); bits: the (B, H, T, T) mask, from head bh
 void apply_dropout(const HeadLayout& L, int64_t bh, const float* weights, const uint32_t* bits, float kept_value,

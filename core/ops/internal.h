@@ -35,10 +35,6 @@ void softmax_row(const float* row, float* out_row, int64_t n, int64_t stride);
 // dx = the softmax's backward for those n entries, given g = dL/dy and y = the softmax (ops/nn.cpp).
 void softmax_backward_row(const float* g, const float* y, float* dx, int64_t n, int64_t stride);
 
-// The mask dropout multiplies by, shaped `shape`: 1/(1-p) where an element is kept, 0 where
-// it is dropped, drawn as PyTorch draws it (p = 1 drops everything and draws nothing).
-Tensor draw_dropout_mask(const Shape& shape, double p);
-
 // The same draws for n elements kept as bits, 32 to a float's storage (read them with
 // dropout_bits and kept_bit): bit i is 1 where element i is kept. A mask 32 times smaller,
 // which the attention ops keep for backward. One spare word at the end lets a reader take
@@ -51,6 +47,9 @@ inline bool kept_bit(const uint32_t* bits, int64_t i) {
 }
 // What dropout multiplies a kept element by: 1/(1-p), in float as PyTorch computes it.
 inline float kept_scale(double p) { return 1.0f / static_cast<float>(1.0 - p); }
+// factors[j] = kept_value where bit first + j of the mask is set, else 0, for j < count,
+// written 32 at a time (factors must have room for count rounded up to 32). (ops/nn.cpp)
+void dropout_factors(const uint32_t* bits, int64_t first, int64_t count, float kept_value, float* factors);
 
 // Sums in double, several rows side by side (ops/nn.cpp). One long sum is a chain of
 // additions, each waiting for the one before (about 4 cycles); kRowsAtOnce rows summed

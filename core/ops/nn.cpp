@@ -339,13 +339,9 @@ Tensor embedding(const Tensor& weight, const Tensor& ids) {
 // --- dropout (book section 3.5.2) --------------------------------------------------------
 // In training, each element is kept with probability 1-p and then scaled by 1/(1-p),
 // so the expected value is unchanged; in eval mode (or p = 0) it is the identity.
-// The mask is drawn in one place, dropout_mask in random/random.cpp, exactly as PyTorch draws it.
-
-Tensor draw_dropout_mask(const Shape& shape, double p) {
-    Tensor mask = zeros(shape);
-    if (p < 1.0) dropout_mask(mask.data(), mask.numel(), p);
-    return mask;
-}
+// The mask is drawn in one place, random/random.cpp, exactly as PyTorch draws it, and kept
+// as bits (the book's mask of 0 and 1/(1-p) as floats would be 32 times larger); each
+// element is multiplied by the factor its bit stands for, so the values are the mask's.
 
 Tensor draw_dropout_bits(int64_t n, double p) {
     Tensor bits = zeros({(n + 31) / 32 + 1});  // all dropped, as p = 1 leaves it; one word spare at the end
@@ -353,18 +349,54 @@ Tensor draw_dropout_bits(int64_t n, double p) {
     return bits;
 }
 
+// 32 bits at a time from a 64-bit window, so the inner loop has a fixed length and the
+// compiler turns it into vector shifts.
+void dropout_factors(const uint32_t* bits, int64_t first, int64_t count, float kept_value, float* factors) {
+    for (int64_t j0 = 0; j0 < count; j0 += 32) {
+        uint64_t at = static_cast<uint64_t>(first + j0);
+        uint64_t window = bits[at / 32];
+        if ((at % 32) != 0) window |= uint64_t(bits[at / 32 + 1]) << 32;  // the next word, when the 32 straddle two
+        uint32_t word = static_cast<uint32_t>(window >> (at % 32));
+        for (int b = 0; b < 32; b++) factors[j0 + b] = (word >> b) & 1u ? kept_value : 0.0f;
+    }
+}
+
+// out[i] = x[i] · (kept_value or 0, as bit i says), for i < n, 1024 at a time on all threads.
+// x, out: n values; bits: draw_dropout_bits(n, p)
+static void multiply_by_mask(const float* x, const uint32_t* bits, float kept_value, float* out, int64_t n) {
+    constexpr int64_t kChunk = 1024;  // a multiple of 32: each chunk starts at a word
+    parallel_for((n + kChunk - 1) / kChunk, 16, [&](int64_t c0, int64_t c1) {
+        float factors[kChunk];
+        for (int64_t c = c0; c < c1; c++) {
+            int64_t first = c * kChunk, count = std::min(kChunk, n - first);
+            dropout_factors(bits, first, count, kept_value, factors);
+            for (int64_t i = 0; i < count; i++) out[first + i] = x[first + i] * factors[i];
+        }
+    });
+}
+
 // d(x · mask)/dx = mask
 std::vector<Tensor> dropout_backward(const Node& node, const Tensor& grad) {
-    return {mul(grad, node.saved[0])};
+    Tensor dx = empty(grad.shape());  // every element is written
+    multiply_by_mask(grad.data(), dropout_bits(node.saved[0]), static_cast<float>(node.numbers[0]), dx.data(),
+                     grad.numel());
+    return {dx};
 }
 
 Tensor dropout(const Tensor& a, double p, bool training) {
     if (p < 0.0 || p > 1.0)
         throw Error("dropout probability has to be between 0 and 1, but got " + std::to_string(p));
     if (!training || p == 0.0 || a.numel() == 0) return a;
-    Tensor mask = draw_dropout_mask(a.shape(), p);
-    Tensor out = map_binary(a, mask, "dropout", [](float x, float m) { return x * m; });
-    if (needs_grad({&a})) attach_node(out, "MulBackward0", dropout_backward, {a}).saved = {mask};
+    check_float(a, "dropout");
+    Tensor bits = draw_dropout_bits(a.numel(), p);
+    float kept_value = p < 1.0 ? kept_scale(p) : 0.0f;
+    Tensor out = empty(a.shape());  // every element is written
+    multiply_by_mask(a.data(), dropout_bits(bits), kept_value, out.data(), a.numel());
+    if (needs_grad({&a})) {
+        Node& node = attach_node(out, "MulBackward0", dropout_backward, {a});
+        node.saved = {bits};
+        node.numbers = {kept_value};
+    }
     return out;
 }
 
