@@ -199,7 +199,7 @@ train: $(OUT)/ch05_pretraining
 # torch; chapters 6 and 7's peer is .bench-peers/torch_finetune.py. The book's run needs the
 # book's text and GPT-2's vocabulary (BOOK_VERDICT, BOOK_GPT2; skipped with a note without
 # them). Every line also goes to build/release/bench.jsonl, and the run ends with ours ÷ the
-# fastest peer per config and thread count ({"figure": "ratio", ...}). About 30 minutes on
+# fastest peer per config and thread count ({"figure": "ratio", ...}). About 25 minutes on
 # 2 cores with the peers. See core/bench/run.sh and book-notes/performance.md.
 BENCH        := build/release/bench
 PEERS        ?= ../shared/bench
