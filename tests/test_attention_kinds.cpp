@@ -3,6 +3,7 @@
 // quadratic forms, finite differences for every new op, thread counts, the combinations
 // refused, and the switch through models, the state cache and checkpoints.
 #include "catch_compat.h"
+#include "random_tensor.h"
 #include "gradcheck.h"
 #include "temp_dir.h"
 #include "train_helpers.h"
@@ -41,12 +42,6 @@ void require_close(const Tensor& a, const Tensor& b, double tol, const std::stri
     }
     INFO("max difference " << worst << ", largest value " << largest);
     REQUIRE(worst <= tol * largest);
-}
-
-Tensor randn_tensor(const Shape& shape) {
-    Tensor t = zeros(shape);
-    normal_(t.data(), t.numel(), 0.0, 1.0);
-    return t;
 }
 
 // The output and the gradients of q, k, v for Σ out·w; the generator seeded first, so two

@@ -4,6 +4,7 @@
 // and values; the cache's rows through a window's moves and growth; the buffers written
 // in place; and the same logits on one and two threads.
 #include "catch_compat.h"
+#include "random_tensor.h"
 #include "error_of.h"
 
 #include "autograd/autograd.h"
@@ -18,12 +19,6 @@
 using namespace llm;
 
 namespace {
-
-Tensor randn_tensor(const Shape& shape) {
-    Tensor t = zeros(shape);
-    normal_(t.data(), t.numel(), 0.0, 1.0);
-    return t;
-}
 
 void require_close(const Tensor& a, const Tensor& b, double margin, const std::string& what) {
     INFO(what);

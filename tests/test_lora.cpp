@@ -1,6 +1,7 @@
 // Appendix E (appendix-E.ipynb, section E.4): LoRALayer, Linear with an adapter,
 // replace_linear_with_lora's parameter counts for GPT-2 124M, and merging for export.
 #include "catch_compat.h"
+#include "random_tensor.h"
 #include "gradcheck.h"
 #include "appendix_e_lora/module_print.h"
 
@@ -15,13 +16,6 @@
 using namespace llm;
 
 namespace {
-
-// torch.randn(shape) from the default generator.
-Tensor randn(const Shape& shape) {
-    Tensor t = zeros(shape);
-    normal_(t.data(), t.numel(), 0.0, 1.0);
-    return t;
-}
 
 void freeze(Module& m) {
     for (Tensor p : m.parameters()) p.requires_grad_(false);  // for param in model.parameters(): ...
@@ -77,7 +71,7 @@ TEST_CASE("E.4 trainable parameters of GPT-2 124M before and with LoRA (rank 16)
 TEST_CASE("LoRALayer: B starts at zero, so a Linear with an adapter gives its old output", "[appendix_e][lora]") {
     manual_seed(123);
     Linear layer(5, 3);
-    Tensor x = randn({2, 4, 5});  // (B, T, in)
+    Tensor x = randn_tensor({2, 4, 5});  // (B, T, in)
     Tensor before = layer.forward(x);
     layer.add_lora(2, 4.0, true);
     REQUIRE(layer.lora);
@@ -103,9 +97,9 @@ TEST_CASE("LoRALayer: scale alpha (the printed book) is rank times alpha/rank", 
     manual_seed(7);
     LoRALayer by_alpha(6, 4, 3, 8.0, false);
     REQUIRE(by_rank.A.values() == by_alpha.A.values());
-    Tensor b = randn({3, 4});
+    Tensor b = randn_tensor({3, 4});
     by_rank.B = b, by_alpha.B = b;
-    Tensor x = randn({5, 6});
+    Tensor x = randn_tensor({5, 6});
     Tensor y_rank = by_rank.forward(x), y_alpha = by_alpha.forward(x);
     for (int64_t i = 0; i < y_rank.numel(); i++) CHECK(y_alpha.data()[i] == Approx(3 * y_rank.data()[i]).epsilon(1e-5));
 }

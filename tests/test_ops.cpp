@@ -1,5 +1,6 @@
 // Forward semantics of the ops on edge shapes, and the errors they raise.
 #include "catch_compat.h"
+#include "random_tensor.h"
 
 #include "autograd/autograd.h"
 #include "ops/ops.h"
@@ -167,10 +168,8 @@ TEST_CASE("dropout: identity in eval, scaled mask in training, mask as gradient"
 TEST_CASE("dropout keeps its mask as bits: the same values as the book's mask of 0 and 1/(1-p)", "[ops]") {
     const int64_t n = 3 * 1024 + 45;  // chunks of 1024 and a ragged end
     manual_seed(5);
-    Tensor x = empty({3, n / 3}), g = empty({3, n / 3});
-    normal_(x.data(), n, 0.0, 1.0);  // negative values too: x · 0 is -0 there
-    normal_(g.data(), n, 0.0, 1.0);
-    x.requires_grad_();
+    Tensor x = randn_tensor({3, n / 3}).requires_grad_();  // negative values too: x · 0 is -0 there
+    Tensor g = randn_tensor({3, n / 3});
     manual_seed(7);
     Tensor y = dropout(x, 0.1, true);
     (y * g).sum().backward();
