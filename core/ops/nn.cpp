@@ -146,7 +146,7 @@ Tensor log_softmax(const Tensor& a, int64_t dim) {
 // y = scale · (x - mean) / sqrt(var + eps) + shift, with the biased variance (÷ n).
 
 // Per row: the mean and 1/sqrt(var + eps), saved for backward.
-// The mean and 1/std of kRowsAtOnce rows (or fewer) of n values, each row's sums in double
+// Those of kRowsAtOnce rows (or fewer) of n values, each row's sums in double
 // and in order, the rows side by side (ops/internal.h). x: (rows, n); mean, rstd: (rows)
 static void row_statistics(const float* x, int64_t rows, int64_t n, float eps, float* mean, float* rstd) {
     double totals[kRowsAtOnce] = {}, m[kRowsAtOnce], squares[kRowsAtOnce] = {};
@@ -180,6 +180,8 @@ Tensor layer_norm_forward(const Tensor& x, const Tensor& scale, const Tensor& sh
     return y;
 }
 
+// With x̂ = (x - mean)·rstd and dx̂ = dy·scale:
+// dx = rstd · (dx̂ - mean(dx̂) - x̂ · mean(dx̂ · x̂)),  dscale = Σ_rows dy·x̂,  dshift = Σ_rows dy
 std::vector<Tensor> layer_norm_backward(const Node& node, const Tensor& grad) {
     const Tensor& x = node.inputs[0];
     const Tensor& scale = node.inputs[1];
