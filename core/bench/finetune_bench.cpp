@@ -14,6 +14,7 @@
 #include "bench/finetune_bench.h"
 
 #include "autograd/autograd.h"
+#include "bench/lcg.h"
 #include "kernels/parallel.h"
 #include "nn/nn.h"
 #include "optim/optim.h"
@@ -49,14 +50,10 @@ double median_seconds(const std::function<void()>& f) {
     return seconds[seconds.size() / 2];
 }
 
-// Token ids 0 .. vocab-1 from a small LCG: int64 (rows, cols).
+// Token ids 0 .. vocab-1 from the bench's LCG seeded with `seed`: int64 (rows, cols).
 llm::Tensor bench_ids(int64_t rows, int64_t cols, int64_t vocab, uint32_t seed) {
-    std::vector<int64_t> ids(static_cast<size_t>(rows * cols));
-    for (int64_t& id : ids) {
-        seed = seed * 1664525u + 1013904223u;
-        id = static_cast<int64_t>((seed >> 8) % static_cast<uint32_t>(vocab));
-    }
-    return llm::tensor_int64(ids, {rows, cols});
+    Lcg rng{seed};
+    return random_ids(rows, cols, vocab, rng);
 }
 
 void print_figure(const char* chapter, const char* figure, int threads, double value, const char* unit,

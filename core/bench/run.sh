@@ -7,9 +7,9 @@
 #   after matmul        OpenBLAS's cblas_sgemm on the same shapes (PEERS_DIR/sgemm_blas.c)
 #   after each config   PyTorch's training step and generation (PEERS_DIR/torch_gpt.py)
 #   after ch06 and ch07 PyTorch's finetuning steps (.bench-peers/torch_finetune.py)
-# The peers are for comparison only and a user's checkout has none (PEERS_DIR is
-# ../shared/bench beside the main checkout); when PEERS_DIR is missing or PYTHON cannot
-# import torch, one line says so and ours run alone.
+# The peers are for comparison only and a user's checkout has none (PEERS_DIR comes from
+# the Makefile's PEERS); when PEERS_DIR is missing or PYTHON cannot import torch, one line
+# says so and ours run alone.
 #
 # The peers run what `bench --describe` says ours run (shapes, batch, dropout, steps,
 # prompt and new tokens, thread counts), each thread count in its own process, and, when

@@ -3,10 +3,12 @@
 // Writing: build the JSON header (the offsets follow from the shapes), pad it, then
 // append every tensor's bytes. Reading: check the 8-byte length, parse and check the
 // header, check that the tensors tile the data area exactly, then decode the values.
+// Reading an open file a piece at a time is in safetensors_stream.cpp.
 #include "io/safetensors.h"
 
 #include "io/files.h"
 #include "io/json.h"
+#include "io/safetensors_internal.h"
 
 #include <algorithm>
 #include <bit>
@@ -19,6 +21,8 @@
 #include <set>
 
 namespace llm {
+
+using namespace safetensors_internal;
 
 namespace {
 
@@ -38,37 +42,6 @@ struct Header {
     std::vector<TensorEntry> entries;  // in header order
 };
 
-// --- little-endian bytes ------------------------------------------------------------
-// Byte k of a little-endian number holds bits 8k..8k+7. Shifting (rather than copying
-// memory) gives the same file on any machine; compilers turn it into one load/store.
-
-void put_u32(unsigned char* p, uint32_t v) {
-    for (int k = 0; k < 4; k++) p[k] = static_cast<unsigned char>(v >> (8 * k));
-}
-
-void put_u64(unsigned char* p, uint64_t v) {
-    for (int k = 0; k < 8; k++) p[k] = static_cast<unsigned char>(v >> (8 * k));
-}
-
-uint32_t get_u32(const unsigned char* p) {
-    uint32_t v = 0;
-    for (int k = 0; k < 4; k++) v |= static_cast<uint32_t>(p[k]) << (8 * k);
-    return v;
-}
-
-uint64_t get_u64(const unsigned char* p) {
-    uint64_t v = 0;
-    for (int k = 0; k < 8; k++) v |= static_cast<uint64_t>(p[k]) << (8 * k);
-    return v;
-}
-
-// Bytes per element of a safetensors dtype string; 0 for one this code does not handle.
-uint64_t dtype_bytes(const std::string& dtype) {
-    if (dtype == "F32") return 4;
-    if (dtype == "I64") return 8;
-    return 0;
-}
-
 // a · b, or the largest uint64 when that overflows (a shape that big is an error anyway).
 uint64_t mul_saturating(uint64_t a, uint64_t b) {
     if (a != 0 && b > std::numeric_limits<uint64_t>::max() / a) return std::numeric_limits<uint64_t>::max();
@@ -80,32 +53,6 @@ std::string list_string(const std::vector<uint64_t>& values) {
     std::string s = "[";
     for (size_t i = 0; i < values.size(); i++) s += (i ? ", " : "") + std::to_string(values[i]);
     return s + "]";
-}
-
-// --- the checksum of the data area ----------------------------------------------------
-// FNV-1a over the little-endian 32-bit words of the data area (every tensor's bytes, in
-// file order; the area is a multiple of 4 bytes): h = (h xor word) · prime, 64 bits.
-// Written by save_safetensors into the metadata as "fnv1a64-words:<16 hex digits>", so a
-// flipped bit anywhere in the values is caught when the file is loaded.
-
-class DataChecksum {
-public:
-    void add(const unsigned char* bytes, size_t n) {
-        for (size_t i = 0; i + 4 <= n; i += 4) h_ = (h_ ^ get_u32(bytes + i)) * 0x100000001B3ULL;
-    }
-    std::string text() const {
-        char hex[17];
-        std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h_));
-        return std::string("fnv1a64-words:") + hex;
-    }
-
-private:
-    uint64_t h_ = 0xCBF29CE484222325ULL;
-};
-
-Error damaged(const std::string& path, const std::string& written, const std::string& now) {
-    return Error("'" + path + "': the tensors' bytes do not match the checksum the file was written with (" + written +
-                 ", now " + now + "): the file is damaged");
 }
 
 // A file whose metadata has a checksum must match it (files of others have none).
@@ -340,11 +287,32 @@ Header parse_header(const std::string& text, uint64_t data_size, const std::stri
     return header;
 }
 
-// `count` values of a tensor (named `name`, for messages) from its little-endian bytes at
-// `bytes` into `out`: F32 as they are; I64 only within what float32 holds exactly (see
-// tensor/dtype.h).
-void decode_values(const std::string& dtype, const std::string& name, const unsigned char* bytes, int64_t count,
-                   float* out, const std::string& path) {
+// One tensor's values from its (already checked) bytes.
+Tensor decode_tensor(const TensorEntry& e, const unsigned char* data, const std::string& path) {
+    int64_t n = numel_of(e.shape);
+    std::vector<float> values(static_cast<size_t>(n));
+    decode_values(e.dtype, e.name, data + e.begin, n, values.data(), path);
+    return Tensor(e.shape, std::move(values), e.dtype == "F32" ? Dtype::float32 : Dtype::int64);
+}
+
+}  // namespace
+
+// --- shared with safetensors_stream.cpp (io/safetensors_internal.h) ---------------------
+
+Error safetensors_internal::damaged(const std::string& path, const std::string& written, const std::string& now) {
+    return Error("'" + path + "': the tensors' bytes do not match the checksum the file was written with (" + written +
+                 ", now " + now + "): the file is damaged");
+}
+
+uint64_t safetensors_internal::dtype_bytes(const std::string& dtype) {
+    if (dtype == "F32") return 4;
+    if (dtype == "I64") return 8;
+    return 0;
+}
+
+void safetensors_internal::decode_values(const std::string& dtype, const std::string& name,
+                                         const unsigned char* bytes, int64_t count, float* out,
+                                         const std::string& path) {
     if (dtype == "F32") {
         for (int64_t i = 0; i < count; i++) out[i] = std::bit_cast<float>(get_u32(bytes + 4 * i));
         return;
@@ -357,50 +325,6 @@ void decode_values(const std::string& dtype, const std::string& name, const unsi
         out[i] = static_cast<float>(v);
     }
 }
-
-// One tensor's values from its (already checked) bytes.
-Tensor decode_tensor(const TensorEntry& e, const unsigned char* data, const std::string& path) {
-    int64_t n = numel_of(e.shape);
-    std::vector<float> values(static_cast<size_t>(n));
-    decode_values(e.dtype, e.name, data + e.begin, n, values.data(), path);
-    return Tensor(e.shape, std::move(values), e.dtype == "F32" ? Dtype::float32 : Dtype::int64);
-}
-
-// --- streaming from an open file --------------------------------------------------------
-
-// The most bytes the streaming readers hold at once: a multiple of 8, so that no value
-// (4 or 8 bytes) and no checksum word straddles two pieces.
-constexpr uint64_t kPieceBytes = uint64_t(1) << 20;
-
-// The bytes of one tensor read from `in` into `buffer` (kPieceBytes long), a piece at a
-// time: piece(n, offset) is called with the n bytes that start `offset` bytes into the
-// tensor. A short read (a file cut since its header was read) is an Error naming the tensor.
-void read_pieces(std::ifstream& in, const SafetensorsHeader& header, const SafetensorsEntry& entry,
-                 std::vector<unsigned char>& buffer, const std::string& path,
-                 const std::function<void(size_t n, uint64_t offset)>& piece) {
-    in.clear();
-    in.seekg(static_cast<std::streamoff>(header.data_start + entry.begin), std::ios::beg);
-    uint64_t size = entry.end - entry.begin;
-    for (uint64_t offset = 0; offset < size;) {
-        size_t n = static_cast<size_t>(std::min(size - offset, kPieceBytes));
-        in.read(reinterpret_cast<char*>(buffer.data()), static_cast<std::streamsize>(n));
-        if (!in || static_cast<size_t>(in.gcount()) != n)
-            throw Error("cannot read '" + path + "': tensor '" + entry.name + "' could not be read (is the file truncated?)");
-        piece(n, offset);
-        offset += n;
-    }
-}
-
-// The header's entries in the order of their bytes in the data area.
-std::vector<const SafetensorsEntry*> in_file_order(const SafetensorsHeader& header) {
-    std::vector<const SafetensorsEntry*> entries;
-    for (const SafetensorsEntry& e : header.entries) entries.push_back(&e);
-    std::stable_sort(entries.begin(), entries.end(),
-                     [](const SafetensorsEntry* a, const SafetensorsEntry* b) { return a->begin < b->begin; });
-    return entries;
-}
-
-}  // namespace
 
 // Writes a whole file to `write` in two passes: the checksum of the data (the header holds
 // it), then the length, the header and the data.
@@ -458,13 +382,6 @@ std::map<std::string, std::string> read_safetensors_metadata(const std::string& 
     return metadata;
 }
 
-std::ifstream open_safetensors(const std::string& path) {
-    check_readable_file(path);
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw Error("cannot read '" + path + "'");
-    return in;
-}
-
 SafetensorsHeader read_safetensors_header(const std::string& path) {
     std::ifstream in = open_safetensors(path);
     return read_safetensors_header(in, path);
@@ -488,48 +405,6 @@ SafetensorsHeader read_safetensors_header(std::ifstream& in, const std::string& 
     SafetensorsHeader header{std::move(parsed.metadata), {}, 8 + n, file_size - 8 - n};
     for (const TensorEntry& e : parsed.entries) header.entries.push_back({e.name, e.dtype, e.shape, e.begin, e.end});
     return header;
-}
-
-void scan_safetensors_data(std::ifstream& in, const SafetensorsHeader& header, const std::string& path,
-                           const SafetensorsValuesVisitor& visit) {
-    auto written = header.metadata.find(kChecksumKey);
-    if (written == header.metadata.end() && !visit) return;  // no checksum (a file of others) and nothing to visit
-    DataChecksum checksum;
-    std::vector<unsigned char> buffer(kPieceBytes);
-    std::vector<float> values(visit ? kPieceBytes / 4 : 0);
-    for (const SafetensorsEntry* e : in_file_order(header)) {  // they tile the data area: every byte once, in order
-        bool visited = visit && e->dtype == "F32";
-        read_pieces(in, header, *e, buffer, path, [&](size_t n, uint64_t offset) {
-            checksum.add(buffer.data(), n);
-            if (!visited) return;
-            int64_t count = static_cast<int64_t>(n / 4);
-            decode_values(e->dtype, e->name, buffer.data(), count, values.data(), path);
-            visit(*e, static_cast<int64_t>(offset / 4), values.data(), count);
-        });
-    }
-    if (written != header.metadata.end() && checksum.text() != written->second)
-        throw damaged(path, written->second, checksum.text());
-}
-
-void check_safetensors_checksum(std::ifstream& in, const SafetensorsHeader& header, const std::string& path) {
-    scan_safetensors_data(in, header, path);
-}
-
-void read_safetensors_values(std::ifstream& in, const SafetensorsHeader& header, const SafetensorsEntry& entry,
-                             float* destination, const std::string& path) {
-    uint64_t width = dtype_bytes(entry.dtype);  // 4 or 8: the header was checked
-    std::vector<unsigned char> buffer(kPieceBytes);
-    read_pieces(in, header, entry, buffer, path, [&](size_t n, uint64_t offset) {
-        decode_values(entry.dtype, entry.name, buffer.data(), static_cast<int64_t>(n / width),
-                      destination + offset / width, path);
-    });
-}
-
-Tensor read_safetensors_tensor(std::ifstream& in, const SafetensorsHeader& header, const SafetensorsEntry& entry,
-                               const std::string& path) {
-    std::vector<float> values(static_cast<size_t>(numel_of(entry.shape)));
-    read_safetensors_values(in, header, entry, values.data(), path);
-    return Tensor(entry.shape, std::move(values), entry.dtype == "F32" ? Dtype::float32 : Dtype::int64);
 }
 
 }  // namespace llm
