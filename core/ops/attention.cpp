@@ -61,20 +61,16 @@ struct HeadLayout {
 
 // Work areas kept by each thread from call to call (a fresh 256 KB allocation per head
 // would come back as new pages, to be cleared by the OS each time): `which` 0 is a head's
-// T×T square, 1 a T×hs gradient of a shared key/value head.
+// T×T square, 1 a T×hs gradient of a shared key/value head, 2 a row of dropout factors.
 float* head_scratch(int64_t n, int which = 0) {
-    thread_local std::vector<float> scratch[2];
+    thread_local std::vector<float> scratch[3];
     std::vector<float>& s = scratch[which];
     if (s.size() < static_cast<size_t>(n)) s.resize(static_cast<size_t>(n));
     return s.data();
 }
 
-// A row of dropout factors per thread, kept from call to call (32 more than T: whole words).
-std::vector<float>& dropout_row_scratch(int64_t T) {
-    thread_local std::vector<float> row;
-    if (row.size() < static_cast<size_t>(T + 32)) row.resize(static_cast<size_t>(T + 32));
-    return row;
-}
+// A row of dropout factors: T, and 32 more, since dropout_factors writes whole words.
+float* dropout_row_scratch(int64_t T) { return head_scratch(T + 32, 2); }
 
 // The book divides the scores by √head_dim as a float: scores / keys.shape[-1]**0.5.
 float attention_scale(int64_t head_dim) { return static_cast<float>(std::sqrt(static_cast<double>(head_dim))); }
@@ -135,9 +131,9 @@ void causal_softmax(const HeadLayout& L, int64_t bh, float* scores, float* weigh
 void apply_dropout(const HeadLayout& L, int64_t bh, const float* weights, const uint32_t* bits, float kept_value,
                    float* out) {
     int64_t T = L.tokens;
-    std::vector<float>& factors = dropout_row_scratch(T);
+    float* factors = dropout_row_scratch(T);
     for (int64_t i = 0; i < T; i++) {
-        dropout_factors(bits, L.square(bh) + i * T, i + 1, kept_value, factors.data());
+        dropout_factors(bits, L.square(bh) + i * T, i + 1, kept_value, factors);
         for (int64_t j = 0; j <= i; j++) out[i * T + j] = weights[i * T + j] * factors[j];
         std::fill(out + i * T + i + 1, out + (i + 1) * T, 0.0f);
     }
@@ -245,9 +241,9 @@ void head_backward(const HeadLayout& L, int64_t bh, bool first_of_group, const A
              false);
     }
     if (g.dropout.bits != nullptr) {  // dP = dPd · D
-        std::vector<float>& factors = dropout_row_scratch(T);
+        float* factors = dropout_row_scratch(T);
         for (int64_t i = 0; i < T; i++) {
-            dropout_factors(g.dropout.bits, L.square(bh) + i * T, i + 1, g.dropout.kept_value, factors.data());
+            dropout_factors(g.dropout.bits, L.square(bh) + i * T, i + 1, g.dropout.kept_value, factors);
             for (int64_t j = 0; j <= i; j++) scratch[i * T + j] = scratch[i * T + j] * factors[j];
         }
     }
