@@ -146,14 +146,32 @@ Tensor log_softmax(const Tensor& a, int64_t dim) {
 // y = scale · (x - mean) / sqrt(var + eps) + shift, with the biased variance (÷ n).
 
 // Per row: the mean and 1/sqrt(var + eps), saved for backward.
+// squares[r] = Σ_j (x[r·n + j] - m[r])², in double and in order of j, for r < rows ≤ kRowsAtOnce.
+// Always kRowsAtOnce rows side by side, as a fixed count lets the compiler keep the sums in
+// registers: rows past `rows` repeat the last one, and their sums are dropped. x: (rows, n)
+static void add_squared_deviations(const float* x, int64_t rows, int64_t n, const double* m, double* squares) {
+    const float* row[kRowsAtOnce];
+    double row_mean[kRowsAtOnce], sums[kRowsAtOnce] = {};
+    for (int64_t r = 0; r < kRowsAtOnce; r++) {
+        int64_t real = std::min(r, rows - 1);
+        row[r] = x + real * n;
+        row_mean[r] = m[real];
+    }
+    for (int64_t j = 0; j < n; j++)
+        for (int64_t r = 0; r < kRowsAtOnce; r++) {
+            double deviation = row[r][j] - row_mean[r];
+            sums[r] += deviation * deviation;
+        }
+    for (int64_t r = 0; r < rows; r++) squares[r] = sums[r];
+}
+
 // Those of kRowsAtOnce rows (or fewer) of n values, each row's sums in double
 // and in order, the rows side by side (ops/internal.h). x: (rows, n); mean, rstd: (rows)
 static void row_statistics(const float* x, int64_t rows, int64_t n, float eps, float* mean, float* rstd) {
-    double totals[kRowsAtOnce] = {}, m[kRowsAtOnce], squares[kRowsAtOnce] = {};
+    double totals[kRowsAtOnce] = {}, m[kRowsAtOnce], squares[kRowsAtOnce];
     add_row_sums(x, rows, n, n, totals);
     for (int64_t r = 0; r < rows; r++) m[r] = totals[r] / static_cast<double>(n);
-    for (int64_t j = 0; j < n; j++)
-        for (int64_t r = 0; r < rows; r++) squares[r] += (x[r * n + j] - m[r]) * (x[r * n + j] - m[r]);
+    add_squared_deviations(x, rows, n, m, squares);
     for (int64_t r = 0; r < rows; r++) {
         mean[r] = static_cast<float>(m[r]);
         rstd[r] = static_cast<float>(1.0 / std::sqrt(squares[r] / static_cast<double>(n) + eps));
@@ -182,6 +200,34 @@ Tensor layer_norm_forward(const Tensor& x, const Tensor& scale, const Tensor& sh
 
 // With x̂ = (x - mean)·rstd and dx̂ = dy·scale:
 // dx = rstd · (dx̂ - mean(dx̂) - x̂ · mean(dx̂ · x̂)),  dscale = Σ_rows dy·x̂,  dshift = Σ_rows dy
+// The two sums of dx, per row: dxhat_sum[r] = Σ_j dx̂, dxhat_xhat_sum[r] = Σ_j dx̂·x̂, in
+// double and in order of j, for r < rows ≤ kRowsAtOnce; kRowsAtOnce rows side by side, as in
+// add_squared_deviations. x, g: (rows, n); scale: (n); mean, rstd: (rows)
+static void dxhat_sums(const float* x, const float* g, const float* scale, const float* mean, const float* rstd,
+                       int64_t rows, int64_t n, double* dxhat_sum, double* dxhat_xhat_sum) {
+    const float *x_row[kRowsAtOnce], *g_row[kRowsAtOnce];
+    float mu[kRowsAtOnce], rs[kRowsAtOnce];
+    double sum1[kRowsAtOnce] = {}, sum2[kRowsAtOnce] = {};
+    for (int64_t r = 0; r < kRowsAtOnce; r++) {
+        int64_t real = std::min(r, rows - 1);
+        x_row[r] = x + real * n;
+        g_row[r] = g + real * n;
+        mu[r] = mean[real];
+        rs[r] = rstd[real];
+    }
+    for (int64_t j = 0; j < n; j++)
+        for (int64_t r = 0; r < kRowsAtOnce; r++) {
+            float xhat = (x_row[r][j] - mu[r]) * rs[r];
+            float dxhat = g_row[r][j] * scale[j];
+            sum1[r] += dxhat;
+            sum2[r] += dxhat * xhat;
+        }
+    for (int64_t r = 0; r < rows; r++) {
+        dxhat_sum[r] = sum1[r];
+        dxhat_xhat_sum[r] = sum2[r];
+    }
+}
+
 std::vector<Tensor> layer_norm_backward(const Node& node, const Tensor& grad) {
     const Tensor& x = node.inputs[0];
     const Tensor& scale = node.inputs[1];
@@ -194,14 +240,8 @@ std::vector<Tensor> layer_norm_backward(const Node& node, const Tensor& grad) {
     parallel_for(groups, 1 + 4096 / std::max<int64_t>(1, n * kRowsAtOnce), [&](int64_t g0, int64_t g1) {
         for (int64_t r0 = g0 * kRowsAtOnce; r0 < std::min(rows, g1 * kRowsAtOnce); r0 += kRowsAtOnce) {
             int64_t count = std::min(kRowsAtOnce, rows - r0);
-            double mean_dxhat[kRowsAtOnce] = {}, mean_dxhat_xhat[kRowsAtOnce] = {};  // each row's sums, in order
-            for (int64_t j = 0; j < n; j++)
-                for (int64_t r = 0; r < count; r++) {
-                    float xhat = (xv[(r0 + r) * n + j] - mean[r0 + r]) * rstd[r0 + r];
-                    float dxhat = g[(r0 + r) * n + j] * sc[j];
-                    mean_dxhat[r] += dxhat;
-                    mean_dxhat_xhat[r] += dxhat * xhat;
-                }
+            double mean_dxhat[kRowsAtOnce], mean_dxhat_xhat[kRowsAtOnce];  // each row's sums, in order
+            dxhat_sums(xv + r0 * n, g + r0 * n, sc, mean + r0, rstd + r0, count, n, mean_dxhat, mean_dxhat_xhat);
             for (int64_t r = 0; r < count; r++) {
                 const float *xr = xv + (r0 + r) * n, *gr = g + (r0 + r) * n;
                 float m1 = static_cast<float>(mean_dxhat[r] / static_cast<double>(n));

@@ -43,14 +43,15 @@ static AdamWSegment adamw_segment(Tensor& p, const Tensor& g, Tensor& m, Tensor&
 static void adamw_update(const AdamWSegment& s, int64_t begin, int64_t end, const AdamW& opt) {
     float decay = 1.0f - opt.lr * opt.weight_decay;
     float beta1 = opt.beta1, beta2 = opt.beta2, eps = opt.eps;
+    float step_size = s.step_size, bias_correction2_sqrt = s.bias_correction2_sqrt;  // not reread per element
     float *p = s.p, *m = s.m, *v = s.v;
     const float* g = s.g;
     for (int64_t i = begin; i < end; i++) {  // every element on its own
         p[i] *= decay;
         m[i] = m[i] * beta1 + g[i] * (1.0f - beta1);
         v[i] = v[i] * beta2 + g[i] * g[i] * (1.0f - beta2);
-        float denom = std::sqrt(v[i]) / s.bias_correction2_sqrt + eps;
-        p[i] -= s.step_size * (m[i] / denom);
+        float denom = std::sqrt(v[i]) / bias_correction2_sqrt + eps;
+        p[i] -= step_size * (m[i] / denom);
     }
 }
 
