@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <limits>
+#include <vector>
 
 namespace llm {
 
@@ -254,13 +255,18 @@ std::vector<Tensor> layer_norm_backward(const Node& node, const Tensor& grad) {
             }
         }
     });
-    parallel_for(n, 64, [&](int64_t j0, int64_t j1) {  // dscale and dshift, column by column
+    // dscale and dshift, column by column, in this thread's own sums until the end (two threads
+    // adding into one array row after row fight over the cache line where their columns meet)
+    parallel_for(n, 64, [&](int64_t j0, int64_t j1) {
+        std::vector<float> scale_sums(static_cast<size_t>(j1 - j0), 0.0f), shift_sums(scale_sums);
         for (int64_t r = 0; r < rows; r++)
             for (int64_t j = j0; j < j1; j++) {
                 float gj = g[r * n + j];
-                dsc[j] += gj * ((xv[r * n + j] - mean[r]) * rstd[r]);
-                dsh[j] += gj;
+                scale_sums[j - j0] += gj * ((xv[r * n + j] - mean[r]) * rstd[r]);
+                shift_sums[j - j0] += gj;
             }
+        std::copy(scale_sums.begin(), scale_sums.end(), dsc + j0);
+        std::copy(shift_sums.begin(), shift_sums.end(), dsh + j0);
     });
     return {dx, dscale, dshift};
 }
@@ -318,9 +324,11 @@ std::vector<Tensor> rms_norm_backward(const Node& node, const Tensor& grad) {
             for (int64_t j = 0; j < n; j++) dxv[r * n + j] = rstd[r] * (gr[j] * w[j] - (xr[j] * rstd[r]) * m);
         }
     });
-    parallel_for(n, 64, [&](int64_t j0, int64_t j1) {  // dweight, column by column
+    parallel_for(n, 64, [&](int64_t j0, int64_t j1) {  // dweight, column by column, as layer norm's dscale
+        std::vector<float> sums(static_cast<size_t>(j1 - j0), 0.0f);
         for (int64_t r = 0; r < rows; r++)
-            for (int64_t j = j0; j < j1; j++) dw[j] += g[r * n + j] * (xv[r * n + j] * rstd[r]);
+            for (int64_t j = j0; j < j1; j++) sums[j - j0] += g[r * n + j] * (xv[r * n + j] * rstd[r]);
+        std::copy(sums.begin(), sums.end(), dw + j0);
     });
     return {dx, dweight};
 }
@@ -343,14 +351,16 @@ Tensor embedding_forward(const Tensor& weight, const Tensor& ids) {
     int64_t rows = weight.size(0), dim = weight.size(1);
     Shape shape = ids.shape();
     shape.push_back(dim);
-    Tensor out = zeros(shape);
+    Tensor out = empty(shape);  // every row is copied below
+    const float *id_values = ids.data(), *table = weight.data();
+    float* to = out.data();
     for (int64_t i = 0, n = ids.numel(); i < n; i++) {
-        float id = ids.data()[i];
+        float id = id_values[i];
         if (!(id >= 0 && id < static_cast<float>(rows)))
             throw Error("embedding: index " + std::to_string(static_cast<int64_t>(id)) +
                         " is out of range for a table of " + std::to_string(rows) + " rows (index out of range in self)");
-        const float* from = weight.data() + static_cast<int64_t>(id) * dim;
-        for (int64_t j = 0; j < dim; j++) out.data()[i * dim + j] = from[j];
+        const float* from = table + static_cast<int64_t>(id) * dim;
+        std::copy(from, from + dim, to + i * dim);
     }
     return out;
 }
