@@ -17,5 +17,5 @@ int widest_vector_bits();
 constexpr int kFmaChains = 12;
 
 // GFLOP/s of `threads` threads at once, each running kFmaChains independent chains of fused
-// multiply-adds on vectors of `bits` bits (one of fma_vector_widths()); the best of 7 runs.
+// multiply-adds on vectors of `bits` bits (one of fma_vector_widths()); the best of 25 runs.
 double measure_fma_peak(int threads, int bits);
