@@ -56,8 +56,13 @@ void dropout_factors(const uint32_t* bits, int64_t first, int64_t count, float k
 // together keep that many chains going. Each row is still summed alone, in order from
 // its first element, so the results are the same bits as one row at a time.
 inline constexpr int64_t kRowsAtOnce = 8;
-// sums[r] += x[r·stride + j] for j = 0, 1, ..., n-1 in turn, for r < rows (rows ≤
-// kRowsAtOnce): starting from 0, the rows' sums; starting from what an earlier call left,
+// Which real row stands at place r (< kRowsAtOnce) of a group of `rows` rows (1 ≤ rows ≤
+// kRowsAtOnce): r itself, or the last row for places past the end. The side-by-side loops
+// always run kRowsAtOnce places, as a fixed count lets the compiler keep the sums in
+// registers (with a variable count they lived in memory), and drop the extra places' sums.
+inline int64_t group_row(int64_t r, int64_t rows) { return std::min(r, rows - 1); }
+// sums[r] += x[r·stride + j] for j = 0, 1, ..., n-1 in turn, for r < rows (1 ≤ rows ≤
+// kRowsAtOnce; none for rows = 0): starting from 0, the rows' sums; starting from what an earlier call left,
 // the same sums continued (a long row can be summed a piece at a time).
 void add_row_sums(const float* x, int64_t rows, int64_t n, int64_t stride, double* sums);
 

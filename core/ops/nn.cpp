@@ -45,15 +45,15 @@ Tensor softmax_forward(const Tensor& a, int64_t dim) {
 }
 
 void add_row_sums(const float* x, int64_t rows, int64_t n, int64_t stride, double* sums) {
-    double acc[kRowsAtOnce] = {};
-    for (int64_t r = 0; r < rows; r++) acc[r] = sums[r];
-    if (rows == kRowsAtOnce) {  // a fixed count: the compiler keeps the sums in registers
-        for (int64_t j = 0; j < n; j++)
-            for (int64_t r = 0; r < kRowsAtOnce; r++) acc[r] += x[r * stride + j];
-    } else {
-        for (int64_t j = 0; j < n; j++)
-            for (int64_t r = 0; r < rows; r++) acc[r] += x[r * stride + j];
+    if (rows <= 0) return;
+    const float* row[kRowsAtOnce];
+    double acc[kRowsAtOnce];
+    for (int64_t r = 0; r < kRowsAtOnce; r++) {
+        row[r] = x + group_row(r, rows) * stride;
+        acc[r] = sums[group_row(r, rows)];
     }
+    for (int64_t j = 0; j < n; j++)
+        for (int64_t r = 0; r < kRowsAtOnce; r++) acc[r] += row[r][j];
     for (int64_t r = 0; r < rows; r++) sums[r] = acc[r];
 }
 
@@ -146,17 +146,14 @@ Tensor log_softmax(const Tensor& a, int64_t dim) {
 // --- layer_norm over the last dim (book section 4.2) ----------------------------------
 // y = scale · (x - mean) / sqrt(var + eps) + shift, with the biased variance (÷ n).
 
-// Per row: the mean and 1/sqrt(var + eps), saved for backward.
-// squares[r] = Σ_j (x[r·n + j] - m[r])², in double and in order of j, for r < rows ≤ kRowsAtOnce.
-// Always kRowsAtOnce rows side by side, as a fixed count lets the compiler keep the sums in
-// registers: rows past `rows` repeat the last one, and their sums are dropped. x: (rows, n)
+// squares[r] = Σ_j (x[r·n + j] - m[r])², in double and in order of j, for r < rows ≤
+// kRowsAtOnce, the rows side by side as in add_row_sums. x: (rows, n); m, squares: (rows)
 static void add_squared_deviations(const float* x, int64_t rows, int64_t n, const double* m, double* squares) {
     const float* row[kRowsAtOnce];
     double row_mean[kRowsAtOnce], sums[kRowsAtOnce] = {};
     for (int64_t r = 0; r < kRowsAtOnce; r++) {
-        int64_t real = std::min(r, rows - 1);
-        row[r] = x + real * n;
-        row_mean[r] = m[real];
+        row[r] = x + group_row(r, rows) * n;
+        row_mean[r] = m[group_row(r, rows)];
     }
     for (int64_t j = 0; j < n; j++)
         for (int64_t r = 0; r < kRowsAtOnce; r++) {
@@ -166,8 +163,9 @@ static void add_squared_deviations(const float* x, int64_t rows, int64_t n, cons
     for (int64_t r = 0; r < rows; r++) squares[r] = sums[r];
 }
 
-// Those of kRowsAtOnce rows (or fewer) of n values, each row's sums in double
-// and in order, the rows side by side (ops/internal.h). x: (rows, n); mean, rstd: (rows)
+// Per row: the mean and 1/sqrt(var + eps), saved for backward; here those of kRowsAtOnce
+// rows (or fewer) of n values, each row's sums in double and in order, the rows side by
+// side (ops/internal.h). x: (rows, n); mean, rstd: (rows)
 static void row_statistics(const float* x, int64_t rows, int64_t n, float eps, float* mean, float* rstd) {
     double totals[kRowsAtOnce] = {}, m[kRowsAtOnce], squares[kRowsAtOnce];
     add_row_sums(x, rows, n, n, totals);
@@ -199,18 +197,17 @@ Tensor layer_norm_forward(const Tensor& x, const Tensor& scale, const Tensor& sh
     return y;
 }
 
-// With x̂ = (x - mean)·rstd and dx̂ = dy·scale:
-// dx = rstd · (dx̂ - mean(dx̂) - x̂ · mean(dx̂ · x̂)),  dscale = Σ_rows dy·x̂,  dshift = Σ_rows dy
-// The two sums of dx, per row: dxhat_sum[r] = Σ_j dx̂, dxhat_xhat_sum[r] = Σ_j dx̂·x̂, in
-// double and in order of j, for r < rows ≤ kRowsAtOnce; kRowsAtOnce rows side by side, as in
-// add_squared_deviations. x, g: (rows, n); scale: (n); mean, rstd: (rows)
+// The two sums in layer norm's dx, per row: dxhat_sum[r] = Σ_j dx̂, dxhat_xhat_sum[r] =
+// Σ_j dx̂·x̂ (x̂ = (x - mean)·rstd, dx̂ = dy·scale), in double and in order of j, for r < rows ≤
+// kRowsAtOnce, the rows side by side as in add_row_sums. x, g: (rows, n); scale: (n);
+// mean, rstd: (rows)
 static void dxhat_sums(const float* x, const float* g, const float* scale, const float* mean, const float* rstd,
                        int64_t rows, int64_t n, double* dxhat_sum, double* dxhat_xhat_sum) {
     const float *x_row[kRowsAtOnce], *g_row[kRowsAtOnce];
     float mu[kRowsAtOnce], rs[kRowsAtOnce];
     double sum1[kRowsAtOnce] = {}, sum2[kRowsAtOnce] = {};
     for (int64_t r = 0; r < kRowsAtOnce; r++) {
-        int64_t real = std::min(r, rows - 1);
+        int64_t real = group_row(r, rows);
         x_row[r] = x + real * n;
         g_row[r] = g + real * n;
         mu[r] = mean[real];
@@ -229,6 +226,8 @@ static void dxhat_sums(const float* x, const float* g, const float* scale, const
     }
 }
 
+// With x̂ = (x - mean)·rstd and dx̂ = dy·scale:
+// dx = rstd · (dx̂ - mean(dx̂) - x̂ · mean(dx̂ · x̂)),  dscale = Σ_rows dy·x̂,  dshift = Σ_rows dy
 std::vector<Tensor> layer_norm_backward(const Node& node, const Tensor& grad) {
     const Tensor& x = node.inputs[0];
     const Tensor& scale = node.inputs[1];
