@@ -60,7 +60,8 @@ namespace {
 // of A and does MR·NR multiply-adds. It should use most registers but not spill.
 // The AVX2 shape was chosen by timing the micro-kernel under g++ 12 and clang++
 // 14: others (6×16, 8×8) make g++ vectorise the loop over i instead of j and run
-// 10× slower. The AVX-512 shape is untimed (the machine here has none).
+// 10× slower. The AVX-512 shape was timed against 8×32, 12×32, 14×32, 6×48 and 8×48
+// on AMD Zen 5 (core/README.md, matmul): none was faster.
 // LLM_GEMM_PORTABLE (`make GEMM=portable`) forces the last shape, the one an arm64 Mac
 // compiles, on any CPU, so that it is tested here too.
 #if defined(__AVX512F__) && !defined(LLM_GEMM_PORTABLE)
