@@ -34,6 +34,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace llm {
 
@@ -92,18 +93,27 @@ int64_t row_block_end(int64_t i0, int64_t T) {
 // start of first's chain, so the chains keep their places (kernels/gemm.h).
 int64_t first_product(int64_t first, int64_t T) { return T <= kGemmChain ? first : first / kGemmChain * kGemmChain; }
 
+// Where the loops over a row's part [lo, i] stop: i + 1 rounded up to whole groups of 16
+// floats from lo (a 512-bit vector; two 256-bit ones), at most T. Rows are short (64 keys
+// on average at T = 128), and a loop that stopped at i + 1 ran its last few elements one at
+// a time, fast_exp's forty instructions for each; the loops run on past i instead, over
+// entries that are then overwritten with the values the row must have there (0).
+int64_t padded_end(int64_t lo, int64_t i, int64_t T) { return std::min(T, lo + (i - lo + 16) / 16 * 16); }
+
 // Row i of weights = exp(s_j - max) for first_key(i) ≤ j ≤ i and 0 for the other j, with
 // s the row's scores divided by scale (+ ALiBi's bias), overwritten in place: the softmax's
-// numerators. scores, weights: (T) rows
+// numerators. The scores past i up to the padded end are set to -inf, which neither the
+// maximum nor the exponentials see (e^-inf = 0). scores, weights: (T) rows
 void softmax_numerators(const HeadLayout& L, int64_t bh, int64_t i, float* s, float* w, float scale) {
-    int64_t T = L.tokens, lo = L.first_key(i);
-    for (int64_t j = lo; j <= i; j++) s[j] = s[j] / scale;
+    int64_t T = L.tokens, lo = L.first_key(i), end = padded_end(lo, i, T);
+    for (int64_t j = lo; j < end; j++) s[j] = s[j] / scale;
     if (L.slopes != nullptr) {
         float slope = L.slopes[bh % L.num_heads];
         for (int64_t j = lo; j <= i; j++) s[j] = s[j] + alibi_bias(slope, i - j);
     }
-    float m = max_of(s + lo, i - lo + 1);
-    for (int64_t j = lo; j <= i; j++) w[j] = fast_exp(s[j] - m);
+    std::fill(s + i + 1, s + end, -std::numeric_limits<float>::infinity());
+    float m = max_of(s + lo, end - lo);
+    for (int64_t j = lo; j < end; j++) w[j] = fast_exp(s[j] - m);
     std::fill(w, w + lo, 0.0f);
     std::fill(w + i + 1, w + T, 0.0f);
 }
@@ -119,9 +129,11 @@ void causal_softmax(const HeadLayout& L, int64_t bh, float* scores, float* weigh
         for (int64_t i = i0; i < i1; i++) softmax_numerators(L, bh, i, scores + i * T, weights + i * T, scale);
         double totals[kRowsAtOnce] = {};
         add_row_sums(weights + i0 * T, i1 - i0, i1, T, totals);  // row i ends at i, within the first i1
-        for (int64_t i = i0; i < i1; i++) {
+        for (int64_t i = i0; i < i1; i++) {  // the padding's zeros stay 0, unless the total is NaN
             float* w = weights + i * T;
-            for (int64_t j = L.first_key(i); j <= i; j++) w[j] = static_cast<float>(w[j] / totals[i - i0]);
+            int64_t lo = L.first_key(i), end = padded_end(lo, i, T);
+            for (int64_t j = lo; j < end; j++) w[j] = static_cast<float>(w[j] / totals[i - i0]);
+            std::fill(w + i + 1, w + end, 0.0f);
         }
     }
 }
@@ -133,8 +145,8 @@ void apply_dropout(const HeadLayout& L, int64_t bh, const float* weights, const 
     int64_t T = L.tokens;
     float* factors = dropout_row_scratch(T);
     for (int64_t i = 0; i < T; i++) {
-        dropout_factors(bits, L.square(bh) + i * T, i + 1, kept_value, factors);
-        for (int64_t j = 0; j <= i; j++) out[i * T + j] = weights[i * T + j] * factors[j];
+        dropout_factors(bits, L.square(bh) + i * T, i + 1, kept_value, factors);  // to i + 1 rounded up to 32
+        for (int64_t j = 0, end = padded_end(0, i, T); j < end; j++) out[i * T + j] = weights[i * T + j] * factors[j];
         std::fill(out + i * T + i + 1, out + (i + 1) * T, 0.0f);
     }
 }
@@ -183,8 +195,8 @@ void causal_softmax_backward(const HeadLayout& L, float* d_weights, const float*
         for (int64_t i = i0; i < i1; i++) {
             float *g = d_weights + i * T, d = static_cast<float>(dot[i - i0]);
             const float* w = weights + i * T;
-            int64_t lo = L.first_key(i);
-            for (int64_t j = lo; j <= i; j++) g[j] = w[j] * (g[j] - d) / scale;
+            int64_t lo = L.first_key(i), end = padded_end(lo, i, T);
+            for (int64_t j = lo; j < end; j++) g[j] = w[j] * (g[j] - d) / scale;  // past i: set to 0 below
             std::fill(g, g + lo, 0.0f);
             std::fill(g + i + 1, g + T, 0.0f);
         }
@@ -244,7 +256,8 @@ void head_backward(const HeadLayout& L, int64_t bh, bool first_of_group, const A
         float* factors = dropout_row_scratch(T);
         for (int64_t i = 0; i < T; i++) {
             dropout_factors(g.dropout.bits, L.square(bh) + i * T, i + 1, g.dropout.kept_value, factors);
-            for (int64_t j = 0; j <= i; j++) scratch[i * T + j] = scratch[i * T + j] * factors[j];
+            for (int64_t j = 0, end = padded_end(0, i, T); j < end; j++)  // past i: weights 0, set to 0 below
+                scratch[i * T + j] = scratch[i * T + j] * factors[j];
         }
     }
     causal_softmax_backward(L, scratch, w, attention_scale(hd));

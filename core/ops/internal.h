@@ -68,16 +68,22 @@ void add_row_sums(const float* x, int64_t rows, int64_t n, int64_t stride, doubl
 
 // The largest of n floats (-inf for none), ignoring NaNs as std::max does. The largest
 // value does not depend on the order it is looked for in, so the loop keeps 16 running
-// maxima the compiler can turn into vector instructions.
+// maxima, one 512-bit vector's worth (the pragma stops g++ unrolling the lane loop into 16
+// scalar maxima before it would vectorise it), and then halves them: lane l against lane
+// l + 8, then + 4, ... Each comparison keeps the lower lane on a tie, as the one-by-one loop
+// keeps the first of equal values, so even a tie of -0 and +0 comes out as it did.
 inline float max_of(const float* x, int64_t n) {
     constexpr int kLanes = 16;
     float lane[kLanes];
     for (float& m : lane) m = -std::numeric_limits<float>::infinity();
     int64_t j = 0;
-    for (; j + kLanes <= n; j += kLanes)
-        for (int l = 0; l < kLanes; l++) lane[l] = std::max(lane[l], x[j + l]);
-    float m = -std::numeric_limits<float>::infinity();
-    for (int l = 0; l < kLanes; l++) m = std::max(m, lane[l]);
+    for (; j + kLanes <= n; j += kLanes) {
+#pragma GCC unroll 1
+        for (int l = 0; l < kLanes; l++) lane[l] = lane[l] < x[j + l] ? x[j + l] : lane[l];
+    }
+    for (int width = kLanes / 2; width > 0; width /= 2)
+        for (int l = 0; l < width; l++) lane[l] = lane[l] < lane[l + width] ? lane[l + width] : lane[l];
+    float m = lane[0];
     for (; j < n; j++) m = std::max(m, x[j]);
     return m;
 }
