@@ -94,7 +94,7 @@ std::vector<Tensor> cross_entropy_backward(const Node& node, const Tensor& grad)
     const float* t = node.saved[0].data();
     int64_t rows = logits.size(0), classes = logits.size(1), ignore_index = node.ints[0], counted = 0;
     for (int64_t r = 0; r < rows; r++) counted += static_cast<int64_t>(t[r]) != ignore_index;
-    Tensor dlogits = zeros(logits.shape());
+    Tensor dlogits = empty(logits.shape());  // every row is written below (the ignored ones with 0)
     float scale = grad.item() / static_cast<float>(counted);
     int64_t groups = (rows + kRowsAtOnce - 1) / kRowsAtOnce;
     parallel_for(groups, groups_grain(classes), [&](int64_t g0, int64_t g1) {
@@ -102,7 +102,10 @@ std::vector<Tensor> cross_entropy_backward(const Node& node, const Tensor& grad)
             int64_t count = std::min(kRowsAtOnce, rows - r0);
             float* out = dlogits.data() + r0 * classes;  // first exp(x_k - m), then softmax_k = that / Σ
             for (int64_t r = 0; r < count; r++) {
-                if (static_cast<int64_t>(t[r0 + r]) == ignore_index) continue;  // stays 0
+                if (static_cast<int64_t>(t[r0 + r]) == ignore_index) {
+                    std::fill(out + r * classes, out + (r + 1) * classes, 0.0f);
+                    continue;
+                }
                 const float* row = logits.data() + (r0 + r) * classes;
                 float m = max_of(row, classes);
                 for (int64_t c = 0; c < classes; c++) out[r * classes + c] = fast_exp(row[c] - m);
