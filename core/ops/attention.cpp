@@ -118,11 +118,36 @@ void softmax_numerators(const HeadLayout& L, int64_t bh, int64_t i, float* s, fl
     std::fill(w + i + 1, w + T, 0.0f);
 }
 
+// The dropout mask of a head's weights (as bits) and the factor kept weights get.
+struct Dropout {
+    const uint32_t* bits;  // null without dropout
+    float kept_value;
+};
+
+// Row i of dropout(weights): the weights times dropout's factors (kept_value or 0), as
+// dropout(weights) computes them; 0 above the diagonal. w_row, out_row: (T) rows of head bh
+void dropout_row(const HeadLayout& L, int64_t bh, int64_t i, const float* w_row, const Dropout& dropout,
+                 float* out_row) {
+    int64_t T = L.tokens;
+    float* factors = dropout_row_scratch(T);
+    dropout_factors(dropout.bits, L.square(bh) + i * T, i + 1, dropout.kept_value, factors);  // to i + 1 rounded up to 32
+    for (int64_t j = 0, end = padded_end(0, i, T); j < end; j++) out_row[j] = w_row[j] * factors[j];
+    std::fill(out_row + i + 1, out_row + T, 0.0f);
+}
+
+// out (T×T) = dropout(weights), row by row. weights, out: (T, T)
+void apply_dropout(const HeadLayout& L, int64_t bh, const float* weights, const Dropout& dropout, float* out) {
+    for (int64_t i = 0; i < L.tokens; i++) dropout_row(L, bh, i, weights + i * L.tokens, dropout, out + i * L.tokens);
+}
+
 // weights (T×T) = softmax over first_key(i) ≤ j ≤ i of scores(i, j) / scale (+ ALiBi's
 // bias), and 0 for the other j: softmax_row's arithmetic, with the sums of kRowsAtOnce rows
 // side by side (ops/internal.h; a row's zeros before and after its part add nothing).
-// scores: (T, T), overwritten with the scaled values
-void causal_softmax(const HeadLayout& L, int64_t bh, float* scores, float* weights, float scale) {
+// With dropout, each row of scores is then overwritten with that row of dropout(weights),
+// while the row is still in the nearest cache (its scores are no longer needed).
+// scores: (T, T), overwritten with the scaled values or dropout(weights)
+void causal_softmax(const HeadLayout& L, int64_t bh, float* scores, float* weights, float scale,
+                    const Dropout& dropout) {
     int64_t T = L.tokens;
     for (int64_t i0 = 0; i0 < T; i0 += kRowsAtOnce) {
         int64_t i1 = std::min(T, i0 + kRowsAtOnce);
@@ -134,28 +159,10 @@ void causal_softmax(const HeadLayout& L, int64_t bh, float* scores, float* weigh
             int64_t lo = L.first_key(i), end = padded_end(lo, i, T);
             for (int64_t j = lo; j < end; j++) w[j] = static_cast<float>(w[j] / totals[i - i0]);
             std::fill(w + i + 1, w + end, 0.0f);
+            if (dropout.bits != nullptr) dropout_row(L, bh, i, w, dropout, scores + i * T);
         }
     }
 }
-
-// out (T×T) = weights · dropout's factors (kept_scale or 0), as dropout(weights) computes
-// them; 0 above the diagonal. weights, out: (T, T); bits: the (B, H, T, T) mask, from head bh
-void apply_dropout(const HeadLayout& L, int64_t bh, const float* weights, const uint32_t* bits, float kept_value,
-                   float* out) {
-    int64_t T = L.tokens;
-    float* factors = dropout_row_scratch(T);
-    for (int64_t i = 0; i < T; i++) {
-        dropout_factors(bits, L.square(bh) + i * T, i + 1, kept_value, factors);  // to i + 1 rounded up to 32
-        for (int64_t j = 0, end = padded_end(0, i, T); j < end; j++) out[i * T + j] = weights[i * T + j] * factors[j];
-        std::fill(out + i * T + i + 1, out + (i + 1) * T, 0.0f);
-    }
-}
-
-// The dropout mask of a head's weights (as bits) and the factor kept weights get.
-struct Dropout {
-    const uint32_t* bits;  // null without dropout
-    float kept_value;
-};
 
 // One head forward: weights = causal softmax(Q_h K_gᵀ / scale), context_h = dropout(weights) V_g,
 // g the head's key/value head, a block of rows at a time. q, context: (B, T, C);
@@ -169,12 +176,8 @@ void head_forward(const HeadLayout& L, int64_t bh, const float* q, const float* 
         i1 = row_block_end(i0, T);
         gemm(i1 - i0, i1, hd, q + at + i0 * C, C, false, k + kv, L.kv_width, true, scratch + i0 * T, T, false);
     }
-    causal_softmax(L, bh, scratch, w, attention_scale(hd));
-    const float* used = w;  // the weights that multiply V: after dropout, if any
-    if (dropout.bits != nullptr) {
-        apply_dropout(L, bh, w, dropout.bits, dropout.kept_value, scratch);
-        used = scratch;
-    }
+    causal_softmax(L, bh, scratch, w, attention_scale(hd), dropout);
+    const float* used = dropout.bits != nullptr ? scratch : w;  // the weights that multiply V: after dropout, if any
     for (int64_t i0 = 0, i1; i0 < T; i0 = i1) {  // context rows i0..i1-1 from values 0..i1-1
         i1 = row_block_end(i0, T);
         gemm(i1 - i0, hd, i1, used + i0 * T, T, false, v + kv, L.kv_width, false, context + at + i0 * C, C, false);
@@ -243,7 +246,7 @@ void head_backward(const HeadLayout& L, int64_t bh, bool first_of_group, const A
     float* scratch = head_scratch(T * T);
     const float* used = w;  // Pd
     if (g.dropout.bits != nullptr) {
-        apply_dropout(L, bh, w, g.dropout.bits, g.dropout.kept_value, scratch);
+        apply_dropout(L, bh, w, g.dropout, scratch);
         used = scratch;
     }
     kv_gradient(L, first_of_group, used, g.d_context + at, C, g.dv + kv);
