@@ -128,6 +128,27 @@ TEST_CASE("random_words and dropout_mask draw exactly what one call per word wou
     }
 }
 
+TEST_CASE("dropout_mask_bits keeps exactly the elements one uniform_double per element keeps", "[random]") {
+    // The comparison on two 32-bit halves against 53-bit integers; p = 0 keeps all (the
+    // threshold is 2^53 itself), p = 1 drops all; lengths inside and across 1024-blocks.
+    for (double p : {0.0, 0.1, 0.5, 0.7, 0.93, 1.0}) {
+        for (int64_t n : {1, 31, 32, 33, 1000, 1024, 1025, 3000}) {
+            INFO("p " << p << ", n " << n);
+            Generator a(7), b(7);
+            a.random();  // start mid-block
+            b.random();
+            std::vector<uint32_t> bits(static_cast<size_t>((n + 31) / 32), 0xdeadbeefu);
+            dropout_mask_bits(bits.data(), n, p, a);
+            for (int64_t i = 0; i < n; i++) {
+                bool kept = (bits[static_cast<size_t>(i / 32)] >> (i % 32)) & 1u;
+                REQUIRE(kept == (b.uniform_double() < 1.0 - p));
+            }
+            if (n % 32 != 0) REQUIRE((bits.back() >> (n % 32)) == 0u);  // the last word's unused bits are 0
+            REQUIRE(a.random() == b.random());
+        }
+    }
+}
+
 TEST_CASE("multinomial on the book's nine-word vocabulary (ch05)", "[random]") {
     // book.multinomial1 and book.multinomial1000.bincount: index 3, then 73 0 0 582 2 0 0 343 0.
     Tensor logits = tensor({4.51f, 0.89f, -1.90f, 6.75f, 1.63f, -1.62f, -1.89f, 6.28f, 1.79f});

@@ -143,26 +143,28 @@ void dropout_mask(float* mask, int64_t n, double p, Generator& gen) {
     }
 }
 
-// The same comparison, one bit per element (blocks of 1024 keep the words 32-aligned).
-// Each element's verdict goes into a byte first and 32 bytes are then packed into a word:
-// two loops without branches that the compiler vectorises.
+// The same comparison, one bit per element (blocks of 1024 keep the words 32-aligned),
+// made on the two 32-bit words as they come: the 53 bits are the high word's low 21 bits
+// followed by the low word, so they are below the threshold exactly when the high part is
+// below the threshold's high part, or equal to it with the low word below its low part.
+// Each word of the mask takes 32 such verdicts, with no 64-bit values and no branches.
 void dropout_mask_bits(uint32_t* out, int64_t n, double p, Generator& gen) {
     uint64_t threshold = static_cast<uint64_t>(std::ceil((1.0 - p) * 9007199254740992.0));  // keep·2^53
-    constexpr uint64_t low_53_bits = (uint64_t(1) << 53) - 1;
+    uint32_t threshold_high = static_cast<uint32_t>(threshold >> 32), threshold_low = static_cast<uint32_t>(threshold);
     constexpr int64_t block = 1024;
     uint32_t words[2 * block];
-    uint8_t keep[block];
     for (int64_t start = 0; start < n; start += block) {
         int64_t count = std::min(block, n - start);
         gen.random_words(words, 2 * count);
-        for (int64_t i = 0; i < count; i++) {
-            uint64_t bits = ((uint64_t(words[2 * i]) << 32) | words[2 * i + 1]) & low_53_bits;
-            keep[i] = bits < threshold;
-        }
-        std::fill(keep + count, keep + block, uint8_t(0));
         for (int64_t w = 0; w < (count + 31) / 32; w++) {
+            int64_t bits = std::min<int64_t>(32, count - 32 * w);
+            const uint32_t* pairs = words + 64 * w;  // (high, low) for each of the word's elements
             uint32_t word = 0;
-            for (int b = 0; b < 32; b++) word |= uint32_t(keep[32 * w + b]) << b;
+            for (int64_t b = 0; b < bits; b++) {
+                uint32_t high = pairs[2 * b] & 0x1fffffu, low = pairs[2 * b + 1];
+                uint32_t keep = (high < threshold_high) | ((high == threshold_high) & (low < threshold_low));
+                word |= keep << b;
+            }
             out[start / 32 + w] = word;
         }
     }
