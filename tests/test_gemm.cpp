@@ -306,3 +306,46 @@ TEST_CASE("a vector-matrix product's columns do not depend on how they are group
     }
     CHECK(differing == 0);
 }
+
+TEST_CASE("gemm_bias has the bits of bias rows accumulated onto by gemm", "[gemm]") {
+    // Linear's y = x·Wᵀ + b: the fast path starts each row from the bias in its first store;
+    // the plain one fills C with bias rows and accumulates the product. Shapes on the small,
+    // one-row and blocked paths, K across KC (several pieces), both transposes of B, both
+    // thread counts; a bias with -0 and a product column of zeros (where -0 + +0 = +0 shows).
+    std::mt19937 rng(6000);
+    struct Shape3 {
+        int64_t M, N, K;
+    };
+    int threads_before = num_threads();
+    for (Shape3 s : {Shape3{2, 3, 4}, Shape3{1, 70, 50}, Shape3{7, 33, 9}, Shape3{100, 70, 40}, Shape3{13, 50, KC + 5},
+                     Shape3{MC + 7, 2 * 32 + 3, 2 * KC + 1}, Shape3{30, 40, 0}}) {
+        for (bool trans_b : {false, true}) {
+            Matrix a(s.M, s.K, 0, 0), b(trans_b ? s.N : s.K, trans_b ? s.K : s.N, 0, 0), bias(1, s.N, 0, 0);
+            a.randomize(rng);
+            b.randomize(rng);
+            bias.randomize(rng);
+            bias.at(0, 0) = -0.0f;
+            for (int64_t k = 0; k < s.K && s.N > 1; k++) (trans_b ? b.at(1, k) : b.at(k, 1)) = 0.0f;
+            bias.at(0, std::min<int64_t>(1, s.N - 1)) = -0.0f;
+            Matrix plain(s.M, s.N, 0, 0);
+            for (int64_t i = 0; i < s.M; i++)
+                for (int64_t j = 0; j < s.N; j++) plain.at(i, j) = bias.at(0, j);
+            gemm(s.M, s.N, s.K, a.values.data(), a.ld, false, b.values.data(), b.ld, trans_b, plain.values.data(),
+                 plain.ld, true);
+            for (int threads : {1, 2}) {
+                set_num_threads(threads);
+                Matrix fast(s.M, s.N, 0, NaN);
+                gemm_bias(s.M, s.N, s.K, a.values.data(), a.ld, false, b.values.data(), b.ld, trans_b,
+                          bias.values.data(), fast.values.data(), fast.ld);
+                INFO("M=" << s.M << " N=" << s.N << " K=" << s.K << " trans_b=" << trans_b << " threads=" << threads);
+                int64_t differing = 0;
+                for (int64_t i = 0; i < s.M; i++)
+                    for (int64_t j = 0; j < s.N; j++)
+                        differing += std::signbit(fast.at(i, j)) != std::signbit(plain.at(i, j)) ||
+                                     !(fast.at(i, j) == plain.at(i, j));
+                CHECK(differing == 0);
+            }
+        }
+    }
+    set_num_threads(threads_before);
+}

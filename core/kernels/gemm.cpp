@@ -265,23 +265,31 @@ inline void rank1_updates(float (&acc)[MR][NR], int64_t kc, const float* a, int6
 // floats of packed B per k. Constant loop bounds let the compiler unroll i, turn j into
 // NR/lanes vector FMAs and keep all of acc in registers. A full tile goes straight into C;
 // an edge tile (fewer rows or columns) only writes its top-left rows×cols.
+// With a bias (not with add), the tile is bias[j] + acc: what adding acc to a C filled
+// with bias rows gives, without reading C.
 // Inlined into the macro-kernel (always_inline, a g++/clang++ attribute): as a function of
 // its own it took the 24-byte Sliver through memory, which cost the thin products of
 // attention (64×256×64) 8% of their speed.
 [[gnu::always_inline]] inline void micro_kernel(int64_t kc, Sliver a, const float* b, float* C, int64_t ldc,
-                                                int64_t rows, int64_t cols, bool add) {
+                                                int64_t rows, int64_t cols, bool add, const float* bias) {
     float acc[MR][NR] = {};
     if (a.row == 1)  // packed (step MR) or columns contiguous: a sliver's MR values of a k lie side by side
         rank1_updates(acc, kc, a.data, 1, a.step, b);
     else
         rank1_updates(acc, kc, a.data, a.row, 1, b);
+    if (rows == MR && cols == NR && bias != nullptr) {
+        for (int i = 0; i < MR; i++)
+            for (int j = 0; j < NR; j++) C[i * ldc + j] = bias[j] + acc[i][j];
+        return;
+    }
     if (rows == MR && cols == NR) {
         for (int i = 0; i < MR; i++)
             for (int j = 0; j < NR; j++) C[i * ldc + j] = add ? C[i * ldc + j] + acc[i][j] : acc[i][j];
         return;
     }
     for (int64_t i = 0; i < rows; i++)
-        for (int64_t j = 0; j < cols; j++) C[i * ldc + j] = add ? C[i * ldc + j] + acc[i][j] : acc[i][j];
+        for (int64_t j = 0; j < cols; j++)
+            C[i * ldc + j] = add ? C[i * ldc + j] + acc[i][j] : bias != nullptr ? bias[j] + acc[i][j] : acc[i][j];
 }
 
 // The mc×kc block of op(A) at (row0, col0), as the macro-kernel reads it: packed (pack_a)
@@ -318,19 +326,22 @@ ABlock prepare_a(const StridedMatrix& a, int64_t row0, int64_t col0, int64_t mc,
 }
 
 // C[mc×nc] (=|+=) A block (mc×kc) · packed B panel (kc×nc), one MR×NR
-// tile at a time (loops 2 and 1 of the nest at the top of the file).
+// tile at a time (loops 2 and 1 of the nest at the top of the file); bias: null, or the
+// nc values a C row starts from.
 void macro_kernel(int64_t mc, int64_t nc, int64_t kc, const ABlock& a, const float* b_packed, float* C,
-                  int64_t ldc, bool add) {
+                  int64_t ldc, bool add, const float* bias) {
     for (int64_t j0 = 0; j0 < nc; j0 += NR) {
         for (int64_t i0 = 0; i0 < mc; i0 += MR) {
             micro_kernel(kc, a.sliver(i0, mc, kc), b_packed + j0 * kc, C + i0 * ldc + j0, ldc,
-                         std::min<int64_t>(MR, mc - i0), std::min<int64_t>(NR, nc - j0), add);
+                         std::min<int64_t>(MR, mc - i0), std::min<int64_t>(NR, nc - j0), add,
+                         bias != nullptr ? bias + j0 : nullptr);
         }
     }
 }
 
 // The blocked product, loops 5, 4 and 3. The first KC block of K stores into C
-// (or adds, if `accumulate`); later KC blocks add to what the earlier ones left.
+// (or adds, if `accumulate`; or stores bias + the block, if a bias row is given); later
+// KC blocks add to what the earlier ones left.
 // gemm_blocked_threads below runs one of these per thread on a slab of C.
 // Each thread keeps its two packing buffers from one product to the next. (Allocating
 // up to 6 MB per product made the C library map fresh pages each time, and the OS
@@ -351,7 +362,7 @@ float* at_least(AlignedBuffer& buffer, int64_t& capacity, int64_t count) {
 }
 
 void gemm_blocked(int64_t M, int64_t N, int64_t K, const StridedMatrix& a,
-                    const StridedMatrix& b, float* C, int64_t ldc, bool accumulate) {
+                    const StridedMatrix& b, float* C, int64_t ldc, bool accumulate, const float* bias) {
     PackingBuffers& buffers = t_packing;
     float* a_packed = at_least(buffers.a, buffers.a_count, round_up(std::min(M, MC), MR) * std::min(K, KC));
     float* b_packed = at_least(buffers.b, buffers.b_count, std::min(K, KC) * round_up(std::min(N, NC), NR));
@@ -360,11 +371,12 @@ void gemm_blocked(int64_t M, int64_t N, int64_t K, const StridedMatrix& a,
         for (int64_t pc = 0; pc < K; pc += KC) {
             int64_t kc = std::min(KC, K - pc);
             bool add = accumulate || pc > 0;
+            const float* start = pc == 0 && bias != nullptr ? bias + jc : nullptr;
             pack_b(b, pc, jc, kc, nc, b_packed);
             for (int64_t ic = 0; ic < M; ic += MC) {
                 int64_t mc = std::min(MC, M - ic);
                 ABlock block = prepare_a(a, ic, pc, mc, kc, nc, a_packed);
-                macro_kernel(mc, nc, kc, block, b_packed, C + ic * ldc + jc, ldc, add);
+                macro_kernel(mc, nc, kc, block, b_packed, C + ic * ldc + jc, ldc, add, start);
             }
         }
     }
@@ -449,17 +461,18 @@ constexpr int64_t MIN_WORK_PER_THREAD = 1 << 18;
 int64_t tiles_grain(int64_t work_per_tile) { return std::max<int64_t>(1, MIN_WORK_PER_THREAD / work_per_tile); }
 
 void gemm_blocked_threads(int64_t M, int64_t N, int64_t K, const StridedMatrix& a,
-                            const StridedMatrix& b, float* C, int64_t ldc, bool accumulate) {
+                            const StridedMatrix& b, float* C, int64_t ldc, bool accumulate, const float* bias) {
     bool a_in_place = a.col_stride == 1;  // see prepare_a
     if (N >= M || (a_in_place && N >= NR * num_threads())) {
         parallel_for((N + NR - 1) / NR, tiles_grain(M * K * NR), [&](int64_t t0, int64_t t1) {  // NR columns
             int64_t j0 = t0 * NR, j1 = std::min(N, t1 * NR);
-            gemm_blocked(M, j1 - j0, K, a, columns_from(b, j0), C + j0, ldc, accumulate);
+            gemm_blocked(M, j1 - j0, K, a, columns_from(b, j0), C + j0, ldc, accumulate,
+                         bias != nullptr ? bias + j0 : nullptr);
         });
     } else {
         parallel_for((M + MR - 1) / MR, tiles_grain(N * K * MR), [&](int64_t t0, int64_t t1) {  // MR rows
             int64_t i0 = t0 * MR, i1 = std::min(M, t1 * MR);
-            gemm_blocked(i1 - i0, N, K, rows_from(a, i0), b, C + i0 * ldc, ldc, accumulate);
+            gemm_blocked(i1 - i0, N, K, rows_from(a, i0), b, C + i0 * ldc, ldc, accumulate, bias);
         });
     }
 }
@@ -492,8 +505,24 @@ void gemm(int64_t M, int64_t N, int64_t K,
     } else if (M == 1) {
         row_times_matrix_threads(N, K, op(A, lda, trans_a), op(B, ldb, trans_b), C, accumulate);
     } else {
-        gemm_blocked_threads(M, N, K, op(A, lda, trans_a), op(B, ldb, trans_b), C, ldc, accumulate);
+        gemm_blocked_threads(M, N, K, op(A, lda, trans_a), op(B, ldb, trans_b), C, ldc, accumulate, nullptr);
     }
+}
+
+// The blocked path starts C's rows from the bias in the micro-kernel's first store; the
+// other paths get C filled with the bias first and accumulate onto it, which is what the
+// first store computes too (bias + the first block of the sum).
+void gemm_bias(int64_t M, int64_t N, int64_t K,
+               const float* A, int64_t lda, bool trans_a,
+               const float* B, int64_t ldb, bool trans_b,
+               const float* bias, float* C, int64_t ldc) {
+    if (M <= 0 || N <= 0) return;
+    if (K <= 0 || M * N * K < SMALL_PRODUCT || M == 1) {
+        for (int64_t i = 0; i < M; i++) std::copy(bias, bias + N, C + i * ldc);
+        gemm(M, N, K, A, lda, trans_a, B, ldb, trans_b, C, ldc, true);
+        return;
+    }
+    gemm_blocked_threads(M, N, K, op(A, lda, trans_a), op(B, ldb, trans_b), C, ldc, false, bias);
 }
 
 }  // namespace llm

@@ -34,6 +34,14 @@ void gemm(int64_t M, int64_t N, int64_t K,
             const float* B, int64_t ldb, bool trans_b,
             float* C, int64_t ldc, bool accumulate);
 
+// C = bias + op(A)·op(B), the bias (N values) added to every row of C: the same bits as
+// filling each row of C with the bias and calling gemm with accumulate, without that pass
+// over C (Linear's y = x·Wᵀ + b). The tests compare the two.
+void gemm_bias(int64_t M, int64_t N, int64_t K,
+               const float* A, int64_t lda, bool trans_a,
+               const float* B, int64_t ldb, bool trans_b,
+               const float* bias, float* C, int64_t ldc);
+
 // The reference: three loops, the definition above written out. Tests compare
 // the fast kernel against it; read this one first.
 void gemm_naive(int64_t M, int64_t N, int64_t K,

@@ -114,16 +114,12 @@ Tensor linear_forward(const Tensor& x, const Tensor& weight, const Tensor& bias)
     int64_t rows = x.numel() / in;
     Shape shape = x.shape();
     shape.back() = out_features;
-    Tensor y = empty(shape);  // written by the bias rows, or stored (not added) by matmul
-    if (bias.defined()) {  // start every row from the bias, then accumulate x·Wᵀ onto it
-        const float* b = bias.data();
-        float* y_rows = y.data();
-        parallel_for(rows, 1 + kElementGrain / std::max<int64_t>(1, out_features), [&](int64_t r0, int64_t r1) {
-            for (int64_t r = r0; r < r1; r++) std::copy(b, b + out_features, y_rows + r * out_features);
-        });
-    }
-    gemm(rows, out_features, in, x.data(), in, false, weight.data(), in, true, y.data(), out_features,
-           bias.defined());
+    Tensor y = empty(shape);  // stored (not added) by the matmul
+    if (bias.defined())  // every row starts from the bias and x·Wᵀ is added onto it
+        gemm_bias(rows, out_features, in, x.data(), in, false, weight.data(), in, true, bias.data(), y.data(),
+                  out_features);
+    else
+        gemm(rows, out_features, in, x.data(), in, false, weight.data(), in, true, y.data(), out_features, false);
     return y;
 }
 
