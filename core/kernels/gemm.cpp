@@ -60,13 +60,17 @@ namespace {
 // of A and does MR·NR multiply-adds. It should use most registers but not spill.
 // The AVX2 shape was chosen by timing the micro-kernel under g++ 12 and clang++
 // 14: others (6×16, 8×8) make g++ vectorise the loop over i instead of j and run
-// 10× slower. The AVX-512 shape was timed against 8×32, 12×32, 14×32, 6×48 and 8×48
-// on AMD Zen 5 (core/README.md, matmul): none was faster.
+// 10× slower. The AVX-512 shape, 8×32, was timed against 6×32, 12×32, 14×32, 6×48 and
+// 8×48 on AMD Zen 5 (core/README.md, matmul): 6×32 was as fast while the micro-kernel was
+// a call of its own; inlined, 8×32 is faster on most of the model's shapes (an op(A)
+// stored transposed packs 8 contiguous floats per k instead of 6, and attention's blocks
+// of 64 rows are 8 whole slivers). The Makefile builds this file with 512-bit vectors on
+// an AVX-512 CPU: with 256-bit ones the tile would be 32 ymm accumulators.
 // LLM_GEMM_PORTABLE (`make GEMM=portable`) forces the last shape, the one an arm64 Mac
 // compiles, on any CPU, so that it is tested here too.
 #if defined(__AVX512F__) && !defined(LLM_GEMM_PORTABLE)
-constexpr int MR = 6;   // 6×32: 12 zmm accumulators (24 ymm if the compiler prefers
-constexpr int NR = 32;  // 256-bit vectors) + B + A, within the 32 registers
+constexpr int MR = 8;   // 8×32: 16 zmm accumulators + 2 for B + 1 for A,
+constexpr int NR = 32;  // within the 32 registers
 #elif defined(__AVX2__) && !defined(LLM_GEMM_PORTABLE)
 constexpr int MR = 4;   // 4×24: 12 ymm accumulators + 3 for B + 1 for A = all 16
 constexpr int NR = 24;
