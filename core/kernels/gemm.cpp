@@ -258,9 +258,10 @@ struct Sliver {
 };
 
 // acc += Σ_k a(:, k) ⊗ b_sliver[k] for k < kc, with a(i, k) = a[i*row + k*step]: the
-// inner loop of the micro-kernel. Inlined at its two calls, each with its own strides.
-inline void rank1_updates(float (&acc)[MR][NR], int64_t kc, const float* a, int64_t row, int64_t step,
-                          const float* b) {
+// inner loop of the micro-kernel. Inlined at its two calls, each with its own strides
+// (always_inline: clang++ kept it a function of its own, and acc in memory).
+[[gnu::always_inline]] inline void rank1_updates(float (&acc)[MR][NR], int64_t kc, const float* a, int64_t row,
+                                                 int64_t step, const float* b) {
     for (int64_t k = 0; k < kc; k++) {
         for (int i = 0; i < MR; i++)
             for (int j = 0; j < NR; j++) acc[i][j] = multiply_add(a[i * row], b[j], acc[i][j]);
