@@ -259,8 +259,7 @@ void head_backward(const HeadLayout& L, int64_t bh, bool first_of_group, const A
         float* factors = dropout_row_scratch(T);
         for (int64_t i = 0; i < T; i++) {
             dropout_factors(g.dropout.bits, L.square(bh) + i * T, i + 1, g.dropout.kept_value, factors);
-            for (int64_t j = 0, end = padded_end(0, i, T); j < end; j++)  // past i: weights 0, set to 0 below
-                scratch[i * T + j] = scratch[i * T + j] * factors[j];
+            for (int64_t j = 0; j <= i; j++) scratch[i * T + j] = scratch[i * T + j] * factors[j];
         }
     }
     causal_softmax_backward(L, scratch, w, attention_scale(hd));
