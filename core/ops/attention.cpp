@@ -255,7 +255,8 @@ void head_backward(const HeadLayout& L, int64_t bh, bool first_of_group, const A
         gemm(i1 - i0, i1, hd, g.d_context + at + i0 * C, C, false, g.v + kv, L.kv_width, true, scratch + i0 * T, T,
              false);
     }
-    if (g.dropout.bits != nullptr) {  // dP = dPd · D
+    if (g.dropout.bits != nullptr) {  // dP = dPd · D, up to the diagonal (not dropout_row: past it
+        // dPd is left as it is, for causal_softmax_backward's sums and zeros)
         float* factors = dropout_row_scratch(T);
         for (int64_t i = 0; i < T; i++) {
             dropout_factors(g.dropout.bits, L.square(bh) + i * T, i + 1, g.dropout.kept_value, factors);
