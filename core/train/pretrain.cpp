@@ -226,10 +226,12 @@ GPTConfig config_from_options(const TrainOptions& o, int64_t vocab_size) {
 // Save a checkpoint; after Ctrl-C, say so, and let a second Ctrl-C quit without waiting.
 static void save(Run& run, Progress& progress, const DataLoaderIter& pass) {
     if (g_interrupted) {
+        // The flag goes up before the message promises it: a Ctrl-C that follows the message
+        // at once (a user's, or a test's that waits for it) must find it set.
+        g_saving_after_interrupt = 1;
         progress.clear_line();
         std::cout << "Interrupted: saving a checkpoint of step " << run.position.global_step
                   << "... (press Ctrl-C again to quit without it)" << std::endl;
-        g_saving_after_interrupt = 1;
     }
     run.position.set_pass(pass);  // the pass's seed and place, needed only in the file
     save_checkpoint(run.options, *run.model, *run.optimizer, run.position, run.text);
