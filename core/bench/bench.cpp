@@ -5,8 +5,8 @@
 //                           llm::gemm GFLOP/s on square sizes and on every matmul
 //                           shape of a training step of tiny, small and 124M, with its
 //                           share of the peak at the width gemm runs at (N bits, as
-//                           objdump shows; without the flag, as the compiler flags say)
-//                           (bench/matmul_bench.cpp)
+//                           objdump shows; without the flag, as the compiler flags say),
+//                           each the best of three rounds (bench/matmul_bench.cpp)
 //   bench --config tiny     training ms/step and tokens/s, generation tokens/s and peak
 //   bench --config small    memory of one config (one config per process, so that
 //   bench --config 124m     getrusage's peak resident size belongs to that config)
