@@ -2,6 +2,7 @@
 #include "autograd/autograd.h"
 
 #include "autograd/op_profile.h"
+#include "kernels/parallel.h"
 #include "tensor/tensor.h"
 
 #include <functional>
@@ -76,12 +77,15 @@ static void accumulate_into_leaf(const Tensor& leaf, const Tensor& grad) {
     }
 }
 
-// a + b for two gradients of one shape (a plain loop: the engine sits below the ops).
+// a + b for two gradients of one shape (a plain loop on all threads: the engine sits below
+// the ops; each element is one addition, so any thread count gives the same values).
 static Tensor sum_of_gradients(const Tensor& a, const Tensor& b) {
     Tensor out = empty(a.shape());
     float* o = out.data();
     const float *x = a.data(), *y = b.data();
-    for (int64_t i = 0, n = a.numel(); i < n; i++) o[i] = x[i] + y[i];
+    parallel_for(a.numel(), 32768, [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; i++) o[i] = x[i] + y[i];
+    });
     return out;
 }
 
