@@ -223,8 +223,9 @@ void pack_b(const StridedMatrix& b, int64_t row0, int64_t col0, int64_t kc, int6
 // 16 KB of sliver written per step still fits in L1. (Measured 16, 64, 128, 256, all:
 // 128 was best, 4-5% on x·Wᵀ of 124M.) Each column's next KB values are also asked for
 // (__builtin_prefetch) one step ahead: eight lines of one row are too short a run for the
-// hardware prefetcher to start before they are read (124M's x·Wᵀ with the output head's and
-// ff_up's weights: 4-5% faster on 1 thread, 5-8% on 2, AMD Zen 5; shapes whose weights fit in L2 unchanged).
+// hardware prefetcher to start before they are read (124M's x·Wᵀ with the output head's
+// and ff_up's weights: 4-5% faster on 1 thread, 5-8% on 2, AMD Zen 5; shapes whose weights
+// fit in L2 unchanged).
 void pack_b_by_columns(const StridedMatrix& b, int64_t row0, int64_t col0, int64_t kc, int64_t nc,
                        float* packed) {
     constexpr int64_t KB = 128;  // values per column per step: eight 64-byte cache lines
