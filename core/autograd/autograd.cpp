@@ -83,7 +83,7 @@ static Tensor sum_of_gradients(const Tensor& a, const Tensor& b) {
     Tensor out = empty(a.shape());
     float* o = out.data();
     const float *x = a.data(), *y = b.data();
-    parallel_for(a.numel(), 32768, [&](int64_t begin, int64_t end) {
+    parallel_for(a.numel(), kElementGrain, [&](int64_t begin, int64_t end) {
         for (int64_t i = begin; i < end; i++) o[i] = x[i] + y[i];
     });
     return out;

@@ -127,6 +127,12 @@ AlignedBuffer alloc_aligned(int64_t count) {
     return AlignedBuffer(static_cast<float*>(p));
 }
 
+// Asks for the cache lines of n floats from p (__builtin_prefetch, g++ and clang++), so that
+// they are on their way before a later step reads them; it changes no value.
+void prefetch_floats(const float* p, int64_t n) {
+    for (int64_t i = 0; i < n; i += 16) __builtin_prefetch(p + i);  // 16 floats: one 64-byte line
+}
+
 // ---------------------------------------------------------------------------
 // Packing.
 
@@ -166,11 +172,11 @@ void pack_a_by_columns(const StridedMatrix& a, int64_t row0, int64_t col0, int64
     int64_t full_slivers = mc / MR, rest = mc % MR;
     for (int64_t k0 = 0; k0 < kc; k0 += KB) {
         int64_t k1 = std::min(kc, k0 + KB);
-        // The next step's columns are asked for now (__builtin_prefetch, g++ and clang++): they
-        // lie a whole row of dY apart, on other pages, where the hardware prefetchers do not
-        // look, and each of their cache lines was a wait (1024×256×2048: 195-207 -> 208-217 GFLOP/s).
+        // The next step's columns are asked for now: they lie a whole row of dY apart, on other
+        // pages, where the hardware prefetchers do not look, and each of their cache lines was
+        // a wait (1024×256×2048: 195-207 -> 208-217 GFLOP/s).
         for (int64_t k = k1; k < std::min(kc, k1 + KB); k++)
-            for (int64_t i = 0; i < mc; i += 16) __builtin_prefetch(a.data + row0 + (col0 + k) * a.col_stride + i);
+            prefetch_floats(a.data + row0 + (col0 + k) * a.col_stride, mc);
         for (int64_t s = 0; s < full_slivers; s++) {
             float* out = packed + s * MR * kc;  // sliver s
             for (int64_t k = k0; k < k1; k++) {
@@ -222,7 +228,7 @@ void pack_b(const StridedMatrix& b, int64_t row0, int64_t col0, int64_t kc, int6
 // AMD Zen 5); eight lines per visit let the prefetcher run ahead in each row, and the
 // 16 KB of sliver written per step still fits in L1. (Measured 16, 64, 128, 256, all:
 // 128 was best, 4-5% on x·Wᵀ of 124M.) Each column's next KB values are also asked for
-// (__builtin_prefetch) one step ahead: eight lines of one row are too short a run for the
+// one step ahead (prefetch_floats): eight lines of one row are too short a run for the
 // hardware prefetcher to start before they are read (124M's x·Wᵀ with the output head's
 // and ff_up's weights: 4-5% faster on 1 thread, 5-8% on 2, AMD Zen 5; shapes whose weights
 // fit in L2 unchanged).
@@ -236,12 +242,10 @@ void pack_b_by_columns(const StridedMatrix& b, int64_t row0, int64_t col0, int64
             int64_t k1 = std::min(kc, k0 + KB);
             for (int64_t j = 0; j < cols; j++) {
                 const float* column = b.data + (row0 + k0) + (col0 + j0 + j) * b.col_stride;
-                // read next: this column's next KB values, or after its last, the next sliver's column j
-                const float* next = k1 < kc ? column + KB
-                                  : j0 + NR + j < nc ? b.data + row0 + (col0 + j0 + NR + j) * b.col_stride
-                                                     : nullptr;
-                if (next != nullptr)
-                    for (int64_t k = 0; k < KB; k += 16) __builtin_prefetch(next + k);
+                if (k1 < kc)  // this column's next KB values
+                    prefetch_floats(column + KB, KB);
+                else if (j0 + NR + j < nc)  // after its last: the first KB of the next sliver's column j
+                    prefetch_floats(b.data + row0 + (col0 + j0 + NR + j) * b.col_stride, KB);
                 for (int64_t k = k0; k < k1; k++) sliver[k * NR + j] = column[k - k0];
             }
             for (int64_t j = cols; j < NR; j++)

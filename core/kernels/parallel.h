@@ -17,6 +17,11 @@ namespace llm {
 int num_threads();
 void set_num_threads(int n);
 
+// The grain of a loop that does a few operations per element (a sum, a fill, an
+// elementwise op, AdamW's update): threads are used only from this many elements on, as
+// below that waking them costs more than the work.
+inline constexpr int64_t kElementGrain = 32768;
+
 // body(begin, end) over [0, n) in at most num_threads() chunks of at least `grain`
 // items. Called from inside a body, it runs serially (no nested parallelism).
 void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t begin, int64_t end)>& body);

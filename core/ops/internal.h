@@ -92,10 +92,6 @@ inline float max_of(const float* x, int64_t n) {
 // and the options (ops/attention.cpp); throws llm::Error naming the shapes.
 void check_attention_inputs(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionOptions& o);
 
-// Elementwise loops use threads only from this many elements on (below that, waking
-// the threads costs more than the work).
-inline constexpr int64_t kElementGrain = 32768;
-
 // out[i] = f(a[i]) for every element.
 template <typename F>
 Tensor map_unary(const Tensor& a, F f) {

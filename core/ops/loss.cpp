@@ -31,7 +31,7 @@ static void check_cross_entropy(const Tensor& logits, const Tensor& targets, int
 
 // Rows per thread chunk: enough classes that waking a thread pays off (whole groups of
 // kRowsAtOnce rows).
-static int64_t groups_grain(int64_t classes) { return 1 + 32768 / std::max<int64_t>(1, classes * kRowsAtOnce); }
+static int64_t groups_grain(int64_t classes) { return 1 + kElementGrain / std::max<int64_t>(1, classes * kRowsAtOnce); }
 
 // Columns of exps held at once: kRowsAtOnce rows of them stay in L1 while they are summed.
 constexpr int64_t kChunk = 1024;

@@ -71,7 +71,7 @@ void AdamW::step() {
         starts.push_back(total);
         total += segments.back().n;
     }
-    parallel_for(total, 32768, [&](int64_t begin, int64_t end) {
+    parallel_for(total, kElementGrain, [&](int64_t begin, int64_t end) {
         size_t s = std::upper_bound(starts.begin(), starts.end(), begin) - starts.begin() - 1;  // holds `begin`
         for (; s < segments.size() && starts[s] < end; s++) {
             int64_t from = std::max(begin, starts[s]), to = std::min(end, starts[s] + segments[s].n);

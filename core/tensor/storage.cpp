@@ -162,7 +162,7 @@ std::vector<float> new_values(size_t n, float value) {
     std::vector<float> values = take_kept(n);
     if (values.size() != n) return fresh_values(n, value);
     float* v = values.data();
-    parallel_for(static_cast<int64_t>(n), 32768, [&](int64_t begin, int64_t end) {
+    parallel_for(static_cast<int64_t>(n), kElementGrain, [&](int64_t begin, int64_t end) {
         std::fill(v + begin, v + end, value);
     });
     return values;
