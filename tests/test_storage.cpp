@@ -26,6 +26,11 @@ TEST_CASE("a dropped big buffer is reused, and handed out with the asked-for val
         Tensor small = full({1000}, 1.0f);  // small buffers go back to the C library
     }
     CHECK(kept_storage_bytes() == 0);
+    {
+        Tensor activation = full({128, 128}, 1.0f);  // 64 KiB: a batch of one of a width-128 model
+    }
+    CHECK(kept_storage_bytes() == 128u * 128u * sizeof(float));
+    free_kept_storage();
 }
 
 TEST_CASE("the cache keeps live plus kept bytes within 1.25 times the peak of live bytes", "[tensor][storage]") {
