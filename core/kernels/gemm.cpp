@@ -259,7 +259,8 @@ void pack_b_by_columns(const StridedMatrix& b, int64_t row0, int64_t col0, int64
 
 // An MR-row sliver of op(A), kc columns long: element (i, k) is at data[i*row + k*step].
 // Packed (pack_a) a sliver has row = 1 and step = MR; read in place from a row-major
-// op(A), row = lda and step = 1.
+// op(A), row = lda and step = 1. An NR-column sliver of op(B), kc rows long, is one too,
+// with its columns for rows: row = 1, and step = NR packed (pack_b) or ldb in place.
 struct Sliver {
     const float* data;
     int64_t row, step;
@@ -269,18 +270,37 @@ struct Sliver {
 // inner loop of the micro-kernel. Inlined at its two calls, each with its own strides
 // (always_inline: clang++ kept it a function of its own, and acc in memory).
 [[gnu::always_inline]] inline void rank1_updates(float (&acc)[MR][NR], int64_t kc, const float* a, int64_t row,
-                                                 int64_t step, const float* b) {
+                                                 int64_t step, const float* b, int64_t b_step) {
     for (int64_t k = 0; k < kc; k++) {
         for (int i = 0; i < MR; i++)
             for (int j = 0; j < NR; j++) acc[i][j] = multiply_add(a[i * row], b[j], acc[i][j]);
         a += step;
-        b += NR;
+        b += b_step;
     }
+}
+
+// acc = a(:, 0) ⊗ b(0, :), each product rounded as a multiply-add onto 0 (the sum's first step).
+[[gnu::always_inline]] inline void first_products(float (&acc)[MR][NR], const float* a, int64_t row, const float* b) {
+    for (int i = 0; i < MR; i++)
+        for (int j = 0; j < NR; j++) acc[i][j] = multiply_add(a[i * row], b[j], 0.0f);
+}
+
+// The top-left rows×cols of an MR×NR tile (row-major in `tile`) into C, as micro_kernel
+// stores a full one. A function of its own, given a copy of the tile: indexing acc itself with
+// rows and cols made g++ keep acc in memory, cleared with memset before every tile and
+// stored after it (on the tiny config's step that memset alone was 3.7% of the time).
+[[gnu::noinline]] void store_edge_tile(const float* tile, float* C, int64_t ldc, int64_t rows, int64_t cols,
+                                       bool add, const float* bias) {
+    for (int64_t i = 0; i < rows; i++)
+        for (int64_t j = 0; j < cols; j++) {
+            float value = tile[i * NR + j];
+            C[i * ldc + j] = add ? C[i * ldc + j] + value : bias != nullptr ? bias[j] + value : value;
+        }
 }
 
 // C (rows×cols of an MR×NR tile, row stride ldc) (=|+=) Σ_k a(:, k) ⊗ b_sliver[k]:
 // kc rank-1 updates of an MR×NR tile of accumulators, reading MR floats of A and NR
-// floats of packed B per k. Constant loop bounds let the compiler unroll i, turn j into
+// floats of B per k (B's NR values of a k side by side, b.step apart from one k to the next). Constant loop bounds let the compiler unroll i, turn j into
 // NR/lanes vector FMAs and keep all of acc in registers. A full tile goes straight into C;
 // an edge tile (fewer rows or columns) only writes its top-left rows×cols.
 // With a bias (not with add), the tile is bias[j] + acc: what adding acc to a C filled
@@ -288,13 +308,16 @@ struct Sliver {
 // Inlined into the macro-kernel (always_inline, a g++/clang++ attribute): as a function of
 // its own it took the 24-byte Sliver through memory, which cost the thin products of
 // attention (64×256×64) 8% of their speed.
-[[gnu::always_inline]] inline void micro_kernel(int64_t kc, Sliver a, const float* b, float* C, int64_t ldc,
+[[gnu::always_inline]] inline void micro_kernel(int64_t kc, Sliver a, Sliver b, float* C, int64_t ldc,
                                                 int64_t rows, int64_t cols, bool add, const float* bias) {
-    float acc[MR][NR] = {};
-    if (a.row == 1)  // packed (step MR) or columns contiguous: a sliver's MR values of a k lie side by side
-        rank1_updates(acc, kc, a.data, 1, a.step, b);
-    else
-        rank1_updates(acc, kc, a.data, a.row, 1, b);
+    float acc[MR][NR];
+    if (a.row == 1) {  // packed (step MR) or columns contiguous: a sliver's MR values of a k lie side by side
+        first_products(acc, a.data, 1, b.data);
+        rank1_updates(acc, kc - 1, a.data + a.step, 1, a.step, b.data + b.step, b.step);
+    } else {
+        first_products(acc, a.data, a.row, b.data);
+        rank1_updates(acc, kc - 1, a.data + 1, a.row, 1, b.data + b.step, b.step);
+    }
     if (rows == MR && cols == NR && bias != nullptr) {
         for (int i = 0; i < MR; i++)
             for (int j = 0; j < NR; j++) C[i * ldc + j] = bias[j] + acc[i][j];
@@ -305,9 +328,10 @@ struct Sliver {
             for (int j = 0; j < NR; j++) C[i * ldc + j] = add ? C[i * ldc + j] + acc[i][j] : acc[i][j];
         return;
     }
-    for (int64_t i = 0; i < rows; i++)
-        for (int64_t j = 0; j < cols; j++)
-            C[i * ldc + j] = add ? C[i * ldc + j] + acc[i][j] : bias != nullptr ? bias[j] + acc[i][j] : acc[i][j];
+    float tile[MR * NR];
+    for (int i = 0; i < MR; i++)
+        for (int j = 0; j < NR; j++) tile[i * NR + j] = acc[i][j];
+    store_edge_tile(tile, C, ldc, rows, cols, add, bias);
 }
 
 // The mc×kc block of op(A) at (row0, col0), as the macro-kernel reads it: packed (pack_a)
@@ -332,6 +356,39 @@ struct ABlock {
     }
 };
 
+// The kc×nc panel of op(B) at (row0, col0), as the macro-kernel reads it: packed (pack_b)
+// into `packed`, or read in place, where only a last sliver of fewer than NR columns is
+// packed (into `edge`). In place when op(B)'s rows are contiguous, the product has at most
+// two MC blocks of rows (each sliver is read once per block; packing reads and writes it
+// once more), and a sliver's kc rows span at most 1 MiB of memory (256 pages: wider, and
+// reading down its rows missed the TLB). That is where the copy cost most: a weight
+// gradient with few rows (the tiny config's 128×128×1024 dYᵀ·x, 211 -> 233 GFLOP/s) and
+// attention's products with keys or values (64×64×256 P·V with the keys 768 floats apart,
+// 216 -> 240); 128×3072×1024 dYᵀ·x ran at 145 in place, 197 packed (AMD Zen 5, 1 thread).
+struct BPanel {
+    const float* data;  // the packed panel, or (row0, col0) of op(B)
+    int64_t step;       // op(B)'s row stride when read in place; 0 when packed
+    const float* edge;  // the packed last sliver when read in place and nc % NR != 0
+    Sliver sliver(int64_t j0, int64_t nc, int64_t kc) const {
+        if (step == 0) return {data + j0 * kc, 1, NR};
+        if (j0 + NR > nc) return {edge, 1, NR};
+        return {data + j0, 1, step};
+    }
+};
+
+BPanel prepare_b(const StridedMatrix& b, int64_t row0, int64_t col0, int64_t kc, int64_t nc, int64_t M,
+                 float* packed) {
+    constexpr int64_t kMaxSpanBytes = int64_t(1) << 20;
+    bool in_place = b.col_stride == 1 && M <= 2 * MC && kc * b.row_stride * int64_t(sizeof(float)) <= kMaxSpanBytes;
+    if (!in_place) {
+        pack_b(b, row0, col0, kc, nc, packed);
+        return {packed, 0, nullptr};
+    }
+    int64_t full = nc / NR * NR;
+    if (full < nc) pack_b(b, row0, col0 + full, kc, nc - full, packed);
+    return {b.data + row0 * b.row_stride + col0, b.row_stride, packed};
+}
+
 ABlock prepare_a(const StridedMatrix& a, int64_t row0, int64_t col0, int64_t mc, int64_t kc, int64_t nc,
                  float* packed) {
     bool in_place = a.col_stride == 1 || (a.row_stride == 1 && nc <= NR);
@@ -347,11 +404,11 @@ ABlock prepare_a(const StridedMatrix& a, int64_t row0, int64_t col0, int64_t mc,
 // C[mc×nc] (=|+=) A block (mc×kc) · packed B panel (kc×nc), one MR×NR
 // tile at a time (loops 2 and 1 of the nest at the top of the file); bias: null, or the
 // nc values a C row starts from.
-void macro_kernel(int64_t mc, int64_t nc, int64_t kc, const ABlock& a, const float* b_packed, float* C,
+void macro_kernel(int64_t mc, int64_t nc, int64_t kc, const ABlock& a, const BPanel& b, float* C,
                   int64_t ldc, bool add, const float* bias) {
     for (int64_t j0 = 0; j0 < nc; j0 += NR) {
         for (int64_t i0 = 0; i0 < mc; i0 += MR) {
-            micro_kernel(kc, a.sliver(i0, mc, kc), b_packed + j0 * kc, C + i0 * ldc + j0, ldc,
+            micro_kernel(kc, a.sliver(i0, mc, kc), b.sliver(j0, nc, kc), C + i0 * ldc + j0, ldc,
                          std::min<int64_t>(MR, mc - i0), std::min<int64_t>(NR, nc - j0), add,
                          bias != nullptr ? bias + j0 : nullptr);
         }
@@ -391,11 +448,11 @@ void gemm_blocked(int64_t M, int64_t N, int64_t K, const StridedMatrix& a,
             int64_t kc = std::min(KC, K - pc);
             bool add = accumulate || pc > 0;
             const float* start = pc == 0 && bias != nullptr ? bias + jc : nullptr;
-            pack_b(b, pc, jc, kc, nc, b_packed);
+            BPanel panel = prepare_b(b, pc, jc, kc, nc, M, b_packed);
             for (int64_t ic = 0; ic < M; ic += MC) {
                 int64_t mc = std::min(MC, M - ic);
                 ABlock block = prepare_a(a, ic, pc, mc, kc, nc, a_packed);
-                macro_kernel(mc, nc, kc, block, b_packed, C + ic * ldc + jc, ldc, add, start);
+                macro_kernel(mc, nc, kc, block, panel, C + ic * ldc + jc, ldc, add, start);
             }
         }
     }
