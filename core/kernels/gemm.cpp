@@ -299,9 +299,10 @@ struct Sliver {
 }
 
 // C (rows×cols of an MR×NR tile, row stride ldc) (=|+=) Σ_k a(:, k) ⊗ b_sliver[k]:
-// kc rank-1 updates of an MR×NR tile of accumulators, reading MR floats of A and NR
-// floats of B per k (B's NR values of a k side by side, b.step apart from one k to the next). Constant loop bounds let the compiler unroll i, turn j into
-// NR/lanes vector FMAs and keep all of acc in registers. A full tile goes straight into C;
+// kc ≥ 1 rank-1 updates of an MR×NR tile of accumulators, reading MR floats of A and NR
+// floats of B per k (side by side; b.step apart from one k to the next). Constant loop
+// bounds let the compiler unroll i, turn j into NR/lanes vector FMAs and keep all of acc
+// in registers. A full tile goes straight into C;
 // an edge tile (fewer rows or columns) only writes its top-left rows×cols.
 // With a bias (not with add), the tile is bias[j] + acc: what adding acc to a C filled
 // with bias rows gives, without reading C.
@@ -401,7 +402,7 @@ ABlock prepare_a(const StridedMatrix& a, int64_t row0, int64_t col0, int64_t mc,
     return {a.data + row0 * a.row_stride + col0 * a.col_stride, a.row_stride, a.col_stride, packed};
 }
 
-// C[mc×nc] (=|+=) A block (mc×kc) · packed B panel (kc×nc), one MR×NR
+// C[mc×nc] (=|+=) A block (mc×kc) · B panel (kc×nc), one MR×NR
 // tile at a time (loops 2 and 1 of the nest at the top of the file); bias: null, or the
 // nc values a C row starts from.
 void macro_kernel(int64_t mc, int64_t nc, int64_t kc, const ABlock& a, const BPanel& b, float* C,

@@ -40,11 +40,12 @@ namespace llm {
 
 namespace {
 
-// 16 KiB. From 128 KiB on, glibc's malloc maps every buffer fresh from the OS; below, a free
-// that leaves 64 KiB or more in one piece makes it give the free top of its heap back to
-// the OS, so that the next step's buffers there fault their pages in again (a 4-block model of width
-// 128 with batch 1, whose activations are 64 KiB: 992 page faults and 17.9 ms a step when
-// buffers below 128 KiB were not kept, none and 5.8 ms with this bound; AMD Zen 5, 1 thread).
+// 16 KiB. From 128 KiB on, glibc's malloc maps every buffer fresh from the OS; below, a
+// free that leaves 64 KiB or more in one piece makes it give the free top of its heap back
+// to the OS, so that the next step's buffers there fault their pages in again (a 4-block
+// model of width 128 with batch 1, whose activations are 64 KiB: 992 page faults and
+// 17.9 ms a step when buffers below 128 KiB were not kept, none and 5.8 ms with this
+// bound; AMD Zen 5, 1 thread).
 constexpr size_t kMinKeptFloats = size_t(1) << 12;
 constexpr double kHeadroom = 1.25;                   // live + kept ≤ kHeadroom · the peak of live bytes
 
