@@ -377,9 +377,12 @@ struct BPanel {
     }
 };
 
+// Whether prepare_b reads op(B) in place for a product of M rows (a row stride of 0, every
+// row the same, is packed: step 0 marks a packed panel).
 bool reads_b_in_place(const StridedMatrix& b, int64_t M, int64_t kc) {
     constexpr int64_t kMaxSpanBytes = int64_t(1) << 20;
-    return b.col_stride == 1 && M <= 2 * MC && kc * b.row_stride * int64_t(sizeof(float)) <= kMaxSpanBytes;
+    return b.col_stride == 1 && b.row_stride > 0 && M <= 2 * MC &&
+           kc * b.row_stride * int64_t(sizeof(float)) <= kMaxSpanBytes;
 }
 
 BPanel prepare_b(const StridedMatrix& b, int64_t row0, int64_t col0, int64_t kc, int64_t nc, int64_t M,
@@ -395,7 +398,8 @@ BPanel prepare_b(const StridedMatrix& b, int64_t row0, int64_t col0, int64_t kc,
 
 ABlock prepare_a(const StridedMatrix& a, int64_t row0, int64_t col0, int64_t mc, int64_t kc, int64_t nc,
                  float* packed) {
-    bool in_place = a.col_stride == 1 || (a.row_stride == 1 && nc <= NR);
+    // (row 0 marks a packed block, so a row stride of 0, every row the same, is packed)
+    bool in_place = (a.col_stride == 1 && a.row_stride > 0) || (a.row_stride == 1 && nc <= NR);
     if (!in_place) {
         pack_a(a, row0, col0, mc, kc, packed);
         return {packed, 0, 0, nullptr};
@@ -470,12 +474,13 @@ void gemm_blocked(int64_t M, int64_t N, int64_t K, const StridedMatrix& a,
 // packed and each thread's rows would read op(B) in place (nothing of B packed; cut by
 // columns, both threads packed all of a weight gradient's dYᵀ: tiny's 128×128×1024 dYᵀ·x
 // ran at 77% of the 2-thread peak), else columns when op(A) is read in place or N is the
-// larger side, rows otherwise (with enough column tiles to go round). Every element of C is still computed by the
-// same loops in the same order, so the result does not depend on the number of threads.
+// larger side, rows otherwise (with enough column tiles to go round). Every element of C
+// is still computed by the same loops in the same order, so the result does not depend on
+// the number of threads.
 
 void gemm_blocked_threads(int64_t M, int64_t N, int64_t K, const StridedMatrix& a,
                             const StridedMatrix& b, float* C, int64_t ldc, bool accumulate, const float* bias) {
-    bool a_in_place = a.col_stride == 1;  // see prepare_a
+    bool a_in_place = a.col_stride == 1 && a.row_stride > 0;  // see prepare_a
     int64_t rows_each = (M + num_threads() - 1) / num_threads();
     bool b_in_place_by_rows = !a_in_place && reads_b_in_place(b, rows_each, std::min(K, KC));
     if (!b_in_place_by_rows && (N >= M || (a_in_place && N >= NR * num_threads()))) {
