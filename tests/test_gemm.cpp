@@ -6,6 +6,7 @@
 #include "kernels/gemm.h"
 #include "kernels/parallel.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -257,23 +258,28 @@ TEST_CASE("gemm with one row or one column matches gemm_naive", "[gemm]") {
     }
 }
 
-// A leading dimension of 0 makes every row of a stored matrix the same row. The kernel marks
-// a packed block by a stride of 0, and once read such an op(A) or op(B) in place as if packed.
+// A leading dimension of 0 makes every row (or, transposed, every column) of op(A) or op(B)
+// the same. Read in place, such an operand has a stride of 0, which is also how the kernel
+// once marked a packed block: it then read it as if packed and got every element wrong.
 TEST_CASE("gemm with a leading dimension of 0 matches gemm_naive", "[gemm]") {
-    const int64_t M = 40, N = 64, K = 48;
-    std::vector<float> row_a(K), full_a(M * K), row_b(N), full_b(K * N);
-    for (int64_t k = 0; k < K; k++) row_a[k] = 0.1f * float(k % 7) - 0.2f;
-    for (int64_t i = 0; i < M * K; i++) full_a[i] = 0.02f * float(i % 11) - 0.1f;
-    for (int64_t j = 0; j < N; j++) row_b[j] = 0.05f * float(j % 5) + 0.1f;
-    for (int64_t i = 0; i < K * N; i++) full_b[i] = 0.01f * float(i % 13) - 0.05f;
-    for (bool a_repeats : {true, false}) {  // A's leading dimension 0, then B's
-        const float* A = a_repeats ? row_a.data() : full_a.data();
-        const float* B = a_repeats ? full_b.data() : row_b.data();
-        int64_t lda = a_repeats ? 0 : K, ldb = a_repeats ? N : 0;
-        std::vector<float> fast(M * N), naive(M * N);
-        gemm(M, N, K, A, lda, false, B, ldb, false, fast.data(), N, false);
-        gemm_naive(M, N, K, A, lda, false, B, ldb, false, naive.data(), N, false);
-        CHECK(fast == naive);
+    const int64_t M = 40, K = 48;
+    for (int64_t N : {int64_t(64), int64_t(24)}) {  // 24: one sliver of B, where a transposed op(A) is read in place
+        std::vector<float> repeated(std::max(M, std::max(N, K))), full_a(M * K), full_b(K * N);
+        for (size_t i = 0; i < repeated.size(); i++) repeated[i] = 0.1f * float(i % 7) - 0.2f;
+        for (int64_t i = 0; i < M * K; i++) full_a[i] = 0.02f * float(i % 11) - 0.1f;
+        for (int64_t i = 0; i < K * N; i++) full_b[i] = 0.01f * float(i % 13) - 0.05f;
+        for (bool a_repeats : {true, false})  // A's leading dimension 0, then B's
+            for (bool trans : {false, true}) {
+                const float* A = a_repeats ? repeated.data() : full_a.data();
+                const float* B = a_repeats ? full_b.data() : repeated.data();
+                bool trans_a = a_repeats && trans, trans_b = !a_repeats && trans;
+                int64_t lda = a_repeats ? 0 : K, ldb = a_repeats ? N : 0;
+                std::vector<float> fast(M * N), naive(M * N);
+                gemm(M, N, K, A, lda, trans_a, B, ldb, trans_b, fast.data(), N, false);
+                gemm_naive(M, N, K, A, lda, trans_a, B, ldb, trans_b, naive.data(), N, false);
+                INFO("N=" << N << " a_repeats=" << a_repeats << " trans=" << trans);
+                CHECK(fast == naive);
+            }
     }
 }
 
