@@ -212,16 +212,19 @@ train: $(OUT)/ch05_pretraining
 # torch; chapters 6 and 7's peer is .bench-peers/torch_finetune.py. The book's run needs the
 # book's text and GPT-2's vocabulary (BOOK_VERDICT, BOOK_GPT2; skipped with a note without
 # them). Every line also goes to build/release/bench.jsonl, and the run ends with ours ÷ the
-# fastest peer per config and thread count ({"figure": "ratio", ...}). About 25 minutes on
-# 2 cores with the peers. See core/bench/run.sh and book-notes/performance.md.
+# fastest peer per config and thread count ({"figure": "ratio", ...}). The three configs
+# and their peer run BENCH_ROUNDS times (default 2), taking turns, and the fastest run of
+# each is compared. About 35 minutes on 2 cores with the peers. See core/bench/run.sh and
+# book-notes/performance.md.
 BENCH        := build/release/bench
 PEERS        ?= ../shared/bench
 PEER_PYTHON  ?= /usr/bin/python3
 BOOK_VERDICT ?= data/the-verdict.txt
 BOOK_GPT2    ?= data/gpt2
+BENCH_ROUNDS ?= 2
 bench:
 	@$(MAKE) --no-print-directory BUILD=release $(BENCH) build/release/ch05_pretraining
-	@sh core/bench/run.sh build/release "$(PEERS)" "$(PEER_PYTHON)" "$(BOOK_VERDICT)" "$(BOOK_GPT2)"
+	@BENCH_ROUNDS=$(BENCH_ROUNDS) sh core/bench/run.sh build/release "$(PEERS)" "$(PEER_PYTHON)" "$(BOOK_VERDICT)" "$(BOOK_GPT2)"
 
 BENCH_OBJ := $(patsubst %.cpp,$(OUT)/%.o,$(wildcard core/bench/*.cpp))
 $(OUT)/bench: $(BENCH_OBJ) $(CORE_LIB)

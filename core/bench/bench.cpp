@@ -153,29 +153,70 @@ void profile_step(const BenchConfig& c, llm::GPTModel& model, llm::AdamW& optimi
                       backward_s - op_backward, 0, step_s);
 }
 
-void bench_training(const BenchConfig& c, llm::GPTModel& model, llm::AdamW& optimizer, int threads) {
-    llm::set_num_threads(threads);
+// The median of some step times (PyTorch's script reports the median step too: one slow
+// step, another process waking up on this shared machine, does not move it).
+double median(std::vector<double> seconds) {
+    std::sort(seconds.begin(), seconds.end());
+    const size_t middle = seconds.size() / 2;
+    return seconds.size() % 2 == 1 ? seconds[middle] : (seconds[middle - 1] + seconds[middle]) / 2.0;
+}
+
+// The input and target ids every timed step of a config trains on.
+struct BenchBatch {
+    llm::Tensor input, target;
+};
+
+BenchBatch random_batch(const BenchConfig& c) {
     Lcg rng;
     const int64_t T = c.gpt.context_length;
     llm::Tensor input = random_ids(c.batch, T, c.gpt.vocab_size, rng);
     llm::Tensor target = random_ids(c.batch, T, c.gpt.vocab_size, rng);
+    return {input, target};
+}
+
+void bench_training(const BenchConfig& c, llm::GPTModel& model, llm::AdamW& optimizer, int threads) {
+    llm::set_num_threads(threads);
+    const BenchBatch batch = random_batch(c);
     model.train();
-    for (int s = 0; s < c.warmup_steps; s++) train_step(model, optimizer, input, target);
-    // The median step, as PyTorch's script reports: one slow step (another process woke up
-    // on this shared machine) does not move it.
+    for (int s = 0; s < c.warmup_steps; s++) train_step(model, optimizer, batch.input, batch.target);
     std::vector<double> step_seconds;
     for (int s = 0; s < c.timed_steps; s++) {
         Clock::time_point start = Clock::now();
-        train_step(model, optimizer, input, target);
+        train_step(model, optimizer, batch.input, batch.target);
         step_seconds.push_back(seconds_since(start));
     }
-    std::sort(step_seconds.begin(), step_seconds.end());
-    const size_t middle = step_seconds.size() / 2;
-    const double per_step = step_seconds.size() % 2 == 1 ? step_seconds[middle]
-                                                         : (step_seconds[middle - 1] + step_seconds[middle]) / 2.0;
+    const double per_step = median(step_seconds);
     print_config_figure(c, "train_ms_per_step", threads, per_step * 1e3, "ms");
-    print_config_figure(c, "train_tokens_per_s", threads, static_cast<double>(c.batch * T) / per_step, "tokens/s");
-    profile_step(c, model, optimizer, input, target, threads);
+    print_config_figure(c, "train_tokens_per_s", threads,
+                        static_cast<double>(c.batch * c.gpt.context_length) / per_step, "tokens/s");
+    profile_step(c, model, optimizer, batch.input, batch.target, threads);
+}
+
+// How much faster all threads train than one, with the two thread counts taking turns in
+// this one process: the ratio of the two medians. The two bench_training runs above are a
+// minute or more apart, and on a shared machine the load changes in between (2026-12-06:
+// their ratio read 1.08 and 1.41 for 124M while the step harness read 1.82 within the
+// hour); in turns, both see the same spells. Turns of two steps, of which the second is
+// timed: a step right after a change of thread count finds the caches filled the other way
+// (tiny: 1 thread 46.7 ms, 2 threads 34.4 ms when every step was timed, 44.0 and 30.9 alone).
+void bench_thread_scaling(const BenchConfig& c, llm::GPTModel& model, llm::AdamW& optimizer, int all_threads) {
+    const BenchBatch batch = random_batch(c);
+    model.train();
+    std::vector<double> one, all;
+    for (int s = 0; s < 4 * c.timed_steps; s++) {  // 1, 1, N, N, 1, 1, ...: the second of each pair timed
+        const bool one_thread = (s / 2) % 2 == 0;
+        llm::set_num_threads(one_thread ? 1 : all_threads);
+        Clock::time_point start = Clock::now();
+        train_step(model, optimizer, batch.input, batch.target);
+        if (s % 2 == 1) (one_thread ? one : all).push_back(seconds_since(start));
+    }
+    llm::set_num_threads(all_threads);
+    std::printf("{\"figure\": \"train_thread_scaling\", \"config\": \"%s\", \"threads\": %d, \"value\": %.3f, "
+                "\"one_thread_ms\": %.2f, \"all_threads_ms\": %.2f, \"steps_each\": %d, "
+                "\"note\": \"median step on 1 thread / on all, the two taking turns step by step\"}\n",
+                c.name.c_str(), all_threads, median(one) / median(all), median(one) * 1e3, median(all) * 1e3,
+                c.timed_steps);
+    std::fflush(stdout);
 }
 
 // Greedy generation, batch 1, 4-token prompt, 50 new tokens for every config (the length
@@ -226,6 +267,10 @@ void run_config(const std::string& name, int all_threads) {
     for (int threads : thread_counts) {
         std::fprintf(stderr, "bench: %s training on %d thread(s)\n", name.c_str(), threads);
         bench_training(c, model, optimizer, threads);
+    }
+    if (all_threads > 1) {
+        std::fprintf(stderr, "bench: %s training on 1 and %d threads in turns\n", name.c_str(), all_threads);
+        bench_thread_scaling(c, model, optimizer, all_threads);
     }
     for (int threads : thread_counts) {
         std::fprintf(stderr, "bench: %s generation on %d thread(s)\n", name.c_str(), threads);

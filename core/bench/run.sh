@@ -6,7 +6,8 @@
 # book's files) and after each part the same work done by the peers, when they are here:
 #   after matmul        OpenBLAS's cblas_sgemm on the same shapes (PEERS_DIR/sgemm_blas.c),
 #                       in three rounds like ours
-#   after each config   PyTorch's training step and generation (PEERS_DIR/torch_gpt.py)
+#   after each config   PyTorch's training step and generation (PEERS_DIR/torch_gpt.py);
+#                       the configs and their peer run in BENCH_ROUNDS rounds (default 2)
 #   after ch06 and ch07 PyTorch's finetuning steps (.bench-peers/torch_finetune.py)
 # The peers are for comparison only and a user's checkout has none (PEERS_DIR comes from
 # the Makefile's PEERS); when PEERS_DIR is missing or PYTHON cannot import torch, one line
@@ -158,9 +159,18 @@ thread_list=$(field "$(describe tiny)" thread_counts | tr ',' ' ')
 bits=$(gemm_vector_bits)
 run "$bench" --part matmul ${bits:+--gemm-vector-bits "$bits"}
 [ -z "$why" ] && peer_openblas
-for config in tiny small 124m; do
-  run "$bench" --config "$config"
-  [ -z "$why" ] && peer_torch_gpt "$config"
+# The configs in rounds (BENCH_ROUNDS, default 2), ours then the peer each time, so that a
+# slow spell of this shared machine falls on one round of each; the summary sets the fastest
+# run of ours against the fastest of the peer.
+rounds=${BENCH_ROUNDS:-2}
+round=1
+while [ "$round" -le "$rounds" ]; do
+  for config in tiny small 124m; do
+    echo "bench: $config, round $round of $rounds" >&2
+    run "$bench" --config "$config"
+    [ -z "$why" ] && peer_torch_gpt "$config"
+  done
+  round=$((round + 1))
 done
 run "$bench" --part attention
 run "$bench" --part finetune

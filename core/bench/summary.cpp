@@ -8,9 +8,9 @@
 //   sgemm_blas.c          {"bench": "sgemm", "impl": "openblas", "core": ..., "threads": 1,
 //                          "M": 128, "N": 128, "K": 128, "op": "NN", "gflops_best": ...}
 //   torch_finetune.py     ours' finetune lines plus "peer": "pytorch" and "openblas_core"
-// Each figure of ours is set against the fastest peer line that measured the same thing
-// (same config, or the same matmul shape) on the same thread count, whichever OpenBLAS
-// core type that peer ran with. A ratio line's value is how many times faster ours is:
+// The fastest figure of ours (run.sh runs each config in rounds) is set against the fastest
+// peer line that measured the same thing (same config, or the same matmul shape) on the same
+// thread count, whichever OpenBLAS core type that peer ran with. A ratio line's value is how many times faster ours is:
 // ours ÷ peer for rates (tokens/s, GFLOP/s), peer ÷ ours for minutes.
 #include "bench/summary.h"
 
@@ -128,16 +128,36 @@ const Figure* best_peer(const std::vector<Figure>& figures, const Figure& ours) 
     return best;
 }
 
-void print_ratio(const Figure& ours, const Figure& peer) {
+// Whether two figures of ours measured the same thing (run.sh runs each config in rounds).
+bool same_measurement(const Figure& a, const Figure& b) {
+    return a.measure == b.measure && a.config == b.config && a.shape == b.shape && a.threads == b.threads &&
+           a.kv_cache == b.kv_cache && a.frozen_cache == b.frozen_cache;
+}
+
+// How many of ours' figures measured what `ours` did, and whether `ours` is the fastest of
+// them (the first, of equals): only that one is set against the peers, as the peers' fastest is.
+int runs_of(const std::vector<Figure>& figures, const Figure& ours, bool& fastest) {
+    int runs = 0;
+    fastest = true;
+    for (const Figure& f : figures) {
+        if (!f.ours || !same_measurement(f, ours)) continue;
+        runs++;
+        double s = speedup(f, ours);  // > 1: f is faster than ours
+        if (s > 1.0 || (s == 1.0 && &f < &ours)) fastest = false;
+    }
+    return runs;
+}
+
+void print_ratio(const Figure& ours, const Figure& peer, int runs) {
     std::string variant = ours.measure == "generate_tokens_per_s"
                               ? std::string(", \"ours_kv_cache\": ") + (ours.kv_cache ? "true" : "false")
                               : "";
     if (ours.measure == "finetune_book_run_minutes" && ours.config == "ch06")
         variant = std::string(", \"ours_frozen_cache\": ") + (ours.frozen_cache ? "true" : "false");
     std::printf("{\"figure\": \"ratio\", \"of\": \"%s\", \"config\": %s, \"threads\": %d%s, \"ours\": %.2f, "
-                "\"peer\": %s, \"peer_value\": %.2f, \"peer_openblas_core\": %s, \"value\": %.2f%s}\n",
+                "\"ours_runs\": %d, \"peer\": %s, \"peer_value\": %.2f, \"peer_openblas_core\": %s, \"value\": %.2f%s}\n",
                 ours.measure.c_str(), llm::json_quote(ours.config).c_str(), ours.threads, variant.c_str(), ours.value,
-                llm::json_quote(peer.peer).c_str(), peer.value, llm::json_quote(peer.openblas_core).c_str(),
+                runs, llm::json_quote(peer.peer).c_str(), peer.value, llm::json_quote(peer.openblas_core).c_str(),
                 speedup(ours, peer), lower_is_better(ours) ? ", \"note\": \"peer's minutes / ours\"" : "");
 }
 
@@ -202,9 +222,11 @@ bool print_summary(const std::string& path) {
     }
     for (const Figure& ours : figures) {
         if (!ours.ours || ours.measure == "matmul_gflops") continue;
+        bool fastest = false;
+        int runs = runs_of(figures, ours, fastest);
         const Figure* peer = best_peer(figures, ours);
-        if (peer == nullptr) continue;
-        print_ratio(ours, *peer);
+        if (peer == nullptr || !fastest) continue;
+        print_ratio(ours, *peer, runs);
         ratios++;
     }
     if (ratios == 0) std::fprintf(stderr, "bench --summary: no figure of ours has a peer's beside it in '%s'\n", path.c_str());
