@@ -197,8 +197,8 @@ void bench_training(const BenchConfig& c, llm::GPTModel& model, llm::AdamW& opti
 // minute or more apart, and on a shared machine the load changes in between (2026-12-06:
 // their ratio read 1.08 and 1.41 for 124M while the step harness read 1.82 within the
 // hour); in turns, both see the same spells. Turns of two steps, of which the second is
-// timed: a step right after a change of thread count finds the caches filled the other way
-// (tiny: 1 thread 46.7 ms, 2 threads 34.4 ms when every step was timed, 44.0 and 30.9 alone).
+// timed, so that no timed step comes right after a change of thread count (the caches then
+// hold what the other count left where).
 void bench_thread_scaling(const BenchConfig& c, llm::GPTModel& model, llm::AdamW& optimizer, int all_threads) {
     const BenchBatch batch = random_batch(c);
     model.train();
