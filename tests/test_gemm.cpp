@@ -259,8 +259,8 @@ TEST_CASE("gemm with one row or one column matches gemm_naive", "[gemm]") {
 }
 
 // A leading dimension of 0 makes every row (or, transposed, every column) of op(A) or op(B)
-// the same. Read in place, such an operand has a stride of 0, which is also how the kernel
-// once marked a packed block: it then read it as if packed and got every element wrong.
+// the same. A stride of 0 is also how the kernel marks a packed block, so such an operand
+// must not be read in place (it once was: every element wrong).
 TEST_CASE("gemm with a leading dimension of 0 matches gemm_naive", "[gemm]") {
     const int64_t M = 40, K = 48;
     for (int64_t N : {int64_t(64), int64_t(24)}) {  // 24: one sliver of B, where a transposed op(A) is read in place

@@ -316,12 +316,11 @@ struct Sliver {
 // the packed copy wins: an in-place sliver reads a new cache line per k, and with a stride
 // of a power of two those lines share a few cache sets (core/README.md, matmul).
 struct ABlock {
-    bool packed;         // data is the packed copy (pack_a), or op(A) itself
     const float* data;   // the packed block, or (row0, col0) of op(A)
-    int64_t row, step;   // op(A)'s strides when read in place
+    int64_t row, step;   // op(A)'s strides when read in place; 0, 0 when packed
     const float* edge;   // the packed last sliver when read in place and mc % MR != 0
     Sliver sliver(int64_t i0, int64_t mc, int64_t kc) const {
-        if (packed) return {data + i0 * kc, 1, MR};
+        if (row == 0) return {data + i0 * kc, 1, MR};
         if (i0 + MR > mc) return {edge, 1, MR};
         return {data + i0 * row, row, step};
     }
@@ -334,21 +333,21 @@ struct ABlock {
 // once more) and a sliver's kc rows span at most 1 MiB (wider, reading down its rows was
 // slower than the copy): narrow weight gradients, attention's keys and values.
 struct BPanel {
-    bool packed;        // data is the packed copy (pack_b), or op(B) itself
     const float* data;  // the packed panel, or (row0, col0) of op(B)
-    int64_t step;       // op(B)'s row stride when read in place
+    int64_t step;       // op(B)'s row stride when read in place; 0 when packed
     const float* edge;  // the packed last sliver when read in place and nc % NR != 0
     Sliver sliver(int64_t j0, int64_t nc, int64_t kc) const {
-        if (packed) return {data + j0 * kc, 1, NR};
+        if (step == 0) return {data + j0 * kc, 1, NR};
         if (j0 + NR > nc) return {edge, 1, NR};
         return {data + j0, 1, step};
     }
 };
 
-// Whether prepare_b reads op(B) in place for a product of M rows.
+// Whether prepare_b reads op(B) in place for a product of M rows (a row stride of 0, every
+// row the same, is packed: step 0 marks a packed panel).
 bool reads_b_in_place(const StridedMatrix& b, int64_t M, int64_t kc) {
     constexpr int64_t kMaxSpanBytes = int64_t(1) << 20;
-    return b.col_stride == 1 && M <= 2 * MC &&
+    return b.col_stride == 1 && b.row_stride > 0 && M <= 2 * MC &&
            kc * b.row_stride * int64_t(sizeof(float)) <= kMaxSpanBytes;
 }
 
@@ -356,23 +355,24 @@ BPanel prepare_b(const StridedMatrix& b, int64_t row0, int64_t col0, int64_t kc,
                  float* packed) {
     if (!reads_b_in_place(b, M, kc)) {
         pack_b(b, row0, col0, kc, nc, packed);
-        return {true, packed, 0, nullptr};
+        return {packed, 0, nullptr};
     }
     int64_t full = nc / NR * NR;
     if (full < nc) pack_b(b, row0, col0 + full, kc, nc - full, packed);
-    return {false, b.data + row0 * b.row_stride + col0, b.row_stride, packed};
+    return {b.data + row0 * b.row_stride + col0, b.row_stride, packed};
 }
 
 ABlock prepare_a(const StridedMatrix& a, int64_t row0, int64_t col0, int64_t mc, int64_t kc, int64_t nc,
                  float* packed) {
-    bool in_place = a.col_stride == 1 || (a.row_stride == 1 && nc <= NR);
+    // (row 0 marks a packed block, so a row stride of 0, every row the same, is packed)
+    bool in_place = (a.col_stride == 1 && a.row_stride > 0) || (a.row_stride == 1 && nc <= NR);
     if (!in_place) {
         pack_a(a, row0, col0, mc, kc, packed);
-        return {true, packed, 0, 0, nullptr};
+        return {packed, 0, 0, nullptr};
     }
     int64_t full = mc / MR * MR;
     if (full < mc) pack_a(a, row0 + full, col0, mc - full, kc, packed);
-    return {false, a.data + row0 * a.row_stride + col0 * a.col_stride, a.row_stride, a.col_stride, packed};
+    return {a.data + row0 * a.row_stride + col0 * a.col_stride, a.row_stride, a.col_stride, packed};
 }
 
 // C[mc×nc] (=|+=) A block (mc×kc) · B panel (kc×nc), one MR×NR
@@ -442,7 +442,7 @@ void gemm_blocked(int64_t M, int64_t N, int64_t K, const StridedMatrix& a,
 
 void gemm_blocked_threads(int64_t M, int64_t N, int64_t K, const StridedMatrix& a,
                             const StridedMatrix& b, float* C, int64_t ldc, bool accumulate, const float* bias) {
-    bool a_in_place = a.col_stride == 1;  // see prepare_a
+    bool a_in_place = a.col_stride == 1 && a.row_stride > 0;  // see prepare_a
     int64_t rows_each = (M + num_threads() - 1) / num_threads();
     bool b_in_place_by_rows = !a_in_place && reads_b_in_place(b, rows_each, std::min(K, KC));
     if (!b_in_place_by_rows && (N >= M || (a_in_place && N >= NR * num_threads()))) {
