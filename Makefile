@@ -214,7 +214,7 @@ train: $(OUT)/ch05_pretraining
 # them). Every line also goes to build/release/bench.jsonl, and the run ends with ours ÷ the
 # fastest peer per config and thread count ({"figure": "ratio", ...}). The three configs
 # and their peer run BENCH_ROUNDS times (default 2), taking turns, and the fastest run of
-# each is compared. About 35 minutes on 2 cores with the peers. See core/bench/run.sh and
+# each is compared. About 40 minutes on 2 cores with the peers. See core/bench/run.sh and
 # book-notes/performance.md.
 BENCH        := build/release/bench
 PEERS        ?= ../shared/bench

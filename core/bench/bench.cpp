@@ -7,9 +7,9 @@
 //                           share of the peak at the width gemm runs at (N bits, as
 //                           objdump shows; without the flag, as the compiler flags say),
 //                           each the best of three rounds (bench/matmul_bench.cpp)
-//   bench --config tiny     training ms/step and tokens/s, generation tokens/s and peak
-//   bench --config small    memory of one config (one config per process, so that
-//   bench --config 124m     getrusage's peak resident size belongs to that config)
+//   bench --config tiny     training ms/step and tokens/s, 1 and all threads in turns,
+//   bench --config small    generation tokens/s and peak memory of one config (one config
+//   bench --config 124m     per process, so that getrusage's peak resident size belongs to it)
 //   bench --part attention [--tokens 256,1024,...] [--budget-gb 4]
 //                           long-context attention (bench/attention_bench.cpp)
 //   bench --part finetune [--ch07-tokens 73]
