@@ -10,8 +10,8 @@
 //   torch_finetune.py     ours' finetune lines plus "peer": "pytorch" and "openblas_core"
 // The fastest figure of ours (run.sh runs each config in rounds) is set against the fastest
 // peer line that measured the same thing (same config, or the same matmul shape) on the same
-// thread count, whichever OpenBLAS core type that peer ran with. A ratio line's value is how many times faster ours is:
-// ours ÷ peer for rates (tokens/s, GFLOP/s), peer ÷ ours for minutes.
+// thread count, whichever OpenBLAS core type that peer ran with. A ratio line's value is how
+// many times faster ours is: ours ÷ peer for rates (tokens/s, GFLOP/s), peer ÷ ours for minutes.
 #include "bench/summary.h"
 
 #include "base/error.h"
