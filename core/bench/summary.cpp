@@ -134,18 +134,23 @@ bool same_measurement(const Figure& a, const Figure& b) {
            a.kv_cache == b.kv_cache && a.frozen_cache == b.frozen_cache;
 }
 
-// How many of ours' figures measured what `ours` did, and whether `ours` is the fastest of
-// them (the first, of equals): only that one is set against the peers, as the peers' fastest is.
-int runs_of(const std::vector<Figure>& figures, const Figure& ours, bool& fastest) {
+// How many of ours' figures measured what `ours` did (one per round).
+int runs_of(const std::vector<Figure>& figures, const Figure& ours) {
     int runs = 0;
-    fastest = true;
+    for (const Figure& f : figures)
+        if (f.ours && same_measurement(f, ours)) runs++;
+    return runs;
+}
+
+// Whether `ours` is the fastest of those runs (the first, of equals): only that one is set
+// against the peers, as the peers' fastest is.
+bool fastest_run(const std::vector<Figure>& figures, const Figure& ours) {
     for (const Figure& f : figures) {
         if (!f.ours || !same_measurement(f, ours)) continue;
-        runs++;
         double s = speedup(f, ours);  // > 1: f is faster than ours
-        if (s > 1.0 || (s == 1.0 && &f < &ours)) fastest = false;
+        if (s > 1.0 || (s == 1.0 && &f < &ours)) return false;
     }
-    return runs;
+    return true;
 }
 
 void print_ratio(const Figure& ours, const Figure& peer, int runs) {
@@ -222,11 +227,9 @@ bool print_summary(const std::string& path) {
     }
     for (const Figure& ours : figures) {
         if (!ours.ours || ours.measure == "matmul_gflops") continue;
-        bool fastest = false;
-        int runs = runs_of(figures, ours, fastest);
         const Figure* peer = best_peer(figures, ours);
-        if (peer == nullptr || !fastest) continue;
-        print_ratio(ours, *peer, runs);
+        if (peer == nullptr || !fastest_run(figures, ours)) continue;
+        print_ratio(ours, *peer, runs_of(figures, ours));
         ratios++;
     }
     if (ratios == 0) std::fprintf(stderr, "bench --summary: no figure of ours has a peer's beside it in '%s'\n", path.c_str());

@@ -102,8 +102,7 @@ constexpr int64_t SMALL_PRODUCT = 8 * 8 * 8;
 
 int64_t round_up(int64_t n, int64_t multiple) { return (n + multiple - 1) / multiple * multiple; }
 
-// A float buffer aligned to 64 bytes (a cache line, and one AVX-512 register),
-// freed automatically. Uninitialised: the packing routines write every element.
+// Floats aligned to 64 bytes (a cache line), freed automatically; uninitialised (packed over).
 struct FreeDeleter {
     void operator()(float* p) const { std::free(p); }
 };
@@ -362,10 +361,12 @@ BPanel prepare_b(const StridedMatrix& b, int64_t row0, int64_t col0, int64_t kc,
     return {b.data + row0 * b.row_stride + col0, b.row_stride, packed};
 }
 
+// Whether op(A)'s rows are read in place: contiguous, and not all one row (row 0 marks packed).
+bool reads_a_rows_in_place(const StridedMatrix& a) { return a.col_stride == 1 && a.row_stride > 0; }
+
 ABlock prepare_a(const StridedMatrix& a, int64_t row0, int64_t col0, int64_t mc, int64_t kc, int64_t nc,
                  float* packed) {
-    // (row 0 marks a packed block, so a row stride of 0, every row the same, is packed)
-    bool in_place = (a.col_stride == 1 && a.row_stride > 0) || (a.row_stride == 1 && nc <= NR);
+    bool in_place = reads_a_rows_in_place(a) || (a.row_stride == 1 && nc <= NR);
     if (!in_place) {
         pack_a(a, row0, col0, mc, kc, packed);
         return {packed, 0, 0, nullptr};
@@ -439,10 +440,9 @@ void gemm_blocked(int64_t M, int64_t N, int64_t K, const StridedMatrix& a,
 // all of a weight gradient's dYᵀ), else columns when op(A) is read in place or N is the
 // larger side, rows otherwise (with enough column tiles to go round). Every element of C is
 // computed by the same loops in the same order, whatever the number of threads.
-
 void gemm_blocked_threads(int64_t M, int64_t N, int64_t K, const StridedMatrix& a,
                             const StridedMatrix& b, float* C, int64_t ldc, bool accumulate, const float* bias) {
-    bool a_in_place = a.col_stride == 1 && a.row_stride > 0;  // see prepare_a
+    bool a_in_place = reads_a_rows_in_place(a);
     int64_t rows_each = (M + num_threads() - 1) / num_threads();
     bool b_in_place_by_rows = !a_in_place && reads_b_in_place(b, rows_each, std::min(K, KC));
     if (!b_in_place_by_rows && (N >= M || (a_in_place && N >= NR * num_threads()))) {
