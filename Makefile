@@ -94,6 +94,8 @@ TEST_SRC  := $(sort $(wildcard tests/test_*.cpp))
 TEST_OBJ  := $(TEST_SRC:%.cpp=$(OUT)/%.o)
 TEST_MAIN := $(OUT)/tests/catch_main.o
 TEST_BIN  := $(OUT)/run_tests
+# The one piece of the bench the tests call: bench --summary's reading of a run's JSON lines.
+TEST_BENCH_OBJ := $(OUT)/core/bench/summary.o
 
 # Catch2 v2 (Debian 12) is header only; v3 is a library. CATCH2 is set by `make test`.
 CATCH2 ?= 2
@@ -135,8 +137,8 @@ $(CORE_LIB): $(CORE_OBJ)
 $(OUT)/%: $(OUT)/chapters/%/main.o $(CORE_LIB)
 	$(CXX) $< $(CORE_LIB) $(ALL_LDFLAGS) -o $@
 
-$(TEST_BIN): $(TEST_MAIN) $(TEST_OBJ) $(CORE_LIB)
-	$(CXX) $(TEST_MAIN) $(TEST_OBJ) $(CORE_LIB) $(ALL_LDFLAGS) $(TEST_LIBS) -o $@
+$(TEST_BIN): $(TEST_MAIN) $(TEST_OBJ) $(TEST_BENCH_OBJ) $(CORE_LIB)
+	$(CXX) $(TEST_MAIN) $(TEST_OBJ) $(TEST_BENCH_OBJ) $(CORE_LIB) $(ALL_LDFLAGS) $(TEST_LIBS) -o $@
 
 tests-bin: $(TEST_BIN) $(CHAPTER_BINS)
 

@@ -153,13 +153,13 @@ bool fastest_run(const std::vector<Figure>& figures, const Figure& ours) {
     return true;
 }
 
-void print_ratio(const Figure& ours, const Figure& peer, int runs) {
+void print_ratio(std::FILE* out, const Figure& ours, const Figure& peer, int runs) {
     std::string variant = ours.measure == "generate_tokens_per_s"
                               ? std::string(", \"ours_kv_cache\": ") + (ours.kv_cache ? "true" : "false")
                               : "";
     if (ours.measure == "finetune_book_run_minutes" && ours.config == "ch06")
         variant = std::string(", \"ours_frozen_cache\": ") + (ours.frozen_cache ? "true" : "false");
-    std::printf("{\"figure\": \"ratio\", \"of\": \"%s\", \"config\": %s, \"threads\": %d%s, \"ours\": %.2f, "
+    std::fprintf(out, "{\"figure\": \"ratio\", \"of\": \"%s\", \"config\": %s, \"threads\": %d%s, \"ours\": %.2f, "
                 "\"ours_runs\": %d, \"peer\": %s, \"peer_value\": %.2f, \"peer_openblas_core\": %s, \"value\": %.2f%s}\n",
                 ours.measure.c_str(), llm::json_quote(ours.config).c_str(), ours.threads, variant.c_str(), ours.value,
                 runs, llm::json_quote(peer.peer).c_str(), peer.value, llm::json_quote(peer.openblas_core).c_str(),
@@ -173,14 +173,14 @@ struct MatmulSet {
     std::vector<double> speedups;
 };
 
-void print_matmul_set(const MatmulSet& set) {
+void print_matmul_set(std::FILE* out, const MatmulSet& set) {
     double log_sum = 0, lowest = set.speedups[0], highest = set.speedups[0];
     for (double s : set.speedups) {
         log_sum += std::log(s);
         lowest = std::min(lowest, s);
         highest = std::max(highest, s);
     }
-    std::printf("{\"figure\": \"ratio\", \"of\": \"matmul_gflops\", \"config\": %s, \"threads\": %d, \"shapes\": %zu, "
+    std::fprintf(out, "{\"figure\": \"ratio\", \"of\": \"matmul_gflops\", \"config\": %s, \"threads\": %d, \"shapes\": %zu, "
                 "\"peer\": \"openblas\", \"min\": %.2f, \"max\": %.2f, \"value\": %.2f, "
                 "\"note\": \"geometric mean over the shapes of ours / OpenBLAS's faster core type\"}\n",
                 llm::json_quote(set.config).c_str(), set.threads, set.speedups.size(), lowest, highest,
@@ -189,7 +189,7 @@ void print_matmul_set(const MatmulSet& set) {
 
 }  // namespace
 
-bool print_summary(const std::string& path) {
+bool print_summary(const std::string& path, std::FILE* out) {
     std::ifstream file(path);
     if (!file) {
         std::fprintf(stderr, "bench --summary: cannot read '%s'\n", path.c_str());
@@ -222,17 +222,17 @@ bool print_summary(const std::string& path) {
         set->speedups.push_back(speedup(ours, *peer));
     }
     for (const MatmulSet& set : matmul_sets) {
-        print_matmul_set(set);
+        print_matmul_set(out, set);
         ratios++;
     }
     for (const Figure& ours : figures) {
         if (!ours.ours || ours.measure == "matmul_gflops") continue;
         const Figure* peer = best_peer(figures, ours);
         if (peer == nullptr || !fastest_run(figures, ours)) continue;
-        print_ratio(ours, *peer, runs_of(figures, ours));
+        print_ratio(out, ours, *peer, runs_of(figures, ours));
         ratios++;
     }
     if (ratios == 0) std::fprintf(stderr, "bench --summary: no figure of ours has a peer's beside it in '%s'\n", path.c_str());
-    std::fflush(stdout);
+    std::fflush(out);
     return true;
 }

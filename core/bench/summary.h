@@ -2,11 +2,13 @@
 // run (bench/summary.cpp). Not part of the library.
 #pragma once
 
+#include <cstdio>
 #include <string>
 
 // Reads FILE, one JSON object per line (ours and the peers', as core/bench/run.sh collects
 // them; other lines are skipped), and prints one {"figure": "ratio", ...} line per figure
 // of ours that a peer measured on the same thread count: how many times faster ours is
 // than the fastest peer run (of either OpenBLAS core type). Matmul shapes are summed up
-// per config as a geometric mean. False when FILE cannot be read.
-bool print_summary(const std::string& path);
+// per config as a geometric mean, to `out` (tests/test_bench_summary.cpp reads them back).
+// False when FILE cannot be read.
+bool print_summary(const std::string& path, std::FILE* out = stdout);

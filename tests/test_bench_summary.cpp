@@ -1,0 +1,137 @@
+// Tests of `bench --summary` (core/bench/summary.cpp): which of ours' figures it sets against
+// which peer figure, and the ratios it prints. The input is a made-up run in the formats
+// core/bench/run.sh collects: ours' JSON lines and the peers' (torch_gpt.py, sgemm_blas.c,
+// torch_finetune.py). The numbers are chosen so that every ratio is exact in two decimals.
+#include "catch_compat.h"
+#include "temp_dir.h"
+
+#include "bench/summary.h"
+#include "io/files.h"
+#include "io/json.h"
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+namespace {
+
+// A run's log: two rounds of tiny on 1 thread, both PyTorch core types, a generation
+// with and without our cache, two matmul shapes of one set, ch06 with and without
+// --frozen-cache, and lines the summary must leave out.
+const char* kRun =
+    R"({"figure": "load_average", "when": "start", "value": "1.00, 1.00, 1.00", "unit": "1, 5, 15 min"})" "\n"
+    R"({"figure": "train_tokens_per_s", "config": "tiny", "threads": 1, "value": 20000.0, "unit": "tokens/s"})" "\n"
+    R"({"bench": "torch_train_step", "tag": "tiny", "threads": 1, "tokens_per_s": 8000.0, "torch": "1.13.0a0", "openblas_core": "Haswell"})" "\n"
+    R"({"bench": "torch_train_step", "tag": "tiny", "threads": 1, "tokens_per_s": 8500.0, "torch": "1.13.0a0", "openblas_core": "SkylakeX"})" "\n"
+    R"({"figure": "train_tokens_per_s", "config": "tiny", "threads": 1, "value": 21250.0, "unit": "tokens/s"})" "\n"
+    R"({"figure": "train_tokens_per_s", "config": "tiny", "threads": 2, "value": 30000.0, "unit": "tokens/s"})" "\n"
+    R"({"figure": "train_tokens_per_s", "config": "small", "threads": 1, "value": 4000.0, "unit": "tokens/s"})" "\n"
+    R"({"figure": "generate_tokens_per_s", "config": "124m", "threads": 1, "kv_cache": false, "value": 10.0})" "\n"
+    R"({"figure": "generate_tokens_per_s", "config": "124m", "threads": 1, "kv_cache": true, "value": 40.0})" "\n"
+    R"({"bench": "torch_generate_greedy_nocache", "tag": "124m", "threads": 1, "tokens_per_s": 8.0, "torch": "1.13.0a0", "openblas_core": "SkylakeX"})" "\n"
+    R"({"figure": "matmul", "impl": "blocked", "label": "tiny.ff_up.fwd", "shape": "1024x512x128", "op": "NT", "threads": 1, "value": 200.0})" "\n"
+    R"({"figure": "matmul", "impl": "naive", "label": "tiny.ff_up.fwd", "shape": "1024x512x128", "op": "NT", "threads": 1, "value": 2.0})" "\n"
+    R"({"figure": "matmul", "impl": "blocked", "label": "tiny.ff_up.dX", "shape": "1024x128x512", "op": "NN", "threads": 1, "value": 180.0})" "\n"
+    R"({"bench": "sgemm", "impl": "openblas", "core": "Haswell", "threads": 1, "M": 1024, "N": 512, "K": 128, "op": "NT", "gflops_best": 100.0})" "\n"
+    R"({"bench": "sgemm", "impl": "openblas", "core": "SkylakeX", "threads": 1, "M": 1024, "N": 512, "K": 128, "op": "NT", "gflops_best": 160.0})" "\n"
+    R"({"bench": "sgemm", "impl": "openblas", "core": "SkylakeX", "threads": 1, "M": 1024, "N": 128, "K": 512, "op": "NN", "gflops_best": 90.0})" "\n"
+    R"({"figure": "finetune_book_run_minutes", "config": "ch06", "threads": 1, "frozen_cache": false, "value": 2.0})" "\n"
+    R"({"figure": "finetune_book_run_minutes", "config": "ch06", "threads": 1, "frozen_cache": true, "value": 0.5})" "\n"
+    R"({"figure": "finetune_book_run_minutes", "config": "ch06", "threads": 1, "peer": "pytorch", "torch": "1.13.0a0", "openblas_core": "SkylakeX", "value": 3.0})" "\n"
+    R"({"figure": "train_tokens_per_s", "config": "tiny", "threads": 1, "value": )" "\n"
+    "not json at all\n";
+
+// The lines print_summary writes for `log`, each parsed.
+std::vector<llm::JsonValue> summary_of(const std::string& log, bool* read = nullptr) {
+    TempDir dir("llm_test_bench_summary");
+    llm::write_file_atomic(dir.file("bench.jsonl"), log);
+    std::FILE* out = std::tmpfile();
+    REQUIRE(out != nullptr);
+    bool ok = print_summary(dir.file("bench.jsonl"), out);
+    if (read != nullptr) *read = ok;
+    std::rewind(out);
+    std::vector<llm::JsonValue> lines;
+    std::string line;
+    for (int c; (c = std::fgetc(out)) != EOF;) {
+        if (c != '\n') {
+            line += static_cast<char>(c);
+            continue;
+        }
+        lines.push_back(llm::parse_json(line, "summary"));
+        line.clear();
+    }
+    std::fclose(out);
+    return lines;
+}
+
+// The ratio line of measure `of` and config `config` on `threads` whose boolean `flag`
+// (if given) is `value`; fails the test when there is not exactly one.
+llm::JsonValue ratio_of(const std::vector<llm::JsonValue>& lines, const std::string& of, const std::string& config,
+                        int threads, const char* flag = nullptr, bool value = false) {
+    std::vector<llm::JsonValue> found;
+    for (const llm::JsonValue& l : lines) {
+        if (l.at("of").as_string() != of || l.at("config").as_string() != config || l.at("threads").as_int() != threads)
+            continue;
+        if (flag != nullptr && l.at(flag).as_bool() != value) continue;
+        found.push_back(l);
+    }
+    REQUIRE(found.size() == 1);
+    return found[0];
+}
+
+}  // namespace
+
+TEST_CASE("bench summary: ours' fastest round against the fastest peer run", "[bench]") {
+    std::vector<llm::JsonValue> lines = summary_of(kRun);
+    llm::JsonValue tiny = ratio_of(lines, "train_tokens_per_s", "tiny", 1);
+    CHECK(tiny.at("ours").as_double() == 21250.0);  // the faster of the two rounds
+    CHECK(tiny.at("ours_runs").as_int() == 2);
+    CHECK(tiny.at("peer_value").as_double() == 8500.0);  // the faster core type
+    CHECK(tiny.at("peer_openblas_core").as_string() == "SkylakeX");
+    CHECK(tiny.at("value").as_double() == 2.5);
+}
+
+TEST_CASE("bench summary: generation with and without our cache, against the peer's uncached", "[bench]") {
+    std::vector<llm::JsonValue> lines = summary_of(kRun);
+    CHECK(ratio_of(lines, "generate_tokens_per_s", "124m", 1, "ours_kv_cache", false).at("value").as_double() == 1.25);
+    CHECK(ratio_of(lines, "generate_tokens_per_s", "124m", 1, "ours_kv_cache", true).at("value").as_double() == 5.0);
+}
+
+TEST_CASE("bench summary: minutes compare the other way round", "[bench]") {
+    std::vector<llm::JsonValue> lines = summary_of(kRun);
+    llm::JsonValue plain = ratio_of(lines, "finetune_book_run_minutes", "ch06", 1, "ours_frozen_cache", false);
+    CHECK(plain.at("value").as_double() == 1.5);  // the peer's 3 minutes / ours' 2
+    CHECK(ratio_of(lines, "finetune_book_run_minutes", "ch06", 1, "ours_frozen_cache", true).at("value").as_double() ==
+          6.0);
+}
+
+TEST_CASE("bench summary: matmul shapes as one geometric mean per set", "[bench]") {
+    std::vector<llm::JsonValue> lines = summary_of(kRun);
+    llm::JsonValue set = ratio_of(lines, "matmul_gflops", "tiny", 1);
+    CHECK(set.at("shapes").as_int() == 2);  // the naive kernel's line is not a shape of ours
+    CHECK(set.at("min").as_double() == 1.25);  // 200 / OpenBLAS's faster 160
+    CHECK(set.at("max").as_double() == 2.0);   // 180 / 90
+    CHECK(set.at("value").as_double() == Approx(1.58).margin(0.005));  // √(1.25 · 2)
+}
+
+TEST_CASE("bench summary: figures no peer measured on that thread count are left out", "[bench]") {
+    std::vector<llm::JsonValue> lines = summary_of(kRun);
+    CHECK(lines.size() == 6);  // tiny, two generations, two ch06 runs, the matmul set
+    for (const llm::JsonValue& l : lines) {
+        CHECK(l.at("figure").as_string() == "ratio");
+        CHECK_FALSE((l.at("config").as_string() == "tiny" && l.at("threads").as_int() == 2));
+        CHECK(l.at("config").as_string() != "small");
+    }
+}
+
+TEST_CASE("bench summary: a missing file is an error, a run without peers prints nothing", "[bench]") {
+    bool read = true;
+    CHECK(summary_of("", &read).empty());
+    CHECK(read);
+    std::string ours_only = R"({"figure": "train_tokens_per_s", "config": "tiny", "threads": 1, "value": 20000.0})" "\n";
+    CHECK(summary_of(ours_only).empty());
+    std::FILE* out = std::tmpfile();
+    REQUIRE(out != nullptr);
+    CHECK_FALSE(print_summary("/nonexistent/bench.jsonl", out));
+    std::fclose(out);
+}
