@@ -159,11 +159,13 @@ void print_ratio(std::FILE* out, const Figure& ours, const Figure& peer, int run
                               : "";
     if (ours.measure == "finetune_book_run_minutes" && ours.config == "ch06")
         variant = std::string(", \"ours_frozen_cache\": ") + (ours.frozen_cache ? "true" : "false");
-    std::fprintf(out, "{\"figure\": \"ratio\", \"of\": \"%s\", \"config\": %s, \"threads\": %d%s, \"ours\": %.2f, "
-                "\"ours_runs\": %d, \"peer\": %s, \"peer_value\": %.2f, \"peer_openblas_core\": %s, \"value\": %.2f%s}\n",
-                ours.measure.c_str(), llm::json_quote(ours.config).c_str(), ours.threads, variant.c_str(), ours.value,
-                runs, llm::json_quote(peer.peer).c_str(), peer.value, llm::json_quote(peer.openblas_core).c_str(),
-                speedup(ours, peer), lower_is_better(ours) ? ", \"note\": \"peer's minutes / ours\"" : "");
+    std::fprintf(out,
+                 "{\"figure\": \"ratio\", \"of\": \"%s\", \"config\": %s, \"threads\": %d%s, "
+                 "\"ours\": %.2f, \"ours_runs\": %d, \"peer\": %s, \"peer_value\": %.2f, "
+                 "\"peer_openblas_core\": %s, \"value\": %.2f%s}\n",
+                 ours.measure.c_str(), llm::json_quote(ours.config).c_str(), ours.threads, variant.c_str(), ours.value,
+                 runs, llm::json_quote(peer.peer).c_str(), peer.value, llm::json_quote(peer.openblas_core).c_str(),
+                 speedup(ours, peer), lower_is_better(ours) ? ", \"note\": \"peer's minutes / ours\"" : "");
 }
 
 // The matmul shapes of one set on one thread count: ours ÷ OpenBLAS per shape.
@@ -180,11 +182,12 @@ void print_matmul_set(std::FILE* out, const MatmulSet& set) {
         lowest = std::min(lowest, s);
         highest = std::max(highest, s);
     }
-    std::fprintf(out, "{\"figure\": \"ratio\", \"of\": \"matmul_gflops\", \"config\": %s, \"threads\": %d, \"shapes\": %zu, "
-                "\"peer\": \"openblas\", \"min\": %.2f, \"max\": %.2f, \"value\": %.2f, "
-                "\"note\": \"geometric mean over the shapes of ours / OpenBLAS's faster core type\"}\n",
-                llm::json_quote(set.config).c_str(), set.threads, set.speedups.size(), lowest, highest,
-                std::exp(log_sum / static_cast<double>(set.speedups.size())));
+    std::fprintf(out,
+                 "{\"figure\": \"ratio\", \"of\": \"matmul_gflops\", \"config\": %s, \"threads\": %d, \"shapes\": %zu, "
+                 "\"peer\": \"openblas\", \"min\": %.2f, \"max\": %.2f, \"value\": %.2f, "
+                 "\"note\": \"geometric mean over the shapes of ours / OpenBLAS's faster core type\"}\n",
+                 llm::json_quote(set.config).c_str(), set.threads, set.speedups.size(), lowest, highest,
+                 std::exp(log_sum / static_cast<double>(set.speedups.size())));
 }
 
 }  // namespace
