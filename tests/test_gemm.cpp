@@ -5,6 +5,7 @@
 
 #include "kernels/gemm.h"
 #include "kernels/parallel.h"
+#include "kernels/transpose.h"
 
 #include <algorithm>
 #include <cmath>
@@ -374,4 +375,18 @@ TEST_CASE("gemm_bias has the bits of bias rows accumulated onto by gemm", "[gemm
         }
     }
     set_num_threads(threads_before);
+}
+
+TEST_CASE("transpose_8x8 moves each value where the plain loop puts it", "[gemm]") {
+    // The packing of a transposed B copies 8×8 blocks through vector shuffles
+    // (kernels/transpose.h); the plain copy is out[k][j] = in[j][k]. Rows of the input 11
+    // floats apart and of the output 13 apart, every value distinct (its own position), and
+    // the output's gaps must keep their sentinel.
+    const int64_t in_stride = 11, out_stride = 13;
+    std::vector<float> in(8 * in_stride), fast(8 * out_stride, OUTSIDE), plain(8 * out_stride, OUTSIDE);
+    for (size_t i = 0; i < in.size(); i++) in[i] = static_cast<float>(i) + 0.5f;
+    transpose_8x8(in.data(), in_stride, fast.data(), out_stride);
+    for (int64_t j = 0; j < 8; j++)
+        for (int64_t k = 0; k < 8; k++) plain[k * out_stride + j] = in[j * in_stride + k];
+    CHECK(fast == plain);
 }

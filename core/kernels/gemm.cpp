@@ -25,6 +25,7 @@
 #include "kernels/multiply_add.h"
 #include "kernels/parallel.h"
 #include "kernels/strided_matrix.h"
+#include "kernels/transpose.h"
 
 #include <algorithm>
 #include <cmath>
@@ -124,12 +125,10 @@ void prefetch_floats(const float* p, int64_t n) {
 // ---------------------------------------------------------------------------
 // Packing.
 
-// Copies the mc×kc block of op(A) at (row0, col0) into `packed`, as ceil(mc/MR) slivers
-// of MR rows, each stored column by column (for each k, the MR values A(row0+i, col0+k));
-// rows past mc are zeros, so the micro-kernel always computes a full tile. When A is stored
-// transposed (a weight gradient's dYᵀ), a column of op(A) is a contiguous row in memory,
-// and walking it down MR rows per step would touch a new cache line every step;
-// pack_a_by_columns reads it straight instead.
+// Copies the mc×kc block of op(A) at (row0, col0) into `packed`, as ceil(mc/MR) slivers of MR
+// rows, each stored column by column (for each k, the MR values A(row0+i, col0+k)); rows past
+// mc are zeros, so the micro-kernel always computes a full tile. A transposed A (dYᵀ) has its
+// columns contiguous in memory: pack_a_by_columns reads them straight.
 void pack_a_by_columns(const StridedMatrix& a, int64_t row0, int64_t col0, int64_t mc, int64_t kc,
                        float* packed);
 
@@ -198,32 +197,39 @@ void pack_b(const StridedMatrix& b, int64_t row0, int64_t col0, int64_t kc, int6
     }
 }
 
-// The same packed layout as pack_b, for an op(B) whose columns are contiguous. The NR
-// columns of a sliver are NR memory rows whose strides (often a power of two times a small
-// number) map onto a few L1 sets: walking k across all of them evicts each line before its
-// next value is read. Copying
-// KB values of each column at a time (NR short contiguous reads, then KB rows of the
-// sliver written) keeps both sides in L1. KB = 128 (of 16, 64, 128, 256 and all, the
-// fastest on 124M's x·Wᵀ): eight lines per row and visit, and the 16 KB of sliver written
-// per step still fits in L1. Each column's next KB values are also asked for one step
-// ahead (prefetch_floats): eight lines of one row are too short a run for the hardware
-// prefetcher to start on (x·Wᵀ with 124M's big weights 4-8% faster; core/README.md).
+// Values k0..k1-1 of `cols` columns of op(B) (column j from first + j·col_stride) into rows
+// k0..k1-1 of a sliver: 8×8 blocks through registers (kernels/transpose.h), the rest one by one.
+void copy_columns(const float* first, int64_t col_stride, int64_t cols, int64_t k0, int64_t k1, float* sliver) {
+    int64_t cols8 = cols / 8 * 8, k8 = k0 + (k1 - k0) / 8 * 8;
+    for (int64_t j = 0; j < cols8; j += 8)
+        for (int64_t k = k0; k < k8; k += 8)
+            transpose_8x8(first + j * col_stride + (k - k0), col_stride, sliver + k * NR + j, NR);
+    for (int64_t j = 0; j < cols; j++) {
+        const float* column = first + j * col_stride;
+        for (int64_t k = j < cols8 ? k8 : k0; k < k1; k++) sliver[k * NR + j] = column[k - k0];
+    }
+}
+
+// The same packed layout as pack_b, for an op(B) whose columns are contiguous: NR memory rows
+// a sliver, whose strides map onto a few L1 sets, so KB values of each at a time keep both
+// sides in L1; each column's next KB are asked for one step ahead (prefetch_floats), as eight
+// lines of a row are too short a run for the hardware prefetcher (core/README.md, matmul).
 void pack_b_by_columns(const StridedMatrix& b, int64_t row0, int64_t col0, int64_t kc, int64_t nc,
                        float* packed) {
-    constexpr int64_t KB = 128;  // values per column per step: eight 64-byte cache lines
+    constexpr int64_t KB = 128;  // values per column per step: 8 cache lines (16-256 and all slower)
     for (int64_t j0 = 0; j0 < nc; j0 += NR) {
         int64_t cols = std::min<int64_t>(NR, nc - j0);
         float* sliver = packed + j0 * kc;  // the slivers before it hold j0 columns of kc values
         for (int64_t k0 = 0; k0 < kc; k0 += KB) {
             int64_t k1 = std::min(kc, k0 + KB);
+            const float* first = b.data + (row0 + k0) + (col0 + j0) * b.col_stride;  // (k0, j0) of the panel
             for (int64_t j = 0; j < cols; j++) {
-                const float* column = b.data + (row0 + k0) + (col0 + j0 + j) * b.col_stride;
                 if (k1 < kc)  // this column's next KB values
-                    prefetch_floats(column + KB, KB);
+                    prefetch_floats(first + j * b.col_stride + KB, KB);
                 else if (j0 + NR + j < nc)  // after its last: the first KB of the next sliver's column j
                     prefetch_floats(b.data + row0 + (col0 + j0 + NR + j) * b.col_stride, KB);
-                for (int64_t k = k0; k < k1; k++) sliver[k * NR + j] = column[k - k0];
             }
+            copy_columns(first, b.col_stride, cols, k0, k1, sliver);
             for (int64_t j = cols; j < NR; j++)
                 for (int64_t k = k0; k < k1; k++) sliver[k * NR + j] = 0.0f;
         }
@@ -308,12 +314,9 @@ struct Sliver {
 
 // The mc×kc block of op(A) at (row0, col0), as the macro-kernel reads it: packed (pack_a)
 // into `packed`, or read in place, where only a last sliver of fewer than MR rows is packed
-// (into `edge`), so that no row past mc is read. In place when op(A)'s rows are contiguous
-// (each sliver then streams MR rows), and when its columns are and the panel of B is one
-// sliver wide (nc ≤ NR): each value of the block is then used once, and packing it would
-// read it twice (attention's key and value gradients with heads of 32). With more slivers
-// the packed copy wins: an in-place sliver reads a new cache line per k, and with a stride
-// of a power of two those lines share a few cache sets (core/README.md, matmul).
+// (into `edge`), so that no row past mc is read. In place when op(A)'s rows are contiguous,
+// and when its columns are and B's panel is one sliver wide (nc ≤ NR: each value is used
+// once; attention's key and value gradients, heads of 32). Why: core/README.md, matmul.
 struct ABlock {
     const float* data;   // the packed block, or (row0, col0) of op(A)
     int64_t row, step;   // op(A)'s strides when read in place; 0, 0 when packed
@@ -326,11 +329,9 @@ struct ABlock {
 };
 
 // The kc×nc panel of op(B) at (row0, col0), as the macro-kernel reads it: packed (pack_b)
-// into `packed`, or read in place, where only a last sliver of fewer than NR columns is
-// packed (into `edge`). In place when op(B)'s rows are contiguous, the product has at most
-// two MC blocks of rows (each sliver is read once per block; packing reads and writes it
-// once more) and a sliver's kc rows span at most 1 MiB (wider, reading down its rows was
-// slower than the copy): narrow weight gradients, attention's keys and values.
+// into `packed`, or read in place (only a last sliver of fewer than NR columns packed, into
+// `edge`) when op(B)'s rows are contiguous, the product has at most two MC blocks of rows and
+// a sliver's kc rows span at most 1 MiB: narrow weight gradients, attention's keys and values.
 struct BPanel {
     const float* data;  // the packed panel, or (row0, col0) of op(B)
     int64_t step;       // op(B)'s row stride when read in place; 0 when packed
@@ -390,11 +391,10 @@ void macro_kernel(int64_t mc, int64_t nc, int64_t kc, const ABlock& a, const BPa
     }
 }
 
-// The blocked product, loops 5, 4 and 3. The first KC block of K stores into C (or adds,
-// if `accumulate`; or stores bias + the block, if a bias row is given); later KC blocks add
-// to what the earlier ones left. gemm_blocked_threads below runs one of these per thread on
-// a slab of C. Each thread keeps its two packing buffers from one product to the next
-// (allocated per product, up to 6 MB came back as fresh pages: 5% of a GPT-2 step).
+// The blocked product, loops 5, 4 and 3. The first KC block of K stores into C (or adds, if
+// `accumulate`, or stores bias + the block); later KC blocks add to it. One runs per thread on
+// a slab of C, each keeping its packing buffers from product to product (fresh pages each
+// time were 5% of a GPT-2 step).
 struct PackingBuffers {
     AlignedBuffer a, b;
     int64_t a_count = 0, b_count = 0;
