@@ -11,10 +11,11 @@
 // The vectors are GCC's and Clang's vector extension (`vector_size(32)`: 8 floats, one
 // 256-bit register with AVX; two 128-bit ones on SSE or NEON, where the compiler splits it)
 // and __builtin_shufflevector(x, y, i0, ..., i7): element n of the result is element i_n of
-// the 16 values x then y. No intrinsics, so it compiles for every CPU the project builds on.
+// the 16 values x then y. No intrinsics, so one source serves every CPU the project builds on.
 // The vectors only live inside the function (no vector parameters or return values, whose
 // ABI differs with and without AVX). g++ has __builtin_shufflevector from version 12 (clang++
-// has long had it); an older g++ compiles the plain loop instead, and packs as fast as before.
+// has long had it); an older g++ compiles the plain loop instead, one float at a time as
+// before (its speed not timed).
 #pragma once
 
 #include <cstdint>
