@@ -18,10 +18,11 @@
 //
 // Packing copies each block into the exact order the micro-kernel reads it, front to
 // back, with transposes resolved and edges padded with zeros; where the copy costs more
-// than it saves, a block is read in place (prepare_a, prepare_b). The micro-kernel is
-// then one short loop the compiler turns into vector FMAs.
+// than it saves, a block is read in place (prepare_a, prepare_b). The micro-kernel
+// (kernels/micro_kernel.h) is then one short loop of vector FMAs.
 #include "kernels/gemm.h"
 
+#include "kernels/micro_kernel.h"
 #include "kernels/multiply_add.h"
 #include "kernels/parallel.h"
 #include "kernels/strided_matrix.h"
@@ -55,32 +56,19 @@ void gemm_naive(int64_t M, int64_t N, int64_t K,
 
 namespace {
 
+using matmul::MR;
+using matmul::NR;
+using matmul::Sliver;
 using matmul::StridedMatrix;
 using matmul::columns_from;
+using matmul::micro_kernel;
 using matmul::op;
 using matmul::row_times_matrix_threads;
 using matmul::rows_from;
 using matmul::tiles_grain;
 
 // ---------------------------------------------------------------------------
-// Block sizes. MR×NR is the register tile: the micro-kernel keeps MR·NR accumulators of C in
-// vector registers and, per step of k, loads NR floats of B, broadcasts MR floats of A and
-// does MR·NR multiply-adds: most registers, no spills. Each shape won a timing of the
-// others (core/README.md, matmul: with 6×16 or 8×8, g++ vectorises the loop over i instead
-// of j, 10× slower). The Makefile builds this file with 512-bit vectors on an AVX-512 CPU
-// (with 256-bit ones 8×32 would need 32 accumulators). LLM_GEMM_PORTABLE (`make
-// GEMM=portable`) forces the last shape, an arm64 Mac's, on any CPU, to test it here too.
-#if defined(__AVX512F__) && !defined(LLM_GEMM_PORTABLE)
-constexpr int MR = 8;   // 8×32: 16 zmm accumulators + 2 for B + 1 for A,
-constexpr int NR = 32;  // within the 32 registers
-#elif defined(__AVX2__) && !defined(LLM_GEMM_PORTABLE)
-constexpr int MR = 4;   // 4×24: 12 ymm accumulators + 3 for B + 1 for A = all 16
-constexpr int NR = 24;
-#else
-constexpr int MR = 4;   // 4×8: 8 xmm accumulators (SSE2, 16 registers), or scalar code
-constexpr int NR = 8;
-#endif
-
+// Block sizes (MR×NR, the register tile, is in micro_kernel.h).
 // KC: each visit of the micro-kernel to a tile of C does KC multiply-adds per element,
 //     then loads and stores the tile (a trip to L3 or memory): larger KC, fewer trips.
 //     KC = 768 (a 72 KB sliver of B, streamed from L2) measured 5-10% faster than BLIS's
@@ -237,80 +225,7 @@ void pack_b_by_columns(const StridedMatrix& b, int64_t row0, int64_t col0, int64
 }
 
 // ---------------------------------------------------------------------------
-// The micro-kernel and the loops around it.
-
-// An MR-row sliver of op(A), kc columns long: element (i, k) is at data[i*row + k*step].
-// Packed (pack_a) a sliver has row = 1 and step = MR; read in place from a row-major
-// op(A), row = lda and step = 1. An NR-column sliver of op(B), kc rows long, is one too,
-// with its columns for rows: row = 1, and step = NR packed (pack_b) or ldb in place.
-struct Sliver {
-    const float* data;
-    int64_t row, step;
-};
-
-// acc += Σ_k a(:, k) ⊗ b(k, :) for k < kc, with a(i, k) = a[i*row + k*step] and b(k, j) =
-// b[k*b_step + j]: the micro-kernel's inner loop, inlined at its two calls, each with its
-// own strides (always_inline: clang++ kept it a function of its own, and acc in memory).
-[[gnu::always_inline]] inline void rank1_updates(float (&acc)[MR][NR], int64_t kc, const float* a, int64_t row,
-                                                 int64_t step, const float* b, int64_t b_step) {
-    for (int64_t k = 0; k < kc; k++) {
-        for (int i = 0; i < MR; i++)
-            for (int j = 0; j < NR; j++) acc[i][j] = multiply_add(a[i * row], b[j], acc[i][j]);
-        a += step;
-        b += b_step;
-    }
-}
-
-// acc = a(:, 0) ⊗ b(0, :), each product rounded as a multiply-add onto 0 (the sum's first step).
-[[gnu::always_inline]] inline void first_products(float (&acc)[MR][NR], const float* a, int64_t row, const float* b) {
-    for (int i = 0; i < MR; i++)
-        for (int j = 0; j < NR; j++) acc[i][j] = multiply_add(a[i * row], b[j], 0.0f);
-}
-
-// The top-left rows×cols of an MR×NR tile (row-major in `tile`) into C, as micro_kernel
-// stores a full one. A function of its own, given a copy of the tile: indexing acc itself
-// with rows and cols made g++ keep acc in memory (a memset per tile; core/README.md).
-[[gnu::noinline]] void store_edge_tile(const float* tile, float* C, int64_t ldc, int64_t rows, int64_t cols,
-                                       bool add, const float* bias) {
-    for (int64_t i = 0; i < rows; i++)
-        for (int64_t j = 0; j < cols; j++) {
-            float value = tile[i * NR + j];
-            C[i * ldc + j] = add ? C[i * ldc + j] + value : bias != nullptr ? bias[j] + value : value;
-        }
-}
-
-// C (rows×cols of an MR×NR tile, row stride ldc) (=|+=) Σ_k a(:, k) ⊗ b_sliver[k]:
-// kc ≥ 1 rank-1 updates of an MR×NR tile of accumulators, reading MR floats of A and NR
-// floats of B per k (side by side; b.step apart from one k to the next). Constant loop
-// bounds let the compiler unroll i, turn j into NR/lanes vector FMAs and keep all of acc
-// in registers. A full tile goes straight into C; an edge tile (fewer rows or columns)
-// only writes its top-left rows×cols. With a bias (not with add), the tile is bias[j] + acc
-// (C filled with bias rows, plus acc). Inlined: as a call it was 8% slower on 64×256×64.
-[[gnu::always_inline]] inline void micro_kernel(int64_t kc, Sliver a, Sliver b, float* C, int64_t ldc,
-                                                int64_t rows, int64_t cols, bool add, const float* bias) {
-    float acc[MR][NR];
-    if (a.row == 1) {  // packed (step MR) or columns contiguous: a sliver's MR values of a k lie side by side
-        first_products(acc, a.data, 1, b.data);
-        rank1_updates(acc, kc - 1, a.data + a.step, 1, a.step, b.data + b.step, b.step);
-    } else {
-        first_products(acc, a.data, a.row, b.data);
-        rank1_updates(acc, kc - 1, a.data + 1, a.row, 1, b.data + b.step, b.step);
-    }
-    if (rows == MR && cols == NR && bias != nullptr) {
-        for (int i = 0; i < MR; i++)
-            for (int j = 0; j < NR; j++) C[i * ldc + j] = bias[j] + acc[i][j];
-        return;
-    }
-    if (rows == MR && cols == NR) {
-        for (int i = 0; i < MR; i++)
-            for (int j = 0; j < NR; j++) C[i * ldc + j] = add ? C[i * ldc + j] + acc[i][j] : acc[i][j];
-        return;
-    }
-    float tile[MR * NR];
-    for (int i = 0; i < MR; i++)
-        for (int j = 0; j < NR; j++) tile[i * NR + j] = acc[i][j];
-    store_edge_tile(tile, C, ldc, rows, cols, add, bias);
-}
+// The loops around the micro-kernel (kernels/micro_kernel.h).
 
 // The mc×kc block of op(A) at (row0, col0), as the macro-kernel reads it: packed (pack_a)
 // into `packed`, or read in place, where only a last sliver of fewer than MR rows is packed
