@@ -1,6 +1,6 @@
 // The matmul's register tile (kernels/gemm.cpp, loop 1 of its nest): an MR×NR tile of C
 // held in vector registers while kc rank-1 updates add into it, then stored into C once.
-// This is where the multiply-adds of every matrix product happen; the rest of gemm.cpp
+// This is where the blocked product does its multiply-adds; the rest of gemm.cpp
 // chooses the blocks and copies them into the order read here. Not part of the public API.
 #pragma once
 
