@@ -22,12 +22,22 @@ using llm::Shape;
 using llm::Tensor;
 using Op = std::function<Tensor(const std::vector<Tensor>&)>;
 
+// Random numbers straight from the generator's 32-bit outputs, which the C++ standard fixes
+// for std::mt19937. std's distributions are not used: libstdc++ and libc++ compute them
+// differently, and the checks should see the same inputs with either library.
+inline float uniform(std::mt19937& rng, float lo, float hi) {  // in [lo, hi), from 24 random bits
+    return lo + (hi - lo) * static_cast<float>(rng() >> 8) * 0x1p-24f;
+}
+inline int below(std::mt19937& rng, int n) { return static_cast<int>(rng() % static_cast<uint32_t>(n)); }  // 0..n-1
+
 // Values in ±[0.2, 1.2]: away from 0, where relu, abs and max have kinks.
 inline Tensor random_tensor(const Shape& shape, std::mt19937& rng, bool positive = false) {
-    std::uniform_real_distribution<float> magnitude(0.2f, 1.2f);
-    std::bernoulli_distribution negative(0.5);
     std::vector<float> v(llm::numel_of(shape));
-    for (float& x : v) x = (positive || !negative(rng)) ? magnitude(rng) : -magnitude(rng);
+    for (float& x : v) {
+        bool negative = !positive && below(rng, 2) == 1;
+        float magnitude = uniform(rng, 0.2f, 1.2f);
+        x = negative ? -magnitude : magnitude;
+    }
     return Tensor(shape, v);
 }
 
@@ -51,8 +61,7 @@ inline Result check(const Op& f, std::vector<Tensor> inputs, uint32_t seed = 1) 
     }
     Tensor out = f(inputs);
     std::vector<float> w(out.numel());
-    std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
-    for (float& v : w) v = dist(rng);
+    for (float& v : w) v = uniform(rng, -1.0f, 1.0f);
     out.backward(Tensor(out.shape(), w));
     const double h = 1e-2;
     for (size_t k = 0; k < inputs.size(); k++) {

@@ -117,6 +117,12 @@ TEST_CASE("a compare stopped part way continues to the rows and files of one tha
     CompareOptions other = tiny_compare(dir.file("text.txt"), dir.file("cut"));
     other.tokens *= 2;
     CHECK_THROWS_WITH(run_compare(other), Contains("holds a run of other settings"));
+    // A finished variant's row with a damaged number is refused, naming the file and column.
+    std::string row_path = dir.file("cut/book/compare_row.csv"), row_text = read_file(row_path);
+    std::string loss_text = read_csv(row_path).at(0, "final_val_loss");
+    row_text.replace(row_text.find(loss_text), loss_text.size(), "4.2x");
+    write_file_atomic(row_path, row_text);
+    CHECK_THROWS_WITH(run_compare(cut), Contains("compare_row.csv: 'final_val_loss' is '4.2x', expected a number"));
 }
 
 TEST_CASE("the compare command checks its flags before training", "[compare]") {

@@ -12,19 +12,16 @@ namespace {
 
 // Random shape of rank 0..3 with sizes 1..4.
 Shape random_shape(std::mt19937& rng, int min_rank = 0) {
-    std::uniform_int_distribution<int> rank(min_rank, 3), size(1, 4);
-    Shape s(rank(rng));
-    for (int64_t& d : s) d = size(rng);
+    Shape s(min_rank + gradcheck::below(rng, 4 - min_rank));
+    for (int64_t& d : s) d = 1 + gradcheck::below(rng, 4);
     return s;
 }
 
 // A shape that broadcasts against s: some leading dims dropped, some sizes set to 1.
 Shape broadcastable_to(const Shape& s, std::mt19937& rng) {
-    std::uniform_int_distribution<size_t> drop(0, s.size());
-    std::bernoulli_distribution one(0.4);
-    Shape b(s.begin() + drop(rng), s.end());
+    Shape b(s.begin() + gradcheck::below(rng, static_cast<int>(s.size()) + 1), s.end());
     for (int64_t& d : b)
-        if (one(rng)) d = 1;
+        if (gradcheck::below(rng, 10) < 4) d = 1;  // with probability 0.4
     return b;
 }
 

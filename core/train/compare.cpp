@@ -5,6 +5,7 @@
 #include "io/checkpoint.h"
 #include "io/checkpoint_folder.h"
 #include "io/csv.h"
+#include "io/numbers.h"
 #include "io/plot.h"
 #include "tensor/storage.h"
 
@@ -75,8 +76,7 @@ CompareRow read_row(const std::string& path) {
     auto real = [&](const char* key) {
         const std::string& text = table.at(0, key);
         double value = 0;
-        auto result = std::from_chars(text.data(), text.data() + text.size(), value);
-        if (result.ec != std::errc() || result.ptr != text.data() + text.size())
+        if (!parse_double(text, value))  // not std::from_chars: macOS's libc++ has no double overload
             throw Error(path + ": '" + key + "' is '" + text + "', expected a number");
         return value;
     };
