@@ -115,7 +115,7 @@ ifneq ($(BREW),)
 endif
 FIND_CATCH2 := CXX="$(CXX) $(CATCH2_INCLUDE)" sh tests/ensure_catch2.sh
 
-.PHONY: all test test-run debug asan clean tests-bin train gdb lldb bench fuzz fuzz-bins
+.PHONY: all test test-run debug asan libcxx clean tests-bin train gdb lldb bench fuzz fuzz-bins
 # Keep the chapter objects (make would delete them as intermediate files and relink every time).
 .SECONDARY:
 .DEFAULT_GOAL := all
@@ -185,6 +185,13 @@ ASAN_LEAKS := $(if $(filter Darwin,$(UNAME)),0,1)
 asan:
 	@v=$$($(FIND_CATCH2)) && ASAN_OPTIONS=detect_leaks=$(ASAN_LEAKS) UBSAN_OPTIONS=print_stacktrace=1 \
 	  $(MAKE) --no-print-directory CATCH2=$$v BUILD=asan test-run
+
+# The test suite built with clang++ and LLVM's libc++, the C++ library macOS ships, into
+# build/libcxx/: what a Mac's standard library accepts, checked on Linux (Debian's clang and
+# libc++-dev packages). libc++ lacks some of libstdc++'s pieces (std::from_chars for doubles).
+libcxx:
+	@v=$$($(FIND_CATCH2)) && $(MAKE) --no-print-directory CATCH2=$$v OUT=build/libcxx CXX=clang++ \
+	  CXXFLAGS=-stdlib=libc++ LDFLAGS=-stdlib=libc++ test-run
 
 # Train a small GPT on data/stories.txt (about 40 s on 2 cores), then sample from it.
 # A second `make train` continues the run in $(RUN) (delete the folder to start over).
