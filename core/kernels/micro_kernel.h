@@ -34,8 +34,11 @@ constexpr int LANES = 4;
 // A row of a tile, NR floats, is NV vectors of LANES floats: GCC's and Clang's vector
 // extension, as in transpose.h (no intrinsics, one source for every CPU). Held in such
 // vectors, the accumulators stay in registers from the first multiply-add to the stores
-// into C; as plain float arrays vectorised by the compiler, g++ wrote them to the stack and
-// read them back once a tile, and clang++ around every multiply-add (core/README.md).
+// into C; as plain float arrays vectorised by the compiler, g++ wrote them to the stack twice
+// a tile and read them back, and clang++ around every multiply-add (core/README.md).
+// Unlike transpose.h, the helpers below take and return vectors: LANES follows the widest
+// vector the build enables, so a Lanes always fits one register of it, and they are
+// always inlined into gemm.cpp, the one file that includes this one (no ABI is involved).
 constexpr int NV = NR / LANES;
 typedef float Lanes __attribute__((vector_size(LANES * sizeof(float))));
 
