@@ -6,6 +6,7 @@
 #include "bench/lcg.h"
 #include "kernels/gemm.h"
 #include "kernels/parallel.h"
+#include "ops/ops.h"
 
 #include <algorithm>
 #include <chrono>
@@ -78,17 +79,19 @@ void add_linear(std::vector<MatmulShape>& out, const std::string& name, int64_t 
 // head's rows go in blocks of 64, and a block of rows [i0, i1) multiplies against tokens
 // 0..i1-1 only (forward: scores Q·Kᵀ, then weights·V; backward: dWeights = dO·Vᵀ, dQ = dS·K,
 // and dV = Pᵀ·dO, dK = dSᵀ·Q from row j0 on). Queries, keys, values and their gradients are
-// column blocks of (B, T, C) tensors (row stride C); the T×T squares have row stride T.
+// column blocks of (B, T, C) tensors (row stride C). The T×T squares (the weights after
+// dropout, and dS) and a head's keys and values transposed (hs×T, op(B) of Q·Kᵀ and dO·Vᵀ)
+// are the head's work areas, rows attention_work_stride(T) apart: the step runs with dropout.
 // Each shape runs twice per head and layer (once forward, once backward, or twice backward).
 void add_attention(std::vector<MatmulShape>& out, const std::string& set, int64_t B, int64_t T, int64_t C, int64_t H,
                    int64_t L) {
-    const int64_t hs = C / H, count = 2 * B * H * L;
+    const int64_t hs = C / H, count = 2 * B * H * L, W = llm::attention_work_stride(T);
     for (int64_t i0 = 0, i1; i0 < T; i0 = i1) {
         i1 = T - std::min(T, i0 + 64) == 1 ? T : std::min(T, i0 + 64);
         const std::string rows = ".attn.rows" + std::to_string(i0) + "-" + std::to_string(i1);
-        out.push_back({set + rows + ".QK^T|dO.V^T", i1 - i0, i1, hs, "NT", C, C, count, true});
-        out.push_back({set + rows + ".PV|dS.K", i1 - i0, hs, i1, "NN", T, C, count, true});
-        out.push_back({set + rows + ".P^T.dO|dS^T.Q", i1 - i0, hs, T - i0, "TN", T, C, count, true});
+        out.push_back({set + rows + ".QK^T|dO.V^T", i1 - i0, i1, hs, "NN", C, W, count, true});
+        out.push_back({set + rows + ".PV|dS.K", i1 - i0, hs, i1, "NN", W, C, count, true});
+        out.push_back({set + rows + ".P^T.dO|dS^T.Q", i1 - i0, hs, T - i0, "TN", W, C, count, true});
     }
 }
 

@@ -230,8 +230,8 @@ void pack_b_by_columns(const StridedMatrix& b, int64_t row0, int64_t col0, int64
 // The mc×kc block of op(A) at (row0, col0), as the macro-kernel reads it: packed (pack_a)
 // into `packed`, or read in place, where only a last sliver of fewer than MR rows is packed
 // (into `edge`), so that no row past mc is read. In place when op(A)'s rows are contiguous,
-// and when its columns are and B's panel is one sliver wide (nc ≤ NR: each value is used
-// once; attention's key and value gradients, heads of 32). Why: core/README.md, matmul.
+// and when its columns are and B's panel is at most two slivers wide (nc ≤ 2·NR: each value
+// is used once or twice; attention's key and value gradients). Why: core/README.md, matmul.
 struct ABlock {
     const float* data;   // the packed block, or (row0, col0) of op(A)
     int64_t row, step;   // op(A)'s strides when read in place; 0, 0 when packed
@@ -282,7 +282,7 @@ bool reads_a_rows_in_place(const StridedMatrix& a) { return a.col_stride == 1 &&
 
 ABlock prepare_a(const StridedMatrix& a, int64_t row0, int64_t col0, int64_t mc, int64_t kc, int64_t nc,
                  float* packed) {
-    bool in_place = reads_a_rows_in_place(a) || (a.row_stride == 1 && nc <= NR);
+    bool in_place = reads_a_rows_in_place(a) || (a.row_stride == 1 && nc <= 2 * NR);
     if (!in_place) {
         pack_a(a, row0, col0, mc, kc, packed);
         return {packed, 0, 0, nullptr};

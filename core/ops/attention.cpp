@@ -12,6 +12,8 @@
 //   - each row's softmax runs over the tokens up to its own; the masked part
 //     is written as 0 and never exponentiated;
 //   - backward keeps only the attention weights and the dropout mask, as bits;
+//   - a head's keys (forward) and values (backward) are transposed once into a
+//     hd×T block, so that Q·Kᵀ and dO·Vᵀ read op(B) by rows like the other products;
 //   - the products leave out the masked half: the rows of a head go in blocks of
 //     kRowBlock, and a block of rows [i0, i1) needs keys and values 0..i1-1 only.
 //     Every product the mask zeroes is exactly 0, and the matmul sums each element
@@ -30,6 +32,7 @@
 // tests check that the two give the same values and gradients.
 #include "kernels/fast_exp.h"
 #include "kernels/gemm.h"
+#include "kernels/transpose.h"
 #include "ops/internal.h"
 
 #include <algorithm>
@@ -37,6 +40,12 @@
 #include <limits>
 
 namespace llm {
+
+// At a row stride of whole kilobytes (T = 256: 1 KB, 16 lines) the rows one product reads
+// fall into 4 of the L1 cache's 64 sets and push each other out; an odd number of lines
+// reaches every set. With 16 floats more, 124M's Pᵀ·dO ran 6-10% faster, small's 64×32×256
+// 12% (Zen 5; core/README.md).
+int64_t attention_work_stride(int64_t tokens) { return ((tokens + 15) / 16 | 1) * 16; }
 
 namespace {
 
@@ -56,18 +65,35 @@ struct HeadLayout {
     }
     // Its T×T square in a (B, H, T, T) tensor.
     int64_t square(int64_t bh) const { return bh * tokens * tokens; }
+    // The row stride of its work areas (head_scratch 0 and 3; attention_work_stride).
+    int64_t work_stride() const { return attention_work_stride(tokens); }
     // The first key row i sees: i - window + 1, or 0.
     int64_t first_key(int64_t i) const { return window > 0 ? std::max<int64_t>(0, i - window + 1) : 0; }
 };
 
 // Work areas kept by each thread from call to call (a fresh 256 KB allocation per head
 // would come back as new pages, to be cleared by the OS each time): `which` 0 is a head's
-// T×T square, 1 a T×hs gradient of a shared key/value head, 2 a row of dropout factors.
+// T×T square, 1 a T×hs gradient of a shared key/value head, 2 a row of dropout factors,
+// 3 a head's keys or values transposed (hs×T); 0 and 3 have rows work_stride() apart.
 float* head_scratch(int64_t n, int which = 0) {
-    thread_local std::vector<float> scratch[3];
+    thread_local std::vector<float> scratch[4];
     std::vector<float>& s = scratch[which];
     if (s.size() < static_cast<size_t>(n)) s.resize(static_cast<size_t>(n));
     return s.data();
+}
+
+// out (hd×T, row stride ld) = x (T×hd, row stride ldx) transposed: a head's keys or values
+// turned so that Q·Kᵀ and dO·Vᵀ are products whose op(B) has contiguous rows, which the
+// matmul reads in place. With Kᵀ as a flag instead, the matmul packed each block's keys
+// again by columns, for only 64 rows of use: 69-76% of the FMA peak in `make bench`, 82-91%
+// now (Zen 5, book-notes/performance.md). The sums are the same bits either way (gemm.h).
+// x: (T, hd) rows of a (B, T, kv_heads·hs) tensor; out: (hd, T), rows ld apart
+void transpose_head(const float* x, int64_t ldx, int64_t T, int64_t hd, float* out, int64_t ld) {
+    int64_t T8 = T / 8 * 8, hd8 = hd / 8 * 8;
+    for (int64_t t = 0; t < T8; t += 8)
+        for (int64_t d = 0; d < hd8; d += 8) transpose_8x8(x + t * ldx + d, ldx, out + d * ld + t, ld);
+    for (int64_t t = 0; t < T; t++)  // what the 8×8 blocks left: the last T % 8 rows, the last hd % 8 columns
+        for (int64_t d = t < T8 ? hd8 : 0; d < hd; d++) out[d * ld + t] = x[t * ldx + d];
 }
 
 // A row of dropout factors: T, and 32 more, since dropout_factors writes whole words.
@@ -135,9 +161,10 @@ void dropout_row(const HeadLayout& L, int64_t bh, int64_t i, const float* w_row,
     std::fill(out_row + i + 1, out_row + T, 0.0f);
 }
 
-// out (T×T) = dropout(weights), row by row. weights, out: (T, T)
+// out (T×T) = dropout(weights), row by row. weights: (T, T); out: (T, T), rows work_stride() apart
 void apply_dropout(const HeadLayout& L, int64_t bh, const float* weights, const Dropout& dropout, float* out) {
-    for (int64_t i = 0; i < L.tokens; i++) dropout_row(L, bh, i, weights + i * L.tokens, dropout, out + i * L.tokens);
+    int64_t ld = L.work_stride();
+    for (int64_t i = 0; i < L.tokens; i++) dropout_row(L, bh, i, weights + i * L.tokens, dropout, out + i * ld);
 }
 
 // weights (T×T) = softmax over first_key(i) ≤ j ≤ i of scores(i, j) / scale (+ ALiBi's
@@ -145,13 +172,14 @@ void apply_dropout(const HeadLayout& L, int64_t bh, const float* weights, const 
 // side by side (ops/internal.h; a row's zeros before and after its part add nothing).
 // With dropout, each row of scores is then overwritten with that row of dropout(weights),
 // while the row is still in the nearest cache (its scores are no longer needed).
-// scores: (T, T), overwritten with the scaled values or dropout(weights)
+// scores: (T, T), rows work_stride() apart, overwritten with the scaled values or dropout(weights);
+// weights: (T, T)
 void causal_softmax(const HeadLayout& L, int64_t bh, float* scores, float* weights, float scale,
                     const Dropout& dropout) {
-    int64_t T = L.tokens;
+    int64_t T = L.tokens, ld = L.work_stride();
     for (int64_t i0 = 0; i0 < T; i0 += kRowsAtOnce) {
         int64_t i1 = std::min(T, i0 + kRowsAtOnce);
-        for (int64_t i = i0; i < i1; i++) softmax_numerators(L, bh, i, scores + i * T, weights + i * T, scale);
+        for (int64_t i = i0; i < i1; i++) softmax_numerators(L, bh, i, scores + i * ld, weights + i * T, scale);
         double totals[kRowsAtOnce] = {};
         add_row_sums(weights + i0 * T, i1 - i0, i1, T, totals);  // row i ends at i, within the first i1
         for (int64_t i = i0; i < i1; i++) {  // the padding's zeros stay 0, unless the total is NaN
@@ -159,7 +187,7 @@ void causal_softmax(const HeadLayout& L, int64_t bh, float* scores, float* weigh
             int64_t lo = L.first_key(i), end = padded_end(lo, i, T);
             for (int64_t j = lo; j < end; j++) w[j] = static_cast<float>(w[j] / totals[i - i0]);
             std::fill(w + i + 1, w + end, 0.0f);
-            if (dropout.bits != nullptr) dropout_row(L, bh, i, w, dropout, scores + i * T);
+            if (dropout.bits != nullptr) dropout_row(L, bh, i, w, dropout, scores + i * ld);
         }
     }
 }
@@ -170,33 +198,40 @@ void causal_softmax(const HeadLayout& L, int64_t bh, float* scores, float* weigh
 void head_forward(const HeadLayout& L, int64_t bh, const float* q, const float* k, const float* v,
                   const Dropout& dropout, float* weights, float* context) {
     int64_t T = L.tokens, C = L.d_out, hd = L.head_dim, at = L.columns(bh), kv = L.kv_columns(bh);
+    int64_t ld = L.work_stride();
     float* w = weights + L.square(bh);
-    float* scratch = head_scratch(T * T);
+    float* scratch = head_scratch(T * ld);
+    float* keys_t = head_scratch(hd * ld, 3);  // Kᵀ: (hd, T)
+    transpose_head(k + kv, L.kv_width, T, hd, keys_t, ld);
     for (int64_t i0 = 0, i1; i0 < T; i0 = i1) {  // scores of rows i0..i1-1 against keys 0..i1-1
         i1 = row_block_end(i0, T);
-        gemm(i1 - i0, i1, hd, q + at + i0 * C, C, false, k + kv, L.kv_width, true, scratch + i0 * T, T, false);
+        gemm(i1 - i0, i1, hd, q + at + i0 * C, C, false, keys_t, ld, false, scratch + i0 * ld, ld, false);
     }
     causal_softmax(L, bh, scratch, w, attention_scale(hd), dropout);
-    const float* used = dropout.bits != nullptr ? scratch : w;  // the weights that multiply V: after dropout, if any
+    // the weights that multiply V: after dropout, if any
+    const float* used = dropout.bits != nullptr ? scratch : w;
+    int64_t used_ld = dropout.bits != nullptr ? ld : T;
     for (int64_t i0 = 0, i1; i0 < T; i0 = i1) {  // context rows i0..i1-1 from values 0..i1-1
         i1 = row_block_end(i0, T);
-        gemm(i1 - i0, hd, i1, used + i0 * T, T, false, v + kv, L.kv_width, false, context + at + i0 * C, C, false);
+        gemm(i1 - i0, hd, i1, used + i0 * used_ld, used_ld, false, v + kv, L.kv_width, false, context + at + i0 * C,
+             C, false);
     }
 }
 
 // dS (T×T) from dW = dL/d(weights after softmax), in place: softmax backward row by row
 // (softmax_backward_row's arithmetic, the dot products of kRowsAtOnce rows side by side),
 // then d(s / scale + bias)/ds = 1 / scale; masked entries get 0 (their score was -inf).
-// d_weights: (T, T), finite up to the end of each row's block of 64; weights: (T, T)
+// d_weights: (T, T), rows work_stride() apart, finite up to the end of each row's block of 64;
+// weights: (T, T)
 void causal_softmax_backward(const HeadLayout& L, float* d_weights, const float* weights, float scale) {
-    int64_t T = L.tokens;
+    int64_t T = L.tokens, ld = L.work_stride();
     for (int64_t i0 = 0; i0 < T; i0 += kRowsAtOnce) {
         int64_t rows = std::min(kRowsAtOnce, T - i0), i1 = i0 + rows;
         double dot[kRowsAtOnce] = {};  // Σ_j dW_ij · W_ij; W is 0 outside a row's part
         for (int64_t j = 0; j < i1; j++)
-            for (int64_t r = 0; r < rows; r++) dot[r] += d_weights[(i0 + r) * T + j] * weights[(i0 + r) * T + j];
+            for (int64_t r = 0; r < rows; r++) dot[r] += d_weights[(i0 + r) * ld + j] * weights[(i0 + r) * T + j];
         for (int64_t i = i0; i < i1; i++) {
-            float *g = d_weights + i * T, d = static_cast<float>(dot[i - i0]);
+            float *g = d_weights + i * ld, d = static_cast<float>(dot[i - i0]);
             const float* w = weights + i * T;
             int64_t lo = L.first_key(i), end = padded_end(lo, i, T);
             for (int64_t j = lo; j < end; j++) g[j] = w[j] * (g[j] - d) / scale;  // past i: set to 0 below
@@ -215,22 +250,23 @@ struct AttentionGrads {
 };
 
 // The key/value gradient of a head, dK or dV (T×hs) = op(A)ᵀ-shaped product Sᵀ·X with S the
-// head's lower-triangular T×T square (row stride T) and X (T×hs, row stride ldx): row j sums
+// head's lower-triangular T×T square (row stride lds) and X (T×hs, row stride ldx): row j sums
 // over i ≥ j only, in blocks of rows. Written into `out` (row stride kv_width) by the first
 // query head of a group, added (in head order) by the others.
-void kv_gradient(const HeadLayout& L, bool first_of_group, const float* S, const float* X, int64_t ldx,
+void kv_gradient(const HeadLayout& L, bool first_of_group, const float* S, int64_t lds, const float* X, int64_t ldx,
                  float* out) {
     int64_t T = L.tokens, hd = L.head_dim;
     float* part = first_of_group ? nullptr : head_scratch(T * hd, 1);
     for (int64_t j0 = 0, j1; j0 < T; j0 = j1) {
         j1 = row_block_end(j0, T);
         int64_t i0 = first_product(j0, T);  // rows of S before it are 0 in these columns
-        const float* a = S + i0 * T + j0;    // op(A)(r, m) = S[i0 + m][j0 + r]
+        const float* a = S + i0 * lds + j0;  // op(A)(r, m) = S[i0 + m][j0 + r]
         if (first_of_group) {
-            gemm(j1 - j0, hd, T - i0, a, T, true, X + i0 * ldx, ldx, false, out + j0 * L.kv_width, L.kv_width, false);
+            gemm(j1 - j0, hd, T - i0, a, lds, true, X + i0 * ldx, ldx, false, out + j0 * L.kv_width, L.kv_width,
+                 false);
             continue;
         }
-        gemm(j1 - j0, hd, T - i0, a, T, true, X + i0 * ldx, ldx, false, part, hd, false);
+        gemm(j1 - j0, hd, T - i0, a, lds, true, X + i0 * ldx, ldx, false, part, hd, false);
         for (int64_t j = j0; j < j1; j++)
             for (int64_t d = 0; d < hd; d++) out[j * L.kv_width + d] += part[(j - j0) * hd + d];
     }
@@ -242,33 +278,36 @@ void kv_gradient(const HeadLayout& L, bool first_of_group, const float* S, const
 // Each product again leaves out the masked half, a block of rows at a time.
 void head_backward(const HeadLayout& L, int64_t bh, bool first_of_group, const AttentionGrads& g) {
     int64_t T = L.tokens, hd = L.head_dim, C = L.d_out, at = L.columns(bh), kv = L.kv_columns(bh);
+    int64_t ld = L.work_stride();
     const float* w = g.weights + L.square(bh);
-    float* scratch = head_scratch(T * T);
-    const float* used = w;  // Pd
-    if (g.dropout.bits != nullptr) {
+    float* scratch = head_scratch(T * ld);
+    if (g.dropout.bits != nullptr) {  // Pd into the work square, then dV
         apply_dropout(L, bh, w, g.dropout, scratch);
-        used = scratch;
+        kv_gradient(L, first_of_group, scratch, ld, g.d_context + at, C, g.dv + kv);
+    } else {  // Pd = P
+        kv_gradient(L, first_of_group, w, T, g.d_context + at, C, g.dv + kv);
     }
-    kv_gradient(L, first_of_group, used, g.d_context + at, C, g.dv + kv);
+    float* values_t = head_scratch(hd * ld, 3);  // Vᵀ: (hd, T)
+    transpose_head(g.v + kv, L.kv_width, T, hd, values_t, ld);
     for (int64_t i0 = 0, i1; i0 < T; i0 = i1) {  // dPd, rows i0..i1-1 against values 0..i1-1
         i1 = row_block_end(i0, T);
-        gemm(i1 - i0, i1, hd, g.d_context + at + i0 * C, C, false, g.v + kv, L.kv_width, true, scratch + i0 * T, T,
-             false);
+        gemm(i1 - i0, i1, hd, g.d_context + at + i0 * C, C, false, values_t, ld, false, scratch + i0 * ld, ld, false);
     }
     if (g.dropout.bits != nullptr) {  // dP = dPd · D, up to the diagonal (not dropout_row: past it
         // dPd is left as it is, for causal_softmax_backward's sums and zeros)
         float* factors = dropout_row_scratch(T);
         for (int64_t i = 0; i < T; i++) {
             dropout_factors(g.dropout.bits, L.square(bh) + i * T, i + 1, g.dropout.kept_value, factors);
-            for (int64_t j = 0; j <= i; j++) scratch[i * T + j] = scratch[i * T + j] * factors[j];
+            for (int64_t j = 0; j <= i; j++) scratch[i * ld + j] = scratch[i * ld + j] * factors[j];
         }
     }
     causal_softmax_backward(L, scratch, w, attention_scale(hd));
     for (int64_t i0 = 0, i1; i0 < T; i0 = i1) {  // dQ rows i0..i1-1 from keys 0..i1-1
         i1 = row_block_end(i0, T);
-        gemm(i1 - i0, hd, i1, scratch + i0 * T, T, false, g.k + kv, L.kv_width, false, g.dq + at + i0 * C, C, false);
+        gemm(i1 - i0, hd, i1, scratch + i0 * ld, ld, false, g.k + kv, L.kv_width, false, g.dq + at + i0 * C, C,
+             false);
     }
-    kv_gradient(L, first_of_group, scratch, g.q + at, C, g.dk + kv);
+    kv_gradient(L, first_of_group, scratch, ld, g.q + at, C, g.dk + kv);
 }
 
 // ints: num_heads, kv_heads, window (as saved on the node)

@@ -132,6 +132,11 @@ struct AttentionOptions {
 // queries (B, T, H·hs); keys and values (B, T, kv_heads·hs) -> (B, T, H·hs)
 Tensor causal_attention(const Tensor& queries, const Tensor& keys, const Tensor& values,
                         const AttentionOptions& options);
+// The row stride of causal_attention's work areas for one head (its T×T square of scores
+// and their gradients, its keys or values transposed): T rounded up to an odd number of
+// 64-byte lines, so that rows a power of two apart do not crowd a few sets of the L1 cache.
+// The bench times the attention's products at this stride.
+int64_t attention_work_stride(int64_t tokens);
 // One step of generation over a KV cache (MultiHeadAttention::forward_cached): queries
 // (B, T_new, H·hs) of the newest tokens; keys and values (B, kv_heads, capacity, hs) whose
 // rows [0, rows) hold the last `rows` tokens, the T_new new ones last. Query i sees the rows
