@@ -85,7 +85,7 @@ float* head_scratch(int64_t n, int which = 0) {
 // out (hd×T, row stride ld) = x (T×hd, row stride ldx) transposed: a head's keys or values
 // turned so that Q·Kᵀ and dO·Vᵀ are products whose op(B) has contiguous rows, which the
 // matmul reads in place. With Kᵀ as a flag instead, the matmul packed each block's keys
-// again by columns, for only 64 rows of use: 69-76% of the FMA peak in `make bench`, 82-91%
+// again by columns, for only 64 rows of use: 69-76% of the FMA peak in `make bench`, 80-91%
 // now (Zen 5, book-notes/performance.md). The sums are the same bits either way (gemm.h).
 // x: (T, hd) rows of a (B, T, kv_heads·hs) tensor; out: (hd, T), rows ld apart
 void transpose_head(const float* x, int64_t ldx, int64_t T, int64_t hd, float* out, int64_t ld) {
