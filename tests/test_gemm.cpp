@@ -390,3 +390,20 @@ TEST_CASE("transpose_8x8 moves each value where the plain loop puts it", "[gemm]
         for (int64_t k = 0; k < 8; k++) plain[k * out_stride + j] = in[j * in_stride + k];
     CHECK(fast == plain);
 }
+
+TEST_CASE("transpose_block moves each value where the plain loop puts it, edges included", "[gemm]") {
+    // Whole 8×8 blocks, and rows or columns left over on either side (the packing's last
+    // columns of a weight, the attention's heads of 36).
+    for (int64_t rows : {1, 8, 13, 16, 21})
+        for (int64_t cols : {3, 8, 15, 36}) {
+            INFO(rows << "x" << cols);
+            const int64_t in_stride = cols + 3, out_stride = rows + 5;
+            std::vector<float> in(static_cast<size_t>(rows * in_stride));
+            std::vector<float> fast(static_cast<size_t>(cols * out_stride), OUTSIDE), plain = fast;
+            for (size_t i = 0; i < in.size(); i++) in[i] = static_cast<float>(i) + 0.5f;
+            transpose_block(in.data(), in_stride, rows, cols, fast.data(), out_stride);
+            for (int64_t j = 0; j < rows; j++)
+                for (int64_t k = 0; k < cols; k++) plain[k * out_stride + j] = in[j * in_stride + k];
+            CHECK(fast == plain);
+        }
+}

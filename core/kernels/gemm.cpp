@@ -185,19 +185,6 @@ void pack_b(const StridedMatrix& b, int64_t row0, int64_t col0, int64_t kc, int6
     }
 }
 
-// Values k0..k1-1 of `cols` columns of op(B) (column j from first + j·col_stride) into rows
-// k0..k1-1 of a sliver: 8×8 blocks through registers (kernels/transpose.h), the rest one by one.
-void copy_columns(const float* first, int64_t col_stride, int64_t cols, int64_t k0, int64_t k1, float* sliver) {
-    int64_t cols8 = cols / 8 * 8, k8 = k0 + (k1 - k0) / 8 * 8;
-    for (int64_t j = 0; j < cols8; j += 8)
-        for (int64_t k = k0; k < k8; k += 8)
-            transpose_8x8(first + j * col_stride + (k - k0), col_stride, sliver + k * NR + j, NR);
-    for (int64_t j = 0; j < cols; j++) {
-        const float* column = first + j * col_stride;
-        for (int64_t k = j < cols8 ? k8 : k0; k < k1; k++) sliver[k * NR + j] = column[k - k0];
-    }
-}
-
 // The same packed layout as pack_b, for an op(B) whose columns are contiguous: NR memory rows
 // a sliver, whose strides map onto a few L1 sets, so KB values of each at a time keep both
 // sides in L1; each column's next KB are asked for one step ahead (prefetch_floats), as eight
@@ -217,7 +204,7 @@ void pack_b_by_columns(const StridedMatrix& b, int64_t row0, int64_t col0, int64
                 else if (j0 + NR + j < nc)  // after its last: the first KB of the next sliver's column j
                     prefetch_floats(b.data + row0 + (col0 + j0 + NR + j) * b.col_stride, KB);
             }
-            copy_columns(first, b.col_stride, cols, k0, k1, sliver);
+            transpose_block(first, b.col_stride, cols, k1 - k0, sliver + k0 * NR, NR);  // rows k0..k1-1 of the sliver
             for (int64_t j = cols; j < NR; j++)
                 for (int64_t k = k0; k < k1; k++) sliver[k * NR + j] = 0.0f;
         }

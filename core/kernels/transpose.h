@@ -1,6 +1,7 @@
-// transpose_8x8: an 8×8 block of floats transposed through vector registers, for the matmul's
-// packing of a transposed B (kernels/gemm.cpp, pack_b_by_columns) and the causal attention's
-// keys and values turned once per head (ops/attention.cpp, transpose_head).
+// transpose_8x8: an 8×8 block of floats transposed through vector registers, and
+// transpose_block, any block of them, for the matmul's packing of a transposed B
+// (kernels/gemm.cpp, pack_b_by_columns) and the causal attention's keys and values turned
+// once per head (ops/attention.cpp, transpose_head).
 //
 // The plain way is one float at a time, out[k][j] = in[j][k]: 64 loads and 64 stores for 64
 // values, and a CPU stores at most one or two floats a cycle. transpose_8x8 loads the 8 rows
@@ -63,6 +64,20 @@ inline void transpose_8x8(const float* in, int64_t in_stride, float* out, int64_
         std::memcpy(out + (2 * q + 1) * out_stride, &odd, sizeof(Floats8));
     }
 #endif
+}
+
+// out[k·out_stride + j] = in[j·in_stride + k] for j < rows, k < cols: whole 8×8 blocks through
+// transpose_8x8, what they leave (the last rows % 8 rows, the last cols % 8 columns) one float
+// at a time. The matmul's packing of a transposed B and the attention's keys turned once per
+// head both call it. in: (rows, cols); out: (cols, rows)
+inline void transpose_block(const float* in, int64_t in_stride, int64_t rows, int64_t cols, float* out,
+                            int64_t out_stride) {
+    int64_t rows8 = rows / 8 * 8, cols8 = cols / 8 * 8;
+    for (int64_t j = 0; j < rows8; j += 8)
+        for (int64_t k = 0; k < cols8; k += 8)
+            transpose_8x8(in + j * in_stride + k, in_stride, out + k * out_stride + j, out_stride);
+    for (int64_t j = 0; j < rows; j++)
+        for (int64_t k = j < rows8 ? cols8 : 0; k < cols; k++) out[k * out_stride + j] = in[j * in_stride + k];
 }
 
 }  // namespace llm

@@ -89,11 +89,7 @@ float* head_scratch(int64_t n, int which = 0) {
 // now (Zen 5, book-notes/performance.md). The sums are the same bits either way (gemm.h).
 // x: (T, hd) rows of a (B, T, kv_heads·hs) tensor; out: (hd, T), rows ld apart
 void transpose_head(const float* x, int64_t ldx, int64_t T, int64_t hd, float* out, int64_t ld) {
-    int64_t T8 = T / 8 * 8, hd8 = hd / 8 * 8;
-    for (int64_t t = 0; t < T8; t += 8)
-        for (int64_t d = 0; d < hd8; d += 8) transpose_8x8(x + t * ldx + d, ldx, out + d * ld + t, ld);
-    for (int64_t t = 0; t < T; t++)  // what the 8×8 blocks left: the last T % 8 rows, the last hd % 8 columns
-        for (int64_t d = t < T8 ? hd8 : 0; d < hd; d++) out[d * ld + t] = x[t * ldx + d];
+    transpose_block(x, ldx, T, hd, out, ld);
 }
 
 // A row of dropout factors: T, and 32 more, since dropout_factors writes whole words.
