@@ -39,7 +39,7 @@ TEST_CASE("fused causal attention matches the book's op-by-op MultiHeadAttention
     // big enough for the blocked kernel, with and without dropout, in train and eval mode;
     // the last two have several blocks of rows (64, 64 and 2; 64 and 65, a lone last row
     // joining the block before it), and the last one keys that are not whole 8×8 blocks
-    // for transpose_head (129 tokens, head size 36).
+    // for transpose_block (129 tokens, head size 36).
     std::vector<AttentionShape> shapes = {
         {1, 1, 4, 3, 2, 2, 0.0},      {2, 7, 9, 5, 6, 3, 0.0},       {2, 7, 9, 5, 6, 3, 0.5},
         {3, 33, 40, 17, 64, 4, 0.1},  {2, 50, 50, 24, 48, 2, 0.1},   {1, 29, 64, 32, 96, 3, 0.0},

@@ -1,7 +1,7 @@
 // transpose_8x8: an 8×8 block of floats transposed through vector registers, and
 // transpose_block, any block of them, for the matmul's packing of a transposed B
 // (kernels/gemm.cpp, pack_b_by_columns) and the causal attention's keys and values turned
-// once per head (ops/attention.cpp, transpose_head).
+// once per head (ops/attention.cpp, head_forward and head_backward).
 //
 // The plain way is one float at a time, out[k][j] = in[j][k]: 64 loads and 64 stores for 64
 // values, and a CPU stores at most one or two floats a cycle. transpose_8x8 loads the 8 rows

@@ -82,16 +82,6 @@ float* head_scratch(int64_t n, int which = 0) {
     return s.data();
 }
 
-// out (hd×T, row stride ld) = x (T×hd, row stride ldx) transposed: a head's keys or values
-// turned so that Q·Kᵀ and dO·Vᵀ are products whose op(B) has contiguous rows, which the
-// matmul reads in place. With Kᵀ as a flag instead, the matmul packed each block's keys
-// again by columns, for only 64 rows of use: 69-76% of the FMA peak in `make bench`, 80-91%
-// now (Zen 5, book-notes/performance.md). The sums are the same bits either way (gemm.h).
-// x: (T, hd) rows of a (B, T, kv_heads·hs) tensor; out: (hd, T), rows ld apart
-void transpose_head(const float* x, int64_t ldx, int64_t T, int64_t hd, float* out, int64_t ld) {
-    transpose_block(x, ldx, T, hd, out, ld);
-}
-
 // A row of dropout factors: T, and 32 more, since dropout_factors writes whole words.
 float* dropout_row_scratch(int64_t T) { return head_scratch(T + 32, 2); }
 
@@ -189,8 +179,12 @@ void causal_softmax(const HeadLayout& L, int64_t bh, float* scores, float* weigh
 }
 
 // One head forward: weights = causal softmax(Q_h K_gᵀ / scale), context_h = dropout(weights) V_g,
-// g the head's key/value head, a block of rows at a time. q, context: (B, T, C);
-// k, v: (B, T, kv_heads·hs); weights: (B, H, T, T)
+// g the head's key/value head, a block of rows at a time. The keys are first turned into
+// K_gᵀ (hs×T, rows work_stride() apart; transpose_block), so that Q·Kᵀ's op(B) has contiguous
+// rows, which the matmul reads in place; with Kᵀ as a flag it packed each block's keys again
+// by columns for only 64 rows of use (69-76% of the FMA peak in `make bench`, 80-91% now,
+// Zen 5, book-notes/performance.md). The sums are the same bits either way (gemm.h).
+// q, context: (B, T, C); k, v: (B, T, kv_heads·hs); weights: (B, H, T, T)
 void head_forward(const HeadLayout& L, int64_t bh, const float* q, const float* k, const float* v,
                   const Dropout& dropout, float* weights, float* context) {
     int64_t T = L.tokens, C = L.d_out, hd = L.head_dim, at = L.columns(bh), kv = L.kv_columns(bh);
@@ -198,7 +192,7 @@ void head_forward(const HeadLayout& L, int64_t bh, const float* q, const float* 
     float* w = weights + L.square(bh);
     float* scratch = head_scratch(T * ld);
     float* keys_t = head_scratch(hd * ld, 3);  // Kᵀ: (hd, T)
-    transpose_head(k + kv, L.kv_width, T, hd, keys_t, ld);
+    transpose_block(k + kv, L.kv_width, T, hd, keys_t, ld);
     for (int64_t i0 = 0, i1; i0 < T; i0 = i1) {  // scores of rows i0..i1-1 against keys 0..i1-1
         i1 = row_block_end(i0, T);
         gemm(i1 - i0, i1, hd, q + at + i0 * C, C, false, keys_t, ld, false, scratch + i0 * ld, ld, false);
@@ -283,8 +277,8 @@ void head_backward(const HeadLayout& L, int64_t bh, bool first_of_group, const A
     } else {  // Pd = P
         kv_gradient(L, first_of_group, w, T, g.d_context + at, C, g.dv + kv);
     }
-    float* values_t = head_scratch(hd * ld, 3);  // Vᵀ: (hd, T)
-    transpose_head(g.v + kv, L.kv_width, T, hd, values_t, ld);
+    float* values_t = head_scratch(hd * ld, 3);  // Vᵀ: (hd, T), as Kᵀ in head_forward
+    transpose_block(g.v + kv, L.kv_width, T, hd, values_t, ld);
     for (int64_t i0 = 0, i1; i0 < T; i0 = i1) {  // dPd, rows i0..i1-1 against values 0..i1-1
         i1 = row_block_end(i0, T);
         gemm(i1 - i0, i1, hd, g.d_context + at + i0 * C, C, false, values_t, ld, false, scratch + i0 * ld, ld, false);
