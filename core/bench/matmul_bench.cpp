@@ -76,10 +76,11 @@ void add_linear(std::vector<MatmulShape>& out, const std::string& name, int64_t 
 }
 
 // The products of one (batch, head) of the fused causal attention (ops/attention.cpp): a
-// head's rows go in blocks of 64, and a block of rows [i0, i1) multiplies against tokens
-// 0..i1-1 only (forward: scores Q·Kᵀ, then weights·V; backward: dWeights = dO·Vᵀ, dQ = dS·K,
-// and dV = Pᵀ·dO, dK = dSᵀ·Q from row j0 on). Queries, keys, values and their gradients are
-// column blocks of (B, T, C) tensors (row stride C). The T×T squares (the weights after
+// head's rows go in blocks of 64 (attention_row_block_end, the op's own cut), and a block of
+// rows [i0, i1) multiplies against tokens 0..i1-1 only (forward: scores Q·Kᵀ, then
+// weights·V; backward: dWeights = dO·Vᵀ, dQ = dS·K, and dV = Pᵀ·dO, dK = dSᵀ·Q from row j0
+// on). Queries, keys, values and their gradients are column blocks of (B, T, C) tensors (row
+// stride C). The T×T squares (the weights after
 // dropout, and dS) and a head's keys and values transposed (hs×T, op(B) of Q·Kᵀ and dO·Vᵀ)
 // are the head's work areas, rows attention_work_stride(T) apart: the step runs with dropout.
 // Each shape runs twice per head and layer (once forward, once backward, or twice backward).
@@ -87,7 +88,7 @@ void add_attention(std::vector<MatmulShape>& out, const std::string& set, int64_
                    int64_t L) {
     const int64_t hs = C / H, count = 2 * B * H * L, W = llm::attention_work_stride(T);
     for (int64_t i0 = 0, i1; i0 < T; i0 = i1) {
-        i1 = T - std::min(T, i0 + 64) == 1 ? T : std::min(T, i0 + 64);
+        i1 = llm::attention_row_block_end(i0, T);
         const std::string rows = ".attn.rows" + std::to_string(i0) + "-" + std::to_string(i1);
         out.push_back({set + rows + ".QK^T|dO.V^T", i1 - i0, i1, hs, "NN", C, W, count, true});
         out.push_back({set + rows + ".PV|dS.K", i1 - i0, hs, i1, "NN", W, C, count, true});

@@ -47,6 +47,21 @@ namespace llm {
 // 12% (Zen 5; core/README.md).
 int64_t attention_work_stride(int64_t tokens) { return ((tokens + 15) / 16 | 1) * 16; }
 
+// Rows of a head per block of the products. 64 rows: a block's products are still big
+// enough for the matmul to run near its peak, and at T = 256 the four blocks multiply
+// 62.5% of the square (1 + 2 + 3 + 4 of 16 key blocks), 128 tokens 75%. Blocks of 32 rows
+// (56.25% at T = 256) made the attention alone 3-10% faster, but its products at 32 rows ran
+// at 75-85% of the FMA peak where 64 rows run at 84-93%, and no step was faster beyond the
+// noise (Zen 5; book-notes/performance.md, the eleventh session).
+constexpr int64_t kRowBlock = 64;
+
+// A lone last row joins the block before it, because the matmul sums a one-row product
+// another way (M = 1, kernels/gemm.h).
+int64_t attention_row_block_end(int64_t i0, int64_t tokens) {
+    int64_t end = std::min(tokens, i0 + kRowBlock);
+    return tokens - end == 1 ? tokens : end;
+}
+
 namespace {
 
 // Where the pieces of head `bh` (= batch index · num_heads + head) live, and its variant.
@@ -88,17 +103,6 @@ float* dropout_row_scratch(int64_t T) { return head_scratch(T + 32, 2); }
 // The book divides the scores by √head_dim as a float: scores / keys.shape[-1]**0.5.
 float attention_scale(int64_t head_dim) { return static_cast<float>(std::sqrt(static_cast<double>(head_dim))); }
 
-// Rows of a head per block of the products. 64 rows: a block's products are still big
-// enough for the matmul to run near its peak, and at T = 256 the four blocks multiply
-// 62.5% of the square (1 + 2 + 3 + 4 of 16 key blocks), 128 tokens 75%.
-constexpr int64_t kRowBlock = 64;
-
-// The end of the block of rows that starts at i0: kRowBlock rows on, or T. A lone last row
-// joins the block before it, because the matmul sums a one-row product another way.
-int64_t row_block_end(int64_t i0, int64_t T) {
-    int64_t end = std::min(T, i0 + kRowBlock);
-    return T - end == 1 ? T : end;
-}
 
 // Where the keys of a product over rows of op(A) from `first` to T may start: at `first`
 // (the products before it are masked zeros) when the whole sum is one chain, else at the
@@ -194,7 +198,7 @@ void head_forward(const HeadLayout& L, int64_t bh, const float* q, const float* 
     float* keys_t = head_scratch(hd * ld, 3);  // Kᵀ: (hd, T)
     transpose_block(k + kv, L.kv_width, T, hd, keys_t, ld);
     for (int64_t i0 = 0, i1; i0 < T; i0 = i1) {  // scores of rows i0..i1-1 against keys 0..i1-1
-        i1 = row_block_end(i0, T);
+        i1 = attention_row_block_end(i0, T);
         gemm(i1 - i0, i1, hd, q + at + i0 * C, C, false, keys_t, ld, false, scratch + i0 * ld, ld, false);
     }
     causal_softmax(L, bh, scratch, w, attention_scale(hd), dropout);
@@ -202,7 +206,7 @@ void head_forward(const HeadLayout& L, int64_t bh, const float* q, const float* 
     const float* used = dropout.bits != nullptr ? scratch : w;
     int64_t used_ld = dropout.bits != nullptr ? ld : T;
     for (int64_t i0 = 0, i1; i0 < T; i0 = i1) {  // context rows i0..i1-1 from values 0..i1-1
-        i1 = row_block_end(i0, T);
+        i1 = attention_row_block_end(i0, T);
         gemm(i1 - i0, hd, i1, used + i0 * used_ld, used_ld, false, v + kv, L.kv_width, false, context + at + i0 * C,
              C, false);
     }
@@ -248,7 +252,7 @@ void kv_gradient(const HeadLayout& L, bool first_of_group, const float* S, int64
     int64_t T = L.tokens, hd = L.head_dim;
     float* part = first_of_group ? nullptr : head_scratch(T * hd, 1);
     for (int64_t j0 = 0, j1; j0 < T; j0 = j1) {
-        j1 = row_block_end(j0, T);
+        j1 = attention_row_block_end(j0, T);
         int64_t i0 = first_product(j0, T);  // rows of S before it are 0 in these columns
         const float* a = S + i0 * lds + j0;  // op(A)(r, m) = S[i0 + m][j0 + r]
         if (first_of_group) {
@@ -280,7 +284,7 @@ void head_backward(const HeadLayout& L, int64_t bh, bool first_of_group, const A
     float* values_t = head_scratch(hd * ld, 3);  // Vᵀ: (hd, T), as Kᵀ in head_forward
     transpose_block(g.v + kv, L.kv_width, T, hd, values_t, ld);
     for (int64_t i0 = 0, i1; i0 < T; i0 = i1) {  // dPd, rows i0..i1-1 against values 0..i1-1
-        i1 = row_block_end(i0, T);
+        i1 = attention_row_block_end(i0, T);
         gemm(i1 - i0, i1, hd, g.d_context + at + i0 * C, C, false, values_t, ld, false, scratch + i0 * ld, ld, false);
     }
     if (g.dropout.bits != nullptr) {  // dP = dPd · D, up to the diagonal (not dropout_row: past it
@@ -293,7 +297,7 @@ void head_backward(const HeadLayout& L, int64_t bh, bool first_of_group, const A
     }
     causal_softmax_backward(L, scratch, w, attention_scale(hd));
     for (int64_t i0 = 0, i1; i0 < T; i0 = i1) {  // dQ rows i0..i1-1 from keys 0..i1-1
-        i1 = row_block_end(i0, T);
+        i1 = attention_row_block_end(i0, T);
         gemm(i1 - i0, hd, i1, scratch + i0 * ld, ld, false, g.k + kv, L.kv_width, false, g.dq + at + i0 * C, C,
              false);
     }

@@ -137,6 +137,10 @@ Tensor causal_attention(const Tensor& queries, const Tensor& keys, const Tensor&
 // 64-byte lines, so that rows a power of two apart do not crowd a few sets of the L1 cache.
 // The bench times the attention's products at this stride.
 int64_t attention_work_stride(int64_t tokens);
+// Where causal_attention's block of query rows that starts at row i0 ends (its products go a
+// block of rows at a time, each against the keys up to its last row): 64 rows on, or T, and a
+// lone last row joins the block before it. The bench times the products of these blocks.
+int64_t attention_row_block_end(int64_t i0, int64_t tokens);
 // One step of generation over a KV cache (MultiHeadAttention::forward_cached): queries
 // (B, T_new, H·hs) of the newest tokens; keys and values (B, kv_heads, capacity, hs) whose
 // rows [0, rows) hold the last `rows` tokens, the T_new new ones last. Query i sees the rows
