@@ -50,9 +50,9 @@ int64_t attention_work_stride(int64_t tokens) { return ((tokens + 15) / 16 | 1) 
 // Rows of a head per block of the products. 64 rows: a block's products are still big
 // enough for the matmul to run near its peak, and at T = 256 the four blocks multiply
 // 62.5% of the square (1 + 2 + 3 + 4 of 16 key blocks), 128 tokens 75%. Blocks of 32 rows
-// (56.25% at T = 256) made the attention alone 3-10% faster, but its products at 32 rows ran
-// at 75-85% of the FMA peak where 64 rows run at 84-93%, and no step was faster beyond the
-// noise (Zen 5; book-notes/performance.md, the eleventh session).
+// (56.25% at T = 256) made the attention alone 3-10% faster, but 26 of its 60 products ran
+// under 85% of the FMA peak (2 of 30 with 64 rows), and no step was faster beyond the noise
+// (Zen 5; book-notes/performance.md, the eleventh session).
 constexpr int64_t kRowBlock = 64;
 
 // A lone last row joins the block before it, because the matmul sums a one-row product
