@@ -80,9 +80,9 @@ void add_linear(std::vector<MatmulShape>& out, const std::string& name, int64_t 
 // rows [i0, i1) multiplies against tokens 0..i1-1 only (forward: scores Q·Kᵀ, then
 // weights·V; backward: dWeights = dO·Vᵀ, dQ = dS·K, and dV = Pᵀ·dO, dK = dSᵀ·Q from row j0
 // on). Queries, keys, values and their gradients are column blocks of (B, T, C) tensors (row
-// stride C). The T×T squares (the weights after
-// dropout, and dS) and a head's keys and values transposed (hs×T, op(B) of Q·Kᵀ and dO·Vᵀ)
-// are the head's work areas, rows attention_work_stride(T) apart: the step runs with dropout.
+// stride C). The T×T squares (the weights after dropout, and dS) and a head's keys and values
+// transposed (hs×T, op(B) of Q·Kᵀ and dO·Vᵀ) are the head's work areas, rows
+// attention_work_stride(T) apart: the step runs with dropout.
 // Each shape runs twice per head and layer (once forward, once backward, or twice backward).
 void add_attention(std::vector<MatmulShape>& out, const std::string& set, int64_t B, int64_t T, int64_t C, int64_t H,
                    int64_t L) {

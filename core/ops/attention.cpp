@@ -103,7 +103,6 @@ float* dropout_row_scratch(int64_t T) { return head_scratch(T + 32, 2); }
 // The book divides the scores by √head_dim as a float: scores / keys.shape[-1]**0.5.
 float attention_scale(int64_t head_dim) { return static_cast<float>(std::sqrt(static_cast<double>(head_dim))); }
 
-
 // Where the keys of a product over rows of op(A) from `first` to T may start: at `first`
 // (the products before it are masked zeros) when the whole sum is one chain, else at the
 // start of first's chain, so the chains keep their places (kernels/gemm.h).
