@@ -185,7 +185,7 @@ void causal_softmax(const HeadLayout& L, int64_t bh, float* scores, float* weigh
 // g the head's key/value head, a block of rows at a time. The keys are first turned into
 // K_gᵀ (hs×T, rows work_stride() apart; transpose_block), so that Q·Kᵀ's op(B) has contiguous
 // rows, which the matmul reads in place; with Kᵀ as a flag it packed each block's keys again
-// by columns for only 64 rows of use (69-76% of the FMA peak in `make bench`, 80-91% now,
+// by columns for only 64 rows of use (69-76% of the FMA peak in `make bench`, 80-93% now,
 // Zen 5, book-notes/performance.md). The sums are the same bits either way (gemm.h).
 // q, context: (B, T, C); k, v: (B, T, kv_heads·hs); weights: (B, H, T, T)
 void head_forward(const HeadLayout& L, int64_t bh, const float* q, const float* k, const float* v,
