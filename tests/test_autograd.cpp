@@ -130,3 +130,15 @@ TEST_CASE("grad() returns gradients without touching .grad (appendix A.4)", "[au
     CHECK(w1.grad().item() == g[0].item());
     CHECK(b.grad().item() == g[1].item());
 }
+
+TEST_CASE("a gradient passed on unchanged to two tensors is not summed into in place", "[autograd]") {
+    // add's backward hands one gradient to both its inputs, so u's and v's pending
+    // gradients start as one buffer. Each then gets a second term (from 7u and from v
+    // itself); neither may be added into the shared buffer, or each input would see the
+    // other's term too. With u = 2x, v = 3x: d/dx = 3 + 2·7 + 2 + 3 = 22 (64 when the
+    // sums went into the shared buffer: this graph's order brings both terms after it).
+    Tensor x = tensor({1.0f, -2.0f}).requires_grad_();
+    Tensor u = x * 2.0f, v = x * 3.0f;
+    sum(((v * 1.0f) * 1.0f) * 1.0f + (((u * 7.0f) * 1.0f) * 1.0f + (u + v))).backward();
+    CHECK(x.grad().values() == std::vector<float>{22.0f, 22.0f});
+}
