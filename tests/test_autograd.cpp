@@ -133,9 +133,9 @@ TEST_CASE("grad() returns gradients without touching .grad (appendix A.4)", "[au
 
 TEST_CASE("a gradient passed on unchanged to two tensors is not summed into in place", "[autograd]") {
     // add's backward hands one gradient to both its inputs, so u's and v's pending
-    // gradients start as one buffer. Each then gets a second term (from 7u and from v
-    // itself); neither may be added into the shared buffer, or each input would see the
-    // other's term too. With u = 2x, v = 3x: d/dx = 3 + 2·7 + 2 + 3 = 22 (64 when the
+    // gradients start as one buffer. Each then gets a second term (u's from 7u, v's from the
+    // chain v·1·1·1); neither may be added into the shared buffer, or each input would see
+    // the other's term too. With u = 2x, v = 3x: d/dx = 3 + 2·7 + 2 + 3 = 22 (64 when the
     // sums went into the shared buffer: this graph's order brings both terms after it).
     Tensor x = tensor({1.0f, -2.0f}).requires_grad_();
     Tensor u = x * 2.0f, v = x * 3.0f;
