@@ -10,6 +10,9 @@
 //   bench --config tiny     training ms/step and tokens/s, 1 and all threads in turns,
 //   bench --config small    generation tokens/s and peak memory of one config (one config
 //   bench --config 124m     per process, so that getrusage's peak resident size belongs to it)
+//   bench --steps CONFIG THREADS STEPS
+//                           training alone: the median step and the last loss's bits, for
+//                           comparing two builds in turns (bench/ab.sh)
 //   bench --part attention [--tokens 256,1024,...] [--budget-gb 4]
 //                           long-context attention (bench/attention_bench.cpp)
 //   bench --part finetune [--ch07-tokens 73]
@@ -104,11 +107,13 @@ void print_config_figure(const BenchConfig& c, const char* figure, int threads, 
 }
 
 // One training step as chapter 5 runs it: forward, cross-entropy, backward, AdamW, zero_grad.
-void train_step(llm::GPTModel& model, llm::AdamW& optimizer, const llm::Tensor& input, const llm::Tensor& target) {
+// Returns the step's loss.
+float train_step(llm::GPTModel& model, llm::AdamW& optimizer, const llm::Tensor& input, const llm::Tensor& target) {
     llm::Tensor loss = llm::calc_loss_batch(input, target, model);
     loss.backward();
     optimizer.step();
     optimizer.zero_grad();
+    return loss.item();
 }
 
 void print_profile_row(const BenchConfig& c, int threads, const std::string& op, int64_t calls, double forward_s,
@@ -279,6 +284,31 @@ void run_config(const std::string& name, int all_threads) {
     print_memory(c, model);
 }
 
+// bench --steps CONFIG THREADS STEPS: training alone, to compare two builds (bench/ab.sh): the
+// median of STEPS steps after the config's warm-up, and the last step's loss with its bits,
+// which two builds meant to compute the same numbers must print alike.
+void run_steps(const std::string& name, int threads, int steps) {
+    const BenchConfig c = find_config(name);
+    llm::manual_seed(123);
+    llm::GPTModel model(c.gpt);
+    llm::AdamW optimizer(model.parameters(), 4e-4f, 0.1f);
+    llm::set_num_threads(threads);
+    const BenchBatch batch = random_batch(c);
+    model.train();
+    std::vector<double> step_seconds;
+    float loss = 0.0f;
+    for (int s = 0; s < c.warmup_steps + steps; s++) {
+        Clock::time_point start = Clock::now();
+        loss = train_step(model, optimizer, batch.input, batch.target);
+        if (s >= c.warmup_steps) step_seconds.push_back(seconds_since(start));
+    }
+    uint32_t bits = 0;
+    std::memcpy(&bits, &loss, sizeof bits);
+    std::printf("{\"figure\": \"train_ms_per_step\", \"config\": \"%s\", \"threads\": %d, \"value\": %.2f, "
+                "\"unit\": \"ms\", \"steps\": %d, \"last_loss\": %.8f, \"loss_bits\": \"%08x\"}\n",
+                c.name.c_str(), threads, median(step_seconds) * 1e3, steps, loss, static_cast<unsigned>(bits));
+}
+
 // bench --describe: what each config runs, one JSON line each, so that the peers
 // (core/bench/run.sh: PyTorch, OpenBLAS) run the same shapes, steps and token counts.
 void describe_configs(int all_threads) {
@@ -327,6 +357,7 @@ bool parse_attention_flags(int argc, char** argv) {
 void usage() {
     std::fprintf(stderr, "usage: bench --part matmul [--gemm-vector-bits 128|256|512]\n"
                          "       bench --config tiny|small|124m\n"
+                         "       bench --steps tiny|small|124m THREADS STEPS   (training alone: bench/ab.sh)\n"
                          "       bench --part attention [--tokens 256,1024,4096,16384] [--budget-gb 4]\n"
                          "       bench --part finetune [--ch07-tokens %lld]\n"
                          "       bench --part book [--verdict FILE] [--gpt2-dir DIR] [--program PATH] [--log FILE]\n"
@@ -380,6 +411,8 @@ int main(int argc, char** argv) {
         if (!run_book_part(program, verdict, gpt2, log)) return 1;
     } else if (argc == 3 && std::strcmp(argv[1], "--config") == 0) {
         run_config(argv[2], all_threads);
+    } else if (argc == 5 && std::strcmp(argv[1], "--steps") == 0 && std::atoi(argv[3]) > 0 && std::atoi(argv[4]) > 0) {
+        run_steps(argv[2], std::atoi(argv[3]), std::atoi(argv[4]));
     } else if (argc == 2 && std::strcmp(argv[1], "--describe") == 0) {
         describe_configs(all_threads);
         return 0;

@@ -1,0 +1,70 @@
+#!/bin/sh
+# Is a change faster? Two builds' training steps, taking turns:
+#
+#   sh core/bench/ab.sh OLD_BENCH NEW_BENCH [CONFIG [THREADS [STEPS [ROUNDS]]]]
+#
+# (defaults: tiny 1 30 8). OLD_BENCH and NEW_BENCH are two bench binaries, e.g. a copy of
+# build/release/bench made before the change and the one `make` builds after it. Each round
+# runs `OLD_BENCH --steps CONFIG THREADS STEPS`, then the same with NEW_BENCH, each in its own
+# process, and prints both median steps and their ratio; at the end, the median of the
+# rounds' ratios and the loss each build ended on, as bits: a change meant to compute the
+# same numbers must leave those alike, and the script exits with 1 when they differ.
+#
+# Why in turns: on a shared VM the same binary's step moves by 10-30% from one minute to
+# the next, and two builds of the same code can differ by as much in their loops' alignment
+# (book-notes/performance.md); only ratios taken side by side, over several rounds, say
+# anything about a change of a few percent.
+set -eu
+if [ $# -lt 2 ]; then
+  echo "usage: sh core/bench/ab.sh OLD_BENCH NEW_BENCH [CONFIG [THREADS [STEPS [ROUNDS]]]]" >&2
+  exit 2
+fi
+old=$1
+new=$2
+config=${3:-tiny}
+threads=${4:-1}
+steps=${5:-30}
+rounds=${6:-8}
+
+# field LINE KEY: a number or string member of one of bench's flat JSON lines.
+field() {
+  printf '%s\n' "$1" | sed -n -e 's/.*"'"$2"'": "\([^"]*\)".*/\1/p' -e t -e 's/.*"'"$2"'": \([^,}]*\).*/\1/p'
+}
+
+# median: the middle of the numbers on stdin, one a line (the mean of the two middle ones
+# for an even count).
+median() {
+  sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.4f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+ratios=$(mktemp)
+errors=$(mktemp)
+trap 'rm -f "$ratios" "$errors"' EXIT
+
+# steps_of BENCH: its `--steps` line; bench's progress lines on stderr are kept back, and
+# shown only when it fails.
+steps_of() {
+  if ! "$1" --steps "$config" "$threads" "$steps" 2> "$errors"; then
+    cat "$errors" >&2
+    echo "ab.sh: '$1 --steps $config $threads $steps' failed (a bench built before --steps has no such mode)" >&2
+    return 2
+  fi
+}
+
+echo "round  old ms  new ms  new/old   ($config, $threads thread(s), median of $steps steps each)"
+for round in $(seq "$rounds"); do
+  a=$(steps_of "$old")
+  b=$(steps_of "$new")
+  a_ms=$(field "$a" value)
+  b_ms=$(field "$b" value)
+  ratio=$(awk -v a="$a_ms" -v b="$b_ms" 'BEGIN { printf "%.4f", b / a }')
+  echo "$ratio" >> "$ratios"
+  printf '%5d %7s %7s  %s\n' "$round" "$a_ms" "$b_ms" "$ratio"
+  old_bits=$(field "$a" loss_bits)
+  new_bits=$(field "$b" loss_bits)
+done
+echo "median new/old: $(median < "$ratios")   last loss bits: old $old_bits, new $new_bits"
+if [ "$old_bits" != "$new_bits" ]; then
+  echo "ab.sh: the two builds ended on different losses" >&2
+  exit 1
+fi
