@@ -179,18 +179,27 @@ BenchBatch random_batch(const BenchConfig& c) {
     return {input, target};
 }
 
+// `warmup` untimed training steps, then `steps` timed ones: their times and the last loss.
+struct TimedSteps {
+    std::vector<double> seconds;
+    float last_loss = 0.0f;
+};
+
+TimedSteps time_steps(llm::GPTModel& model, llm::AdamW& optimizer, const BenchBatch& batch, int warmup, int steps) {
+    TimedSteps timed;
+    model.train();
+    for (int s = 0; s < warmup + steps; s++) {
+        Clock::time_point start = Clock::now();
+        timed.last_loss = train_step(model, optimizer, batch.input, batch.target);
+        if (s >= warmup) timed.seconds.push_back(seconds_since(start));
+    }
+    return timed;
+}
+
 void bench_training(const BenchConfig& c, llm::GPTModel& model, llm::AdamW& optimizer, int threads) {
     llm::set_num_threads(threads);
     const BenchBatch batch = random_batch(c);
-    model.train();
-    for (int s = 0; s < c.warmup_steps; s++) train_step(model, optimizer, batch.input, batch.target);
-    std::vector<double> step_seconds;
-    for (int s = 0; s < c.timed_steps; s++) {
-        Clock::time_point start = Clock::now();
-        train_step(model, optimizer, batch.input, batch.target);
-        step_seconds.push_back(seconds_since(start));
-    }
-    const double per_step = median(step_seconds);
+    const double per_step = median(time_steps(model, optimizer, batch, c.warmup_steps, c.timed_steps).seconds);
     print_config_figure(c, "train_ms_per_step", threads, per_step * 1e3, "ms");
     print_config_figure(c, "train_tokens_per_s", threads,
                         static_cast<double>(c.batch * c.gpt.context_length) / per_step, "tokens/s");
@@ -293,20 +302,13 @@ void run_steps(const std::string& name, int threads, int steps) {
     llm::GPTModel model(c.gpt);
     llm::AdamW optimizer(model.parameters(), 4e-4f, 0.1f);
     llm::set_num_threads(threads);
-    const BenchBatch batch = random_batch(c);
-    model.train();
-    std::vector<double> step_seconds;
-    float loss = 0.0f;
-    for (int s = 0; s < c.warmup_steps + steps; s++) {
-        Clock::time_point start = Clock::now();
-        loss = train_step(model, optimizer, batch.input, batch.target);
-        if (s >= c.warmup_steps) step_seconds.push_back(seconds_since(start));
-    }
+    const TimedSteps timed = time_steps(model, optimizer, random_batch(c), c.warmup_steps, steps);
     uint32_t bits = 0;
-    std::memcpy(&bits, &loss, sizeof bits);
+    std::memcpy(&bits, &timed.last_loss, sizeof bits);
     std::printf("{\"figure\": \"train_ms_per_step\", \"config\": \"%s\", \"threads\": %d, \"value\": %.2f, "
                 "\"unit\": \"ms\", \"steps\": %d, \"last_loss\": %.8f, \"loss_bits\": \"%08x\"}\n",
-                c.name.c_str(), threads, median(step_seconds) * 1e3, steps, loss, static_cast<unsigned>(bits));
+                c.name.c_str(), threads, median(timed.seconds) * 1e3, steps, timed.last_loss,
+                static_cast<unsigned>(bits));
 }
 
 // bench --describe: what each config runs, one JSON line each, so that the peers
