@@ -24,7 +24,7 @@ const char* kRun =
     R"({"figure": "load_average", "when": "start", "value": "1.00, 1.00, 1.00", "unit": "1, 5, 15 min"})" "\n"
     R"({"figure": "train_tokens_per_s", "config": "tiny", "threads": 1, "value": 20000.0, "unit": "tokens/s"})" "\n"
     R"({"bench": "torch_train_step", "tag": "tiny", "threads": 1, "tokens_per_s": 8000.0, "torch": "1.13.0a0", "openblas_core": "Haswell"})" "\n"
-    R"({"bench": "torch_train_step", "tag": "tiny", "threads": 1, "tokens_per_s": 8500.0, "torch": "1.13.0a0", "openblas_core": "SkylakeX"})" "\n"
+    R"({"bench": "torch_train_step", "tag": "tiny", "threads": 1, "tokens_per_s": 8500.0, "ms_median": 120.47, "ms_min": 90.0, "torch": "1.13.0a0", "openblas_core": "SkylakeX"})" "\n"
     R"({"figure": "train_tokens_per_s", "config": "tiny", "threads": 1, "value": 21250.0, "unit": "tokens/s"})" "\n"
     R"({"figure": "train_tokens_per_s", "config": "tiny", "threads": 2, "value": 30000.0, "unit": "tokens/s"})" "\n"
     R"({"figure": "train_tokens_per_s", "config": "small", "threads": 1, "value": 4000.0, "unit": "tokens/s"})" "\n"
@@ -83,12 +83,16 @@ TEST_CASE("bench summary: ours' fastest round against the fastest peer run", "[b
     CHECK(tiny.at("peer_value").as_double() == 8500.0);  // the faster core type
     CHECK(tiny.at("peer_openblas_core").as_string() == "SkylakeX");
     CHECK(tiny.at("value").as_double() == 2.5);
+    CHECK(tiny.at("peer_median_step_ms").as_double() == 120.47);  // the chosen peer line's steps
+    CHECK(tiny.at("peer_fastest_step_ms").as_double() == 90.0);
 }
 
 TEST_CASE("bench summary: generation with and without our cache, against the peer's uncached", "[bench]") {
     std::vector<llm::JsonValue> lines = summary_of(kRun);
     CHECK(ratio_of(lines, "generate_tokens_per_s", "124m", 1, "ours_kv_cache", false).at("value").as_double() == 1.25);
     CHECK(ratio_of(lines, "generate_tokens_per_s", "124m", 1, "ours_kv_cache", true).at("value").as_double() == 5.0);
+    CHECK(ratio_of(lines, "generate_tokens_per_s", "124m", 1, "ours_kv_cache", true).find("peer_fastest_step_ms") ==
+          nullptr);  // no steps in a generation line
 }
 
 TEST_CASE("bench summary: minutes compare the other way round", "[bench]") {

@@ -12,6 +12,9 @@
 // peer line that measured the same thing (same config, or the same matmul shape) on the same
 // thread count, whichever OpenBLAS core type that peer ran with. A ratio line's value is how
 // many times faster ours is: ours ÷ peer for rates (tokens/s, GFLOP/s), peer ÷ ours for minutes.
+// A training ratio also gives the peer's median and fastest step: PyTorch's tiny step has been
+// seen to run at two speeds, its median 93 ms in one round and 132 in the next with its fastest
+// step 89-91 ms in both (book-notes/performance.md, the fourteenth session).
 #include "bench/summary.h"
 
 #include "base/error.h"
@@ -39,6 +42,8 @@ struct Figure {
     double value = 0;
     std::string peer;           // peers: "pytorch 1.13.0a0", "openblas"
     std::string openblas_core;  // peers: the OpenBLAS kernels they ran on
+    double median_step_ms = std::nan("");   // PyTorch's training: its median step (behind tokens_per_s)
+    double fastest_step_ms = std::nan("");  // and its fastest, which shows when its steps run at two speeds
 };
 
 std::string text(const llm::JsonValue& line, const char* key) {
@@ -90,6 +95,8 @@ bool read_figure(const llm::JsonValue& line, Figure& f) {
         f.value = number(line, "tokens_per_s");
         f.peer = "pytorch " + text(line, "torch");
         f.openblas_core = text(line, "openblas_core");
+        f.median_step_ms = number(line, "ms_median");
+        f.fastest_step_ms = number(line, "ms_min");
     } else if (bench == "sgemm" && text(line, "impl") == "openblas") {
         f.measure = "matmul_gflops";
         f.shape = whole_number(line, "M") + "x" + whole_number(line, "N") + "x" + whole_number(line, "K") + " " +
@@ -159,13 +166,20 @@ void print_ratio(std::FILE* out, const Figure& ours, const Figure& peer, int run
                               : "";
     if (ours.measure == "finetune_book_run_minutes" && ours.config == "ch06")
         variant = std::string(", \"ours_frozen_cache\": ") + (ours.frozen_cache ? "true" : "false");
+    std::string steps;  // PyTorch's median and fastest training step, when its line has them
+    if (!std::isnan(peer.median_step_ms) && !std::isnan(peer.fastest_step_ms)) {
+        char buffer[96];
+        std::snprintf(buffer, sizeof buffer, ", \"peer_median_step_ms\": %.2f, \"peer_fastest_step_ms\": %.2f",
+                      peer.median_step_ms, peer.fastest_step_ms);
+        steps = buffer;
+    }
     std::fprintf(out,
                  "{\"figure\": \"ratio\", \"of\": \"%s\", \"config\": %s, \"threads\": %d%s, "
                  "\"ours\": %.2f, \"ours_runs\": %d, \"peer\": %s, \"peer_value\": %.2f, "
-                 "\"peer_openblas_core\": %s, \"value\": %.2f%s}\n",
+                 "\"peer_openblas_core\": %s%s, \"value\": %.2f%s}\n",
                  ours.measure.c_str(), llm::json_quote(ours.config).c_str(), ours.threads, variant.c_str(), ours.value,
                  runs, llm::json_quote(peer.peer).c_str(), peer.value, llm::json_quote(peer.openblas_core).c_str(),
-                 speedup(ours, peer), lower_is_better(ours) ? ", \"note\": \"peer's minutes / ours\"" : "");
+                 steps.c_str(), speedup(ours, peer), lower_is_better(ours) ? ", \"note\": \"peer's minutes / ours\"" : "");
 }
 
 // The matmul shapes of one set on one thread count: ours ÷ OpenBLAS per shape.
