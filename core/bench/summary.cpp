@@ -95,8 +95,10 @@ bool read_figure(const llm::JsonValue& line, Figure& f) {
         f.value = number(line, "tokens_per_s");
         f.peer = "pytorch " + text(line, "torch");
         f.openblas_core = text(line, "openblas_core");
-        f.median_step_ms = number(line, "ms_median");
-        f.fastest_step_ms = number(line, "ms_min");
+        if (bench == "torch_train_step") {
+            f.median_step_ms = number(line, "ms_median");
+            f.fastest_step_ms = number(line, "ms_min");
+        }
     } else if (bench == "sgemm" && text(line, "impl") == "openblas") {
         f.measure = "matmul_gflops";
         f.shape = whole_number(line, "M") + "x" + whole_number(line, "N") + "x" + whole_number(line, "K") + " " +
