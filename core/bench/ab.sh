@@ -8,7 +8,8 @@
 # runs `OLD_BENCH --steps CONFIG THREADS STEPS` and the same with NEW_BENCH, each in its own
 # process, and prints both median steps and their ratio; at the end, the median of the
 # rounds' ratios and the loss each build ended on, as bits: a change meant to compute the
-# same numbers must leave those alike, and the script exits with 1 when they differ.
+# same numbers must leave those alike, and the script exits with 1 when they differ in any
+# round.
 #
 # Why in turns: on a shared VM the same binary's step moves by 10-30% from one minute to
 # the next, and two builds of the same code can differ by as much in their loops' alignment
@@ -29,6 +30,9 @@ config=${3:-tiny}
 threads=${4:-1}
 steps=${5:-30}
 rounds=${6:-8}
+case $rounds in
+  '' | *[!0-9]* | 0) echo "ab.sh: ROUNDS must be a whole number of 1 or more, not '$rounds'" >&2; exit 2 ;;
+esac
 
 # field LINE KEY: a number or string member of one of bench's flat JSON lines.
 field() {
@@ -61,6 +65,7 @@ steps_of() {
   fi
 }
 
+differed=
 echo "round  old ms  new ms  new/old   ($config, $threads thread(s), median of $steps steps each${pin:+, $pin})"
 for round in $(seq "$rounds"); do
   if [ $((round % 2)) = 1 ]; then
@@ -77,9 +82,10 @@ for round in $(seq "$rounds"); do
   printf '%5d %7s %7s  %s\n' "$round" "$a_ms" "$b_ms" "$ratio"
   old_bits=$(field "$a" loss_bits)
   new_bits=$(field "$b" loss_bits)
+  [ "$old_bits" = "$new_bits" ] || differed=${differed:-$round}
 done
 echo "median new/old: $(median < "$ratios")   last loss bits: old $old_bits, new $new_bits"
-if [ "$old_bits" != "$new_bits" ]; then
-  echo "ab.sh: the two builds ended on different losses" >&2
+if [ -n "$differed" ]; then
+  echo "ab.sh: the two builds ended on different losses (first in round $differed)" >&2
   exit 1
 fi

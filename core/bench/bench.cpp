@@ -271,11 +271,14 @@ void print_memory(const BenchConfig& c, const llm::GPTModel& model) {
     std::fflush(stdout);
 }
 
+// Every config trains with chapter 5's AdamW settings, from torch.manual_seed(123)'s weights.
+constexpr float kLearningRate = 4e-4f, kWeightDecay = 0.1f;
+
 void run_config(const std::string& name, int all_threads) {
     const BenchConfig c = find_config(name);
     llm::manual_seed(123);
     llm::GPTModel model(c.gpt);
-    llm::AdamW optimizer(model.parameters(), 4e-4f, 0.1f);
+    llm::AdamW optimizer(model.parameters(), kLearningRate, kWeightDecay);
     std::vector<int> thread_counts = {1};
     if (all_threads > 1) thread_counts.push_back(all_threads);
     for (int threads : thread_counts) {
@@ -293,14 +296,14 @@ void run_config(const std::string& name, int all_threads) {
     print_memory(c, model);
 }
 
-// bench --steps CONFIG THREADS STEPS: training alone, to compare two builds (bench/ab.sh): the
-// median of STEPS steps after the config's warm-up, and the last step's loss with its bits,
-// which two builds meant to compute the same numbers must print alike.
+// bench --steps CONFIG THREADS STEPS: training alone, as run_config trains, to compare two
+// builds (bench/ab.sh): the median of STEPS steps after the config's warm-up, and the last
+// step's loss with its bits, which two builds meant to compute the same numbers print alike.
 void run_steps(const std::string& name, int threads, int steps) {
     const BenchConfig c = find_config(name);
     llm::manual_seed(123);
     llm::GPTModel model(c.gpt);
-    llm::AdamW optimizer(model.parameters(), 4e-4f, 0.1f);
+    llm::AdamW optimizer(model.parameters(), kLearningRate, kWeightDecay);
     llm::set_num_threads(threads);
     const TimedSteps timed = time_steps(model, optimizer, random_batch(c), c.warmup_steps, steps);
     uint32_t bits = 0;
