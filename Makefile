@@ -94,8 +94,9 @@ TEST_SRC  := $(sort $(wildcard tests/test_*.cpp))
 TEST_OBJ  := $(TEST_SRC:%.cpp=$(OUT)/%.o)
 TEST_MAIN := $(OUT)/tests/catch_main.o
 TEST_BIN  := $(OUT)/run_tests
-# The one piece of the bench the tests call: bench --summary's reading of a run's JSON lines.
-TEST_BENCH_OBJ := $(OUT)/core/bench/summary.o
+# The pieces of the bench the tests call: bench --summary's reading of a run's JSON lines,
+# and the CPU pinning of its per-CPU thread scaling.
+TEST_BENCH_OBJ := $(OUT)/core/bench/summary.o $(OUT)/core/bench/cpu_affinity.o
 
 # Catch2 v2 (Debian 12) is header only; v3 is a library. CATCH2 is set by `make test`.
 CATCH2 ?= 2

@@ -7,9 +7,10 @@
 //                           share of the peak at the width gemm runs at (N bits, as
 //                           objdump shows; without the flag, as the compiler flags say),
 //                           each the best of three rounds (bench/matmul_bench.cpp)
-//   bench --config tiny     training ms/step and tokens/s, 1 and all threads in turns,
-//   bench --config small    generation tokens/s and peak memory of one config (one config
-//   bench --config 124m     per process, so that getrusage's peak resident size belongs to it)
+//   bench --config tiny     training ms/step and tokens/s, 1 and all threads in turns (also
+//   bench --config small    with 1 thread pinned to each CPU), generation tokens/s and peak
+//   bench --config 124m     memory of one config (one config per process, so that
+//                           getrusage's peak resident size belongs to it)
 //   bench --steps CONFIG THREADS STEPS
 //                           training alone: the median step and the last loss's bits, for
 //                           comparing two builds in turns (bench/ab.sh)
@@ -31,6 +32,7 @@
 #include "autograd/op_profile.h"
 #include "bench/attention_bench.h"
 #include "bench/book_bench.h"
+#include "bench/cpu_affinity.h"
 #include "bench/memory_need.h"
 #include "bench/finetune_bench.h"
 #include "bench/lcg.h"
@@ -206,23 +208,28 @@ void bench_training(const BenchConfig& c, llm::GPTModel& model, llm::AdamW& opti
     profile_step(c, model, optimizer, batch.input, batch.target, threads);
 }
 
+// Two training steps on `threads` threads: the seconds of the second (the first after a
+// change of thread count finds in the caches what the other count left where).
+double second_step_seconds(llm::GPTModel& model, llm::AdamW& optimizer, const BenchBatch& batch, int threads) {
+    llm::set_num_threads(threads);
+    train_step(model, optimizer, batch.input, batch.target);
+    Clock::time_point start = Clock::now();
+    train_step(model, optimizer, batch.input, batch.target);
+    return seconds_since(start);
+}
+
 // How much faster all threads train than one, with the two thread counts taking turns in
 // this one process: the ratio of the two medians. The two bench_training runs above are a
 // minute or more apart, and on a shared machine the load changes in between (2026-12-06:
 // their ratio read 1.08 and 1.41 for 124M while the step harness read 1.82 within the
-// hour); in turns, both see the same spells. Turns of two steps, of which the second is
-// timed, so that no timed step comes right after a change of thread count (the caches then
-// hold what the other count left where).
+// hour); in turns, both see the same spells. Turns of two steps, the second timed.
 void bench_thread_scaling(const BenchConfig& c, llm::GPTModel& model, llm::AdamW& optimizer, int all_threads) {
     const BenchBatch batch = random_batch(c);
     model.train();
     std::vector<double> one, all;
-    for (int s = 0; s < 4 * c.timed_steps; s++) {  // 1, 1, N, N, 1, 1, ...: the second of each pair timed
-        const bool one_thread = (s / 2) % 2 == 0;
-        llm::set_num_threads(one_thread ? 1 : all_threads);
-        Clock::time_point start = Clock::now();
-        train_step(model, optimizer, batch.input, batch.target);
-        if (s % 2 == 1) (one_thread ? one : all).push_back(seconds_since(start));
+    for (int s = 0; s < c.timed_steps; s++) {  // 1, 1, N, N, 1, 1, ...: the second of each pair timed
+        one.push_back(second_step_seconds(model, optimizer, batch, 1));
+        all.push_back(second_step_seconds(model, optimizer, batch, all_threads));
     }
     llm::set_num_threads(all_threads);
     std::printf("{\"figure\": \"train_thread_scaling\", \"config\": \"%s\", \"threads\": %d, \"value\": %.3f, "
@@ -230,6 +237,59 @@ void bench_thread_scaling(const BenchConfig& c, llm::GPTModel& model, llm::AdamW
                 "\"note\": \"median step on 1 thread / on all, the two taking turns step by step\"}\n",
                 c.name.c_str(), all_threads, median(one) / median(all), median(one) * 1e3, median(all) * 1e3,
                 c.timed_steps);
+    std::fflush(stdout);
+}
+
+// The same turns with each one-thread pair pinned to one CPU, the first all_threads CPUs in
+// rotation, and the all-thread pairs free on every CPU the process may use. Where the CPUs
+// run at different speeds (bench/cpu_affinity.h), all threads can at best add up the CPUs'
+// one-thread rates, so the fair "one thread" is their mean: value = the all-thread rate ÷
+// the mean per-CPU rate. vs_fastest_cpu sets the all-thread rate against the fastest CPU
+// alone, what the figure above reads when its thread lands there.
+void bench_thread_scaling_per_cpu(const BenchConfig& c, llm::GPTModel& model, llm::AdamW& optimizer, int all_threads) {
+    const std::vector<int> everywhere = allowed_cpus();
+    if (static_cast<int>(everywhere.size()) < all_threads) {
+        std::fprintf(stderr, "bench: %s per-CPU scaling skipped: %zu CPUs to pin to, %d threads\n", c.name.c_str(),
+                     everywhere.size(), all_threads);
+        return;
+    }
+    const std::vector<int> cpus(everywhere.begin(), everywhere.begin() + all_threads);
+    const int steps_each = std::max(2, 2 * c.timed_steps / all_threads);
+    const BenchBatch batch = random_batch(c);
+    model.train();
+    std::vector<std::vector<double>> one(cpus.size());
+    std::vector<double> all;
+    for (int s = 0; s < steps_each; s++)
+        for (size_t k = 0; k < cpus.size(); k++) {
+            llm::set_num_threads(1);  // the pool's threads end here, so only this one is pinned
+            if (!run_on_cpus({cpus[k]})) {
+                std::fprintf(stderr, "bench: %s per-CPU scaling skipped: could not pin to CPU %d\n", c.name.c_str(),
+                             cpus[k]);
+                return;
+            }
+            one[k].push_back(second_step_seconds(model, optimizer, batch, 1));
+            run_on_cpus(everywhere);  // before set_num_threads starts the pool: its threads inherit this
+            all.push_back(second_step_seconds(model, optimizer, batch, all_threads));
+        }
+    double rate_sum = 0, fastest_ms = 0;
+    std::string cpu_list, one_ms;
+    for (size_t k = 0; k < cpus.size(); k++) {
+        const double ms = median(one[k]) * 1e3;
+        rate_sum += 1 / ms;
+        fastest_ms = k == 0 ? ms : std::min(fastest_ms, ms);
+        char text[64];
+        std::snprintf(text, sizeof text, "%s%d", k ? "," : "", cpus[k]);
+        cpu_list += text;
+        std::snprintf(text, sizeof text, "%s%.2f", k ? "," : "", ms);
+        one_ms += text;
+    }
+    const double all_ms = median(all) * 1e3;
+    std::printf("{\"figure\": \"train_thread_scaling_per_cpu\", \"config\": \"%s\", \"threads\": %d, "
+                "\"value\": %.3f, \"vs_fastest_cpu\": %.3f, \"cpus\": \"%s\", \"one_thread_ms\": \"%s\", "
+                "\"all_threads_ms\": %.2f, \"steps_each\": %d, \"note\": \"all threads' rate / the mean of the "
+                "one-thread rates pinned to each CPU, in turns\"}\n",
+                c.name.c_str(), all_threads, (1 / all_ms) / (rate_sum / cpus.size()), fastest_ms / all_ms,
+                cpu_list.c_str(), one_ms.c_str(), all_ms, steps_each);
     std::fflush(stdout);
 }
 
@@ -288,6 +348,7 @@ void run_config(const std::string& name, int all_threads) {
     if (all_threads > 1) {
         std::fprintf(stderr, "bench: %s training on 1 and %d threads in turns\n", name.c_str(), all_threads);
         bench_thread_scaling(c, model, optimizer, all_threads);
+        bench_thread_scaling_per_cpu(c, model, optimizer, all_threads);
     }
     for (int threads : thread_counts) {
         std::fprintf(stderr, "bench: %s generation on %d thread(s)\n", name.c_str(), threads);
