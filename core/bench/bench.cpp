@@ -262,13 +262,14 @@ void bench_thread_scaling_per_cpu(const BenchConfig& c, llm::GPTModel& model, ll
     for (int s = 0; s < steps_each; s++)
         for (size_t k = 0; k < cpus.size(); k++) {
             llm::set_num_threads(1);  // the pool's threads end here, so only this one is pinned
-            if (!run_on_cpus({cpus[k]})) {
-                std::fprintf(stderr, "bench: %s per-CPU scaling skipped: could not pin to CPU %d\n", c.name.c_str(),
-                             cpus[k]);
+            const bool pinned = run_on_cpus({cpus[k]});
+            if (pinned) one[k].push_back(second_step_seconds(model, optimizer, batch, 1));
+            // Unpinned before set_num_threads starts the pool: its threads inherit this set.
+            if (!run_on_cpus(everywhere) || !pinned) {
+                std::fprintf(stderr, "bench: %s per-CPU scaling skipped: the system would not pin to CPU %d and back\n",
+                             c.name.c_str(), cpus[k]);
                 return;
             }
-            one[k].push_back(second_step_seconds(model, optimizer, batch, 1));
-            run_on_cpus(everywhere);  // before set_num_threads starts the pool: its threads inherit this
             all.push_back(second_step_seconds(model, optimizer, batch, all_threads));
         }
     double rate_sum = 0, fastest_ms = 0;
