@@ -249,7 +249,7 @@ void bench_thread_scaling(const BenchConfig& c, llm::GPTModel& model, llm::AdamW
 void bench_thread_scaling_per_cpu(const BenchConfig& c, llm::GPTModel& model, llm::AdamW& optimizer, int all_threads) {
     const std::vector<int> everywhere = allowed_cpus();
     if (static_cast<int>(everywhere.size()) < all_threads) {
-        std::fprintf(stderr, "bench: %s per-CPU scaling skipped: %zu CPUs to pin to, %d threads\n", c.name.c_str(),
+        std::fprintf(stderr, "bench: %s per-CPU scaling skipped: %zu CPU(s) to pin to, fewer than its %d threads\n", c.name.c_str(),
                      everywhere.size(), all_threads);
         return;
     }
