@@ -8,7 +8,7 @@
 #include <thread>
 #include <vector>
 
-TEST_CASE("run_on_cpus pins the calling thread and the threads it starts, and can be undone") {
+TEST_CASE("bench pinning: run_on_cpus pins the calling thread and the threads it starts, and can be undone", "[bench]") {
     const std::vector<int> everywhere = allowed_cpus();
     if (everywhere.empty()) {
         skip_test("this system gives no list of CPUs to pin to (bench/cpu_affinity.cpp)");
@@ -24,7 +24,7 @@ TEST_CASE("run_on_cpus pins the calling thread and the threads it starts, and ca
     CHECK(allowed_cpus() == everywhere);
 }
 
-TEST_CASE("run_on_cpus refuses an empty set and leaves the thread where it was") {
+TEST_CASE("bench pinning: run_on_cpus refuses an empty set and leaves the thread where it was", "[bench]") {
     const std::vector<int> before = allowed_cpus();
     CHECK_FALSE(run_on_cpus({}));
     CHECK(allowed_cpus() == before);
