@@ -204,6 +204,33 @@ void bench_thread_scaling(const BenchConfig& c, llm::GPTModel& model, llm::AdamW
     std::fflush(stdout);
 }
 
+// train_thread_scaling_per_cpu's line: one[k] holds the one-thread steps pinned to
+// cpus[k], `all` the all-thread steps, in seconds.
+void print_per_cpu_scaling(const BenchConfig& c, int all_threads, const std::vector<int>& cpus,
+                           const std::vector<std::vector<double>>& one, const std::vector<double>& all,
+                           int steps_each) {
+    double rate_sum = 0, fastest_ms = 0;
+    std::string cpu_list, one_ms;
+    for (size_t k = 0; k < cpus.size(); k++) {
+        const double ms = median(one[k]) * 1e3;
+        rate_sum += 1 / ms;
+        fastest_ms = k == 0 ? ms : std::min(fastest_ms, ms);
+        char text[64];
+        std::snprintf(text, sizeof text, "%s%d", k ? "," : "", cpus[k]);
+        cpu_list += text;
+        std::snprintf(text, sizeof text, "%s%.2f", k ? "," : "", ms);
+        one_ms += text;
+    }
+    const double all_ms = median(all) * 1e3;
+    std::printf("{\"figure\": \"train_thread_scaling_per_cpu\", \"config\": \"%s\", \"threads\": %d, "
+                "\"value\": %.3f, \"vs_fastest_cpu\": %.3f, \"cpus\": \"%s\", \"one_thread_ms\": \"%s\", "
+                "\"all_threads_ms\": %.2f, \"steps_each\": %d, \"note\": \"all threads' rate / the mean of the "
+                "one-thread rates pinned to each CPU, in turns\"}\n",
+                c.name.c_str(), all_threads, (1 / all_ms) / (rate_sum / cpus.size()), fastest_ms / all_ms,
+                cpu_list.c_str(), one_ms.c_str(), all_ms, steps_each);
+    std::fflush(stdout);
+}
+
 // The same turns with each one-thread pair pinned to one CPU, the first all_threads CPUs in
 // rotation, and the all-thread pairs free on every CPU the process may use. Where the CPUs
 // run at different speeds (bench/cpu_affinity.h), all threads can at best add up the CPUs'
@@ -236,26 +263,7 @@ void bench_thread_scaling_per_cpu(const BenchConfig& c, llm::GPTModel& model, ll
             }
             all.push_back(second_step_seconds(model, optimizer, batch, all_threads));
         }
-    double rate_sum = 0, fastest_ms = 0;
-    std::string cpu_list, one_ms;
-    for (size_t k = 0; k < cpus.size(); k++) {
-        const double ms = median(one[k]) * 1e3;
-        rate_sum += 1 / ms;
-        fastest_ms = k == 0 ? ms : std::min(fastest_ms, ms);
-        char text[64];
-        std::snprintf(text, sizeof text, "%s%d", k ? "," : "", cpus[k]);
-        cpu_list += text;
-        std::snprintf(text, sizeof text, "%s%.2f", k ? "," : "", ms);
-        one_ms += text;
-    }
-    const double all_ms = median(all) * 1e3;
-    std::printf("{\"figure\": \"train_thread_scaling_per_cpu\", \"config\": \"%s\", \"threads\": %d, "
-                "\"value\": %.3f, \"vs_fastest_cpu\": %.3f, \"cpus\": \"%s\", \"one_thread_ms\": \"%s\", "
-                "\"all_threads_ms\": %.2f, \"steps_each\": %d, \"note\": \"all threads' rate / the mean of the "
-                "one-thread rates pinned to each CPU, in turns\"}\n",
-                c.name.c_str(), all_threads, (1 / all_ms) / (rate_sum / cpus.size()), fastest_ms / all_ms,
-                cpu_list.c_str(), one_ms.c_str(), all_ms, steps_each);
-    std::fflush(stdout);
+    print_per_cpu_scaling(c, all_threads, cpus, one, all, steps_each);
 }
 
 // Greedy generation, batch 1, 4-token prompt, 50 new tokens for every config (the length
