@@ -10,6 +10,8 @@
 #include "train/loss.h"
 
 #include <atomic>
+#include <chrono>
+#include <thread>
 #include <vector>
 
 using namespace llm;
@@ -101,4 +103,26 @@ TEST_CASE("a training step's gradients are the same bits on 1 and 2 threads", "[
     set_num_threads(2);
     std::vector<float> two = gpt_gradients();
     CHECK(one == two);
+}
+
+TEST_CASE("thread_use counts the loops the pool runs and the threads' time in them", "[parallel]") {
+    ThreadCount restore;
+    set_num_threads(2);
+    auto sleepy = [](int64_t begin, int64_t) {  // chunk 0, the calling thread's, sleeps 50 ms; chunk 1 sleeps 1 ms
+        std::this_thread::sleep_for(std::chrono::milliseconds(begin == 0 ? 50 : 1));
+    };
+    thread_use_start();
+    parallel_for(2, 1, sleepy);
+    parallel_for(1, 1, sleepy);  // one chunk: runs on the calling thread alone, not counted
+    ThreadUse use = thread_use_stop();
+    CHECK(use.regions == 1);
+    CHECK(use.region_seconds >= 0.050);
+    CHECK(use.busy_thread_seconds >= 0.051);
+    CHECK(use.busy_thread_seconds <= 2 * use.region_seconds);  // no thread is busier than the loop is long
+    parallel_for(2, 1, sleepy);  // counting is off again
+    CHECK(thread_use_stop().regions == 1);
+    set_num_threads(1);
+    thread_use_start();
+    parallel_for(2, 1, sleepy);  // one thread: no pool
+    CHECK(thread_use_stop().regions == 0);
 }

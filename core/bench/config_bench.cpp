@@ -173,13 +173,45 @@ void bench_training(const BenchConfig& c, llm::GPTModel& model, llm::AdamW& opti
 }
 
 // Two training steps on `threads` threads: the seconds of the second (the first after a
-// change of thread count finds in the caches what the other count left where).
-double second_step_seconds(llm::GPTModel& model, llm::AdamW& optimizer, const BenchBatch& batch, int threads) {
+// change of thread count finds in the caches what the other count left where). With `use`,
+// how the threads spent the second is appended to it (kernels/parallel.h).
+double second_step_seconds(llm::GPTModel& model, llm::AdamW& optimizer, const BenchBatch& batch, int threads,
+                           std::vector<llm::ThreadUse>* use = nullptr) {
     llm::set_num_threads(threads);
     train_step(model, optimizer, batch.input, batch.target);
+    if (use != nullptr) llm::thread_use_start();
     Clock::time_point start = Clock::now();
     train_step(model, optimizer, batch.input, batch.target);
-    return seconds_since(start);
+    const double seconds = seconds_since(start);
+    if (use != nullptr) use->push_back(llm::thread_use_stop());
+    return seconds;
+}
+
+// Why the all-thread step is longer than the one-thread step / threads, turn by turn. A step
+// takes serial + (busy + idle) / threads: serial is the calling thread alone outside parallel
+// loops, busy the threads' time in them, idle their waiting there (both summed over the
+// threads). So a turn's gap, all − one / threads, is exactly the sum of three losses: serial ·
+// (1 − 1/threads), as the others wait meanwhile; idle / threads; and (serial + busy − one) /
+// threads, the same work taking longer on several threads than on one. Each figure is the
+// median over the turns (so the three need not add up to the gap exactly), in ms.
+void print_thread_use(const BenchConfig& c, int threads, const std::vector<llm::ThreadUse>& use,
+                      const std::vector<double>& one, const std::vector<double>& all) {
+    const double t = threads;
+    std::vector<double> gap, serial, idle, extra, loops;
+    for (size_t i = 0; i < all.size(); i++) {
+        const double serial_s = all[i] - use[i].region_seconds;
+        gap.push_back(all[i] - one[i] / t);
+        serial.push_back(serial_s);
+        idle.push_back(t * use[i].region_seconds - use[i].busy_thread_seconds);
+        extra.push_back((serial_s + use[i].busy_thread_seconds - one[i]) / t);
+        loops.push_back(static_cast<double>(use[i].regions));
+    }
+    std::printf("{\"figure\": \"train_thread_use\", \"config\": \"%s\", \"threads\": %d, \"gap_ms\": %.2f, "
+                "\"lost_to_serial_ms\": %.2f, \"lost_to_idle_ms\": %.2f, \"lost_to_extra_work_ms\": %.2f, "
+                "\"serial_ms\": %.2f, \"idle_ms\": %.2f, \"parallel_loops\": %.0f, \"turns\": %zu, \"note\": "
+                "\"medians over the turns of all-thread step - one-thread step / threads, and of its three parts\"}\n",
+                c.name.c_str(), threads, median(gap) * 1e3, median(serial) * (1 - 1 / t) * 1e3, median(idle) / t * 1e3,
+                median(extra) * 1e3, median(serial) * 1e3, median(idle) * 1e3, median(loops), all.size());
 }
 
 // How much faster all threads train than one, with the two thread counts taking turns in
@@ -191,9 +223,10 @@ void bench_thread_scaling(const BenchConfig& c, llm::GPTModel& model, llm::AdamW
     const BenchBatch batch = random_batch(c);
     model.train();
     std::vector<double> one, all;
+    std::vector<llm::ThreadUse> use;
     for (int s = 0; s < c.timed_steps; s++) {  // 1, 1, N, N, 1, 1, ...: the second of each pair timed
         one.push_back(second_step_seconds(model, optimizer, batch, 1));
-        all.push_back(second_step_seconds(model, optimizer, batch, all_threads));
+        all.push_back(second_step_seconds(model, optimizer, batch, all_threads, &use));
     }
     llm::set_num_threads(all_threads);
     std::printf("{\"figure\": \"train_thread_scaling\", \"config\": \"%s\", \"threads\": %d, \"value\": %.3f, "
@@ -201,6 +234,7 @@ void bench_thread_scaling(const BenchConfig& c, llm::GPTModel& model, llm::AdamW
                 "\"note\": \"median step on 1 thread / on all, the two taking turns step by step\"}\n",
                 c.name.c_str(), all_threads, median(one) / median(all), median(one) * 1e3, median(all) * 1e3,
                 c.timed_steps);
+    print_thread_use(c, all_threads, use, one, all);
     std::fflush(stdout);
 }
 

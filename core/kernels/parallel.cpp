@@ -23,6 +23,17 @@ namespace {
 
 thread_local bool t_inside_parallel = false;  // true while this thread runs a chunk
 
+// The counts behind thread_use_start/stop. Only the calling thread switches counting on and
+// off, between parallel_for calls; workers read the switch while they run a chunk.
+std::atomic<bool> g_counting{false};
+std::atomic<int64_t> g_regions{0}, g_region_ns{0}, g_busy_ns{0};
+
+int64_t nanoseconds_now() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
 // How long a thread that has nothing to do keeps checking for new work before it goes
 // to sleep: a training step starts hundreds of short parallel_for calls, and waking a
 // sleeping thread costs tens of microseconds (more on a virtual machine), more than many
@@ -58,6 +69,8 @@ public:
 
     // Runs chunk(i) for i = 0 .. size()-1, chunk 0 on the calling thread.
     void run(const std::function<void(int)>& chunk) {
+        const bool counting = g_counting.load(std::memory_order_relaxed);
+        const int64_t start = counting ? nanoseconds_now() : 0;
         {
             std::lock_guard<std::mutex> lock(mutex_);
             chunk_ = &chunk;
@@ -70,11 +83,17 @@ public:
         spin_until([this] { return pending_ == 0; });
         std::unique_lock<std::mutex> lock(mutex_);
         done_.wait(lock, [this] { return pending_ == 0; });
+        if (counting) {
+            g_regions++;
+            g_region_ns += nanoseconds_now() - start;
+        }
         if (error_) std::rethrow_exception(error_);
     }
 
 private:
     void run_chunk(const std::function<void(int)>& chunk, int index) {
+        const bool counting = g_counting.load(std::memory_order_relaxed);
+        const int64_t start = counting ? nanoseconds_now() : 0;
         t_inside_parallel = true;
         try {
             chunk(index);
@@ -83,6 +102,7 @@ private:
             if (!error_) error_ = std::current_exception();
         }
         t_inside_parallel = false;
+        if (counting) g_busy_ns += nanoseconds_now() - start;
     }
 
     void worker_loop(int index) {
@@ -152,6 +172,19 @@ void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, in
         int64_t begin = n * index / chunks, end = n * (index + 1) / chunks;  // equal contiguous pieces
         body(begin, end);
     });
+}
+
+void thread_use_start() {
+    g_regions = 0;
+    g_region_ns = 0;
+    g_busy_ns = 0;
+    g_counting = true;
+}
+
+ThreadUse thread_use_stop() {
+    g_counting = false;
+    return ThreadUse{g_regions.load(), static_cast<double>(g_region_ns.load()) * 1e-9,
+                     static_cast<double>(g_busy_ns.load()) * 1e-9};
 }
 
 }  // namespace llm

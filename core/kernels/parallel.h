@@ -26,4 +26,17 @@ inline constexpr int64_t kElementGrain = 32768;
 // items. Called from inside a body, it runs serially (no nested parallelism).
 void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t begin, int64_t end)>& body);
 
+// Where the threads' time goes (the bench's train_thread_use figure). While counting, each
+// parallel_for that hands chunks to the pool adds its wall time, and every thread adds the
+// time it spent running its chunk. Inside those calls, threads · wall − busy is the time
+// threads waited: for a thread to wake, or for the slowest chunk. Outside them, the calling
+// thread runs alone (whatever is serial, and loops too small to split).
+struct ThreadUse {
+    int64_t regions = 0;              // parallel_for calls that used the pool
+    double region_seconds = 0;        // their wall time, summed
+    double busy_thread_seconds = 0;   // time threads spent running chunks, summed over threads
+};
+void thread_use_start();       // zeroes the counts and starts counting
+ThreadUse thread_use_stop();   // stops counting and returns the counts
+
 }  // namespace llm
