@@ -131,3 +131,30 @@ TEST_CASE("bench summary: a missing file is an error, a run without peers prints
     CHECK_FALSE(print_summary("/nonexistent/bench.jsonl", out));
     std::fclose(out);
 }
+
+TEST_CASE("bench summary: a step's matmul shapes at 85% of the peak, by kind and thread count", "[bench]") {
+    const char* run =
+        R"({"figure": "matmul", "impl": "blocked", "label": "square128", "shape": "128x128x128", "op": "NN", "threads": 1, "value": 100.0, "share_of_peak": 0.5})" "\n"
+        R"({"figure": "matmul", "impl": "naive", "label": "tiny.ff_up.fwd", "shape": "1024x512x128", "op": "NT", "threads": 1, "value": 2.0, "share_of_peak": 0.01})" "\n"
+        R"({"figure": "matmul", "impl": "blocked", "label": "tiny.ff_up.fwd", "shape": "1024x512x128", "op": "NT", "threads": 1, "value": 210.0, "share_of_peak": 0.9})" "\n"
+        R"({"figure": "matmul", "impl": "blocked", "label": "tiny.ff_up.dX", "shape": "1024x128x512", "op": "NN", "threads": 1, "value": 198.0, "share_of_peak": 0.85})" "\n"
+        R"({"figure": "matmul", "impl": "blocked", "label": "tiny.ff_up.dW", "shape": "512x128x1024", "op": "TN", "threads": 1, "value": 197.0, "share_of_peak": 0.849})" "\n"
+        R"({"figure": "matmul", "impl": "blocked", "label": "tiny.ff_up.dW", "shape": "512x128x1024", "op": "TN", "threads": 2, "value": 330.0, "share_of_peak": 0.7})" "\n"
+        R"({"figure": "matmul", "impl": "blocked", "label": "tiny.attn.rows0-64.PV|dS.K", "shape": "64x32x64", "op": "NN", "threads": 1, "value": 200.0, "share_of_peak": 0.86})" "\n";
+    std::vector<llm::JsonValue> lines = summary_of(run);  // no peer: no ratio lines
+    REQUIRE(lines.size() == 3);
+    for (const llm::JsonValue& l : lines) CHECK(l.at("figure").as_string() == "shapes_at_target");
+    CHECK(lines[0].at("kind").as_string() == "linear");  // in the order ours ran them
+    CHECK(lines[0].at("threads").as_int() == 1);
+    CHECK(lines[0].at("shapes").as_int() == 3);   // not the square, not the naive loop
+    CHECK(lines[0].at("reached").as_int() == 2);  // 0.85 reaches it, 0.849 does not
+    CHECK(lines[0].at("lowest").as_double() == 0.849);
+    CHECK(lines[0].at("lowest_label").as_string() == "tiny.ff_up.dW");
+    CHECK(lines[1].at("kind").as_string() == "linear");
+    CHECK(lines[1].at("threads").as_int() == 2);
+    CHECK(lines[1].at("reached").as_int() == 0);
+    CHECK(lines[2].at("kind").as_string() == "attention");
+    CHECK(lines[2].at("shapes").as_int() == 1);
+    CHECK(lines[2].at("reached").as_int() == 1);
+    CHECK(lines[2].at("target").as_double() == 0.85);
+}

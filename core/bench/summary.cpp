@@ -15,6 +15,8 @@
 // A training ratio also gives the peer's median and fastest step: PyTorch's tiny step has been
 // seen to run at two speeds, its median 93 ms in one round and 132 in the next with its fastest
 // step 89-91 ms in both (book-notes/performance.md, the fourteenth session).
+// Beside the ratios, a count that needs no peer: how many of a training step's matmul shapes
+// reached 85% of the FMA peak at the vector width gemm runs at (print_shapes_at_target).
 #include "bench/summary.h"
 
 #include "base/error.h"
@@ -44,6 +46,8 @@ struct Figure {
     std::string openblas_core;  // peers: the OpenBLAS kernels they ran on
     double median_step_ms = std::nan("");   // PyTorch's training: its median step (behind tokens_per_s)
     double fastest_step_ms = std::nan("");  // and its fastest, which shows when its steps run at two speeds
+    std::string label;                       // ours' matmul: "tiny.ff_up.dW", "square512", ...
+    double share_of_peak = std::nan("");     // ours' matmul: of the FMA peak at gemm's vector width
 };
 
 std::string text(const llm::JsonValue& line, const char* key) {
@@ -86,6 +90,8 @@ bool read_figure(const llm::JsonValue& line, Figure& f) {
             f.measure = "matmul_gflops";
             f.config = matmul_set(text(line, "label"));
             f.shape = text(line, "shape") + " " + text(line, "op");
+            f.label = text(line, "label");
+            f.share_of_peak = number(line, "share_of_peak");
         } else {
             return false;
         }
@@ -206,6 +212,49 @@ void print_matmul_set(std::FILE* out, const MatmulSet& set) {
                  std::exp(log_sum / static_cast<double>(set.speedups.size())));
 }
 
+// A training step's matmul shapes of one kind on one thread count (the squares are no step's):
+// how many reached kTargetShare of the FMA peak, and the lowest share. Kinds: "linear" (the
+// layers' x·Wᵀ, dY·W, dYᵀ·x) and "attention" (a head's products, which run on one thread).
+constexpr double kTargetShare = 0.85;
+
+struct ShapesAtTarget {
+    std::string kind;
+    int threads;
+    int shapes = 0, reached = 0;
+    double lowest = 0;
+    std::string lowest_label;
+};
+
+// Counts ours' matmul lines by kind and thread count and prints a line per group, in the order
+// ours ran them; the shares are compared as the lines print them (three decimals).
+void print_shapes_at_target(std::FILE* out, const std::vector<Figure>& figures) {
+    std::vector<ShapesAtTarget> groups;
+    for (const Figure& f : figures) {
+        if (!f.ours || f.measure != "matmul_gflops" || f.config == "square" || std::isnan(f.share_of_peak)) continue;
+        const std::string kind = f.label.find(".attn.") != std::string::npos ? "attention" : "linear";
+        ShapesAtTarget* group = nullptr;
+        for (ShapesAtTarget& g : groups)
+            if (g.kind == kind && g.threads == f.threads) group = &g;
+        if (group == nullptr) {
+            groups.push_back({kind, f.threads, 0, 0, 0, ""});
+            group = &groups.back();
+        }
+        if (group->shapes == 0 || f.share_of_peak < group->lowest) {
+            group->lowest = f.share_of_peak;
+            group->lowest_label = f.label;
+        }
+        group->shapes++;
+        if (f.share_of_peak >= kTargetShare) group->reached++;
+    }
+    for (const ShapesAtTarget& g : groups)
+        std::fprintf(out,
+                     "{\"figure\": \"shapes_at_target\", \"of\": \"matmul_share_of_peak\", \"kind\": %s, "
+                     "\"threads\": %d, \"target\": %.2f, \"shapes\": %d, \"reached\": %d, \"lowest\": %.3f, "
+                     "\"lowest_label\": %s}\n",
+                     llm::json_quote(g.kind).c_str(), g.threads, kTargetShare, g.shapes, g.reached, g.lowest,
+                     llm::json_quote(g.lowest_label).c_str());
+}
+
 }  // namespace
 
 bool print_summary(const std::string& path, std::FILE* out) {
@@ -252,6 +301,7 @@ bool print_summary(const std::string& path, std::FILE* out) {
         ratios++;
     }
     if (ratios == 0) std::fprintf(stderr, "bench --summary: no figure of ours has a peer's beside it in '%s'\n", path.c_str());
+    print_shapes_at_target(out, figures);
     std::fflush(out);
     return true;
 }
