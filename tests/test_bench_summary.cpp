@@ -140,21 +140,41 @@ TEST_CASE("bench summary: a step's matmul shapes at 85% of the peak, by kind and
         R"({"figure": "matmul", "impl": "blocked", "label": "tiny.ff_up.dX", "shape": "1024x128x512", "op": "NN", "threads": 1, "value": 198.0, "share_of_peak": 0.85})" "\n"
         R"({"figure": "matmul", "impl": "blocked", "label": "tiny.ff_up.dW", "shape": "512x128x1024", "op": "TN", "threads": 1, "value": 197.0, "share_of_peak": 0.849})" "\n"
         R"({"figure": "matmul", "impl": "blocked", "label": "tiny.ff_up.dW", "shape": "512x128x1024", "op": "TN", "threads": 2, "value": 330.0, "share_of_peak": 0.7})" "\n"
-        R"({"figure": "matmul", "impl": "blocked", "label": "tiny.attn.rows0-64.PV|dS.K", "shape": "64x32x64", "op": "NN", "threads": 1, "value": 200.0, "share_of_peak": 0.86})" "\n";
+        R"({"figure": "matmul", "impl": "blocked", "label": "tiny.attn.rows0-64.PV|dS.K", "shape": "64x32x64", "op": "NN", "threads": 1, "value": 200.0, "share_of_peak": 0.86})" "\n"
+        R"({"figure": "matmul", "impl": "blocked", "label": "124m.ff_up.fwd", "shape": "512x3072x768", "op": "NT", "threads": 1, "value": 205.0, "share_of_peak": 0.88})" "\n"
+        R"({"figure": "matmul", "impl": "blocked", "label": "124m.ff_up.fwd", "shape": "512x3072x768", "op": "NT", "threads": 2, "value": 380.0, "share_of_peak": 0.86})" "\n";
     std::vector<llm::JsonValue> lines = summary_of(run);  // no peer: no ratio lines
-    REQUIRE(lines.size() == 3);
+    REQUIRE(lines.size() == 3 + 5);  // all configs by kind and threads, then tiny's 3 groups and 124m's 2
     for (const llm::JsonValue& l : lines) CHECK(l.at("figure").as_string() == "shapes_at_target");
-    CHECK(lines[0].at("kind").as_string() == "linear");  // in the order ours ran them
+    CHECK(lines[0].at("config").as_string() == "all");  // in the order ours ran them
+    CHECK(lines[0].at("kind").as_string() == "linear");
     CHECK(lines[0].at("threads").as_int() == 1);
-    CHECK(lines[0].at("shapes").as_int() == 3);   // not the square, not the naive loop
-    CHECK(lines[0].at("reached").as_int() == 2);  // 0.85 reaches it, 0.849 does not
+    CHECK(lines[0].at("shapes").as_int() == 4);   // not the square, not the naive loop
+    CHECK(lines[0].at("reached").as_int() == 3);  // 0.85 reaches it, 0.849 does not
     CHECK(lines[0].at("lowest").as_double() == 0.849);
     CHECK(lines[0].at("lowest_label").as_string() == "tiny.ff_up.dW");
     CHECK(lines[1].at("kind").as_string() == "linear");
     CHECK(lines[1].at("threads").as_int() == 2);
-    CHECK(lines[1].at("reached").as_int() == 0);
+    CHECK(lines[1].at("shapes").as_int() == 2);
+    CHECK(lines[1].at("reached").as_int() == 1);
+    CHECK(lines[1].at("lowest_label").as_string() == "tiny.ff_up.dW");
     CHECK(lines[2].at("kind").as_string() == "attention");
     CHECK(lines[2].at("shapes").as_int() == 1);
     CHECK(lines[2].at("reached").as_int() == 1);
     CHECK(lines[2].at("target").as_double() == 0.85);
+    CHECK(lines[3].at("config").as_string() == "tiny");
+    CHECK(lines[3].at("shapes").as_int() == 3);
+    CHECK(lines[3].at("reached").as_int() == 2);
+    CHECK(lines[4].at("config").as_string() == "tiny");
+    CHECK(lines[4].at("threads").as_int() == 2);
+    CHECK(lines[4].at("reached").as_int() == 0);
+    CHECK(lines[5].at("kind").as_string() == "attention");
+    CHECK(lines[6].at("config").as_string() == "124m");  // every shape of 124m's reached it
+    CHECK(lines[6].at("threads").as_int() == 1);
+    CHECK(lines[6].at("shapes").as_int() == 1);
+    CHECK(lines[6].at("reached").as_int() == 1);
+    CHECK(lines[7].at("config").as_string() == "124m");
+    CHECK(lines[7].at("threads").as_int() == 2);
+    CHECK(lines[7].at("lowest").as_double() == 0.86);
+    CHECK(lines[7].at("lowest_label").as_string() == "124m.ff_up.fwd");
 }
