@@ -246,25 +246,29 @@ void count_shape(std::vector<ShapesAtTarget>& groups, const std::string& config,
     if (f.share_of_peak >= kTargetShare) group->reached++;
 }
 
+// One shapes_at_target line.
+void print_shapes_group(std::FILE* out, const ShapesAtTarget& g) {
+    std::fprintf(out,
+                 "{\"figure\": \"shapes_at_target\", \"of\": \"matmul_share_of_peak\", \"config\": %s, "
+                 "\"kind\": %s, \"threads\": %d, \"target\": %.2f, \"shapes\": %d, \"reached\": %d, "
+                 "\"lowest\": %.3f, \"lowest_label\": %s}\n",
+                 llm::json_quote(g.config).c_str(), llm::json_quote(g.kind).c_str(), g.threads, kTargetShare,
+                 g.shapes, g.reached, g.lowest, llm::json_quote(g.lowest_label).c_str());
+}
+
 // Counts ours' matmul lines by kind and thread count, over all configs and per config, and
 // prints a line per group, the "all" groups first, each in the order ours ran them; the shares
 // are compared as the lines print them (three decimals).
 void print_shapes_at_target(std::FILE* out, const std::vector<Figure>& figures) {
-    std::vector<ShapesAtTarget> all, per_config;
+    std::vector<ShapesAtTarget> all_configs, per_config;
     for (const Figure& f : figures) {
         if (!f.ours || f.measure != "matmul_gflops" || f.config == "square" || std::isnan(f.share_of_peak)) continue;
         const std::string kind = f.label.find(".attn.") != std::string::npos ? "attention" : "linear";
-        count_shape(all, "all", kind, f);
+        count_shape(all_configs, "all", kind, f);
         count_shape(per_config, f.config, kind, f);
     }
-    all.insert(all.end(), per_config.begin(), per_config.end());
-    for (const ShapesAtTarget& g : all)
-        std::fprintf(out,
-                     "{\"figure\": \"shapes_at_target\", \"of\": \"matmul_share_of_peak\", \"config\": %s, "
-                     "\"kind\": %s, \"threads\": %d, \"target\": %.2f, \"shapes\": %d, \"reached\": %d, "
-                     "\"lowest\": %.3f, \"lowest_label\": %s}\n",
-                     llm::json_quote(g.config).c_str(), llm::json_quote(g.kind).c_str(), g.threads, kTargetShare,
-                     g.shapes, g.reached, g.lowest, llm::json_quote(g.lowest_label).c_str());
+    for (const ShapesAtTarget& g : all_configs) print_shapes_group(out, g);
+    for (const ShapesAtTarget& g : per_config) print_shapes_group(out, g);
 }
 
 }  // namespace

@@ -12,6 +12,6 @@
 // per config as a geometric mean. Then, peers or none, one {"figure": "shapes_at_target", ...}
 // line per kind of a training step's matmul shapes (linear, attention) and thread count, over
 // all configs ("config": "all") and then per config: how many reached 85% of the FMA peak at
-// gemm's vector width, and the lowest. All to `out`
-// (tests/test_bench_summary.cpp reads them back). False when FILE cannot be read.
+// gemm's vector width, and the lowest. All to `out` (tests/test_bench_summary.cpp reads them
+// back). False when FILE cannot be read.
 bool print_summary(const std::string& path, std::FILE* out = stdout);
