@@ -95,8 +95,8 @@ TEST_OBJ  := $(TEST_SRC:%.cpp=$(OUT)/%.o)
 TEST_MAIN := $(OUT)/tests/catch_main.o
 TEST_BIN  := $(OUT)/run_tests
 # The pieces of the bench the tests call: bench --summary's reading of a run's JSON lines,
-# and the CPU pinning of its per-CPU thread scaling.
-TEST_BENCH_OBJ := $(OUT)/core/bench/summary.o $(OUT)/core/bench/cpu_affinity.o
+# the CPU pinning of its per-CPU thread scaling, and its per-op losses on all threads.
+TEST_BENCH_OBJ := $(OUT)/core/bench/summary.o $(OUT)/core/bench/cpu_affinity.o $(OUT)/core/bench/op_thread_loss.o
 
 # Catch2 v2 (Debian 12) is header only; v3 is a library. CATCH2 is set by `make test`.
 CATCH2 ?= 2

@@ -3,7 +3,11 @@
 #include "catch_compat.h"
 
 #include "autograd/autograd.h"
+#include "autograd/op_profile.h"
 #include "ops/ops.h"
+
+#include <string>
+#include <vector>
 
 using namespace llm;
 
@@ -141,4 +145,42 @@ TEST_CASE("a gradient passed on unchanged to two tensors is not summed into in p
     Tensor u = x * 2.0f, v = x * 3.0f;
     sum(((v * 1.0f) * 1.0f) * 1.0f + (((u * 7.0f) * 1.0f) * 1.0f + (u + v))).backward();
     CHECK(x.grad().values() == std::vector<float>{22.0f, 22.0f});
+}
+
+// bench --config's per-op profile (autograd/op_profile.h): rows by grad_fn name and output
+// shape, each op's calls, and the bytes it must at least move (4 a float).
+TEST_CASE("the op profile counts each op's calls and the bytes it moves", "[autograd]") {
+    Tensor x = tensor({{1.0f, 2.0f, 3.0f}, {4.0f, 5.0f, 6.0f}}).requires_grad_();
+    Tensor w = tensor({{0.5f, 1.0f, 1.5f}, {2.0f, 2.5f, 3.0f}}).requires_grad_();
+    op_profile_start();
+    Tensor y = sum(x * w + x * w);
+    y.backward();
+    std::vector<OpProfileRow> rows = op_profile_stop();
+    REQUIRE(rows.size() == 3);
+    auto find = [&](const std::string& op) {
+        for (const OpProfileRow& r : rows)
+            if (r.op == op) return r;
+        FAIL("no row " + op);
+        return OpProfileRow{};
+    };
+    OpProfileRow mul = find("MulBackward0 [2, 3]"), add = find("AddBackward0 [2, 3]"), total = find("SumBackward0 []");
+    CHECK(mul.calls == 2);
+    CHECK(add.calls == 1);
+    CHECK(total.calls == 1);
+    CHECK(mul.forward_bytes == 2 * (24 + 24 + 24));   // two inputs and the output, twice
+    CHECK(mul.backward_bytes == 2 * (24 + 48 + 48));  // the output's gradient, the inputs, their gradients
+    CHECK(add.forward_bytes == 72);
+    CHECK(total.forward_bytes == 24 + 4);
+    CHECK(total.backward_bytes == 4 + 24 + 24);
+    for (size_t i = 0; i < rows.size(); i++) {
+        CHECK(rows[i].forward_seconds >= 0.0);
+        CHECK(rows[i].backward_seconds >= 0.0);
+        if (i > 0)
+            CHECK(rows[i - 1].forward_seconds + rows[i - 1].backward_seconds >=
+                  rows[i].forward_seconds + rows[i].backward_seconds);
+    }
+    // Stopped, it records nothing; started again, it starts from no rows.
+    sum(x * w).backward();
+    op_profile_start();
+    CHECK(op_profile_stop().empty());
 }

@@ -8,6 +8,7 @@
 #include "bench/finetune_bench.h"
 #include "bench/lcg.h"
 #include "bench/memory_need.h"
+#include "bench/op_thread_loss.h"
 #include "kernels/parallel.h"
 #include "nn/nn.h"
 #include "optim/optim.h"
@@ -174,15 +175,19 @@ void bench_training(const BenchConfig& c, llm::GPTModel& model, llm::AdamW& opti
 
 // Two training steps on `threads` threads: the seconds of the second (the first after a
 // change of thread count finds in the caches what the other count left where). With `use`,
-// how the threads spent the second is appended to it (kernels/parallel.h).
+// how the threads spent the second is appended to it (kernels/parallel.h); with `ops`, its
+// per-op profile (autograd/op_profile.h: two clock reads per op, ~0.1% of a tiny step).
 double second_step_seconds(llm::GPTModel& model, llm::AdamW& optimizer, const BenchBatch& batch, int threads,
-                           std::vector<llm::ThreadUse>* use = nullptr) {
+                           std::vector<llm::ThreadUse>* use = nullptr,
+                           std::vector<std::vector<llm::OpProfileRow>>* ops = nullptr) {
     llm::set_num_threads(threads);
     train_step(model, optimizer, batch.input, batch.target);
     if (use != nullptr) llm::thread_use_start();
+    if (ops != nullptr) llm::op_profile_start();
     Clock::time_point start = Clock::now();
     train_step(model, optimizer, batch.input, batch.target);
     const double seconds = seconds_since(start);
+    if (ops != nullptr) ops->push_back(llm::op_profile_stop());
     if (use != nullptr) use->push_back(llm::thread_use_stop());
     return seconds;
 }
@@ -214,6 +219,26 @@ void print_thread_use(const BenchConfig& c, int threads, const std::vector<llm::
                 median(extra) * 1e3, median(serial) * 1e3, median(idle) * 1e3, median(loops), all.size());
 }
 
+// In which ops the all-thread step loses its time (bench/op_thread_loss.h): one line per op
+// whose loss is at least 0.5% of the gap or 0.05 ms, and the rest of the step; the lines'
+// losses add up to the gap of the mean steps (train_thread_use's gap is the median's).
+void print_thread_loss_by_op(const BenchConfig& c, int threads, const std::vector<OpThreadLoss>& rows) {
+    double gap = 0;
+    for (const OpThreadLoss& r : rows) gap += r.lost_ms;
+    std::fprintf(stderr, "bench: %s, where %d threads lose against one (ms a step, means over the turns):\n",
+                 c.name.c_str(), threads);
+    for (const OpThreadLoss& r : rows) {
+        if (r.op != kRestOfStep && std::abs(r.lost_ms) < std::max(0.05, 0.005 * std::abs(gap))) continue;
+        const double scaling = r.all_threads_ms > 0 ? r.one_thread_ms / r.all_threads_ms : 0.0;
+        std::printf("{\"figure\": \"train_thread_loss_by_op\", \"config\": \"%s\", \"threads\": %d, \"op\": \"%s\", "
+                    "\"one_thread_ms\": %.3f, \"all_threads_ms\": %.3f, \"scaling\": %.3f, \"lost_ms\": %.3f}\n",
+                    c.name.c_str(), threads, r.op.c_str(), r.one_thread_ms, r.all_threads_ms, scaling, r.lost_ms);
+        std::fprintf(stderr, "  %-44s %9.2f ms on 1 %9.2f ms on %d  %5.2fx  lost %7.2f ms\n", r.op.c_str(),
+                     r.one_thread_ms, r.all_threads_ms, threads, scaling, r.lost_ms);
+    }
+    std::fprintf(stderr, "  (the gap of the mean steps: %.2f ms)\n", gap);
+}
+
 // How much faster all threads train than one, with the two thread counts taking turns in
 // this one process: the ratio of the two medians. The two bench_training runs above are a
 // minute or more apart, and on a shared machine the load changes in between (2026-12-06:
@@ -224,9 +249,10 @@ void bench_thread_scaling(const BenchConfig& c, llm::GPTModel& model, llm::AdamW
     model.train();
     std::vector<double> one, all;
     std::vector<llm::ThreadUse> use;
+    std::vector<std::vector<llm::OpProfileRow>> one_ops, all_ops;
     for (int s = 0; s < c.timed_steps; s++) {  // 1, 1, N, N, 1, 1, ...: the second of each pair timed
-        one.push_back(second_step_seconds(model, optimizer, batch, 1));
-        all.push_back(second_step_seconds(model, optimizer, batch, all_threads, &use));
+        one.push_back(second_step_seconds(model, optimizer, batch, 1, nullptr, &one_ops));
+        all.push_back(second_step_seconds(model, optimizer, batch, all_threads, &use, &all_ops));
     }
     llm::set_num_threads(all_threads);
     std::printf("{\"figure\": \"train_thread_scaling\", \"config\": \"%s\", \"threads\": %d, \"value\": %.3f, "
@@ -235,6 +261,7 @@ void bench_thread_scaling(const BenchConfig& c, llm::GPTModel& model, llm::AdamW
                 c.name.c_str(), all_threads, median(one) / median(all), median(one) * 1e3, median(all) * 1e3,
                 c.timed_steps);
     print_thread_use(c, all_threads, use, one, all);
+    print_thread_loss_by_op(c, all_threads, op_thread_losses(one_ops, all_ops, one, all, all_threads));
     std::fflush(stdout);
 }
 
