@@ -219,16 +219,15 @@ void print_thread_use(const BenchConfig& c, int threads, const std::vector<llm::
                 median(extra) * 1e3, median(serial) * 1e3, median(idle) * 1e3, median(loops), all.size());
 }
 
-// In which ops the all-thread step loses its time (bench/op_thread_loss.h): one line per op
-// whose loss is at least 0.5% of the gap or 0.05 ms, and the rest of the step; the lines'
-// losses add up to the gap of the mean steps (train_thread_use's gap is the median's).
+// In which ops the all-thread step loses its time (bench/op_thread_loss.h): one line per op,
+// and one for the rest of the step; their losses add up to the gap of the mean steps
+// (train_thread_use's gap is the median's).
 void print_thread_loss_by_op(const BenchConfig& c, int threads, const std::vector<OpThreadLoss>& rows) {
     double gap = 0;
     for (const OpThreadLoss& r : rows) gap += r.lost_ms;
     std::fprintf(stderr, "bench: %s, where %d threads lose against one (ms a step, means over the turns):\n",
                  c.name.c_str(), threads);
     for (const OpThreadLoss& r : rows) {
-        if (r.op != kRestOfStep && std::abs(r.lost_ms) < std::max(0.05, 0.005 * std::abs(gap))) continue;
         const double scaling = r.all_threads_ms > 0 ? r.one_thread_ms / r.all_threads_ms : 0.0;
         std::printf("{\"figure\": \"train_thread_loss_by_op\", \"config\": \"%s\", \"threads\": %d, \"op\": \"%s\", "
                     "\"one_thread_ms\": %.3f, \"all_threads_ms\": %.3f, \"scaling\": %.3f, \"lost_ms\": %.3f}\n",
