@@ -176,7 +176,8 @@ void bench_training(const BenchConfig& c, llm::GPTModel& model, llm::AdamW& opti
 // Two training steps on `threads` threads: the seconds of the second (the first after a
 // change of thread count finds in the caches what the other count left where). With `use`,
 // how the threads spent the second is appended to it (kernels/parallel.h); with `ops`, its
-// per-op profile (autograd/op_profile.h: two clock reads per op, ~0.1% of a tiny step).
+// per-op profile (autograd/op_profile.h: clock reads and a map lookup per op, serial work
+// that made a tiny step 0.4-0.8% slower on one thread, in turns; 124M's, well under 0.1%).
 double second_step_seconds(llm::GPTModel& model, llm::AdamW& optimizer, const BenchBatch& batch, int threads,
                            std::vector<llm::ThreadUse>* use = nullptr,
                            std::vector<std::vector<llm::OpProfileRow>>* ops = nullptr) {
