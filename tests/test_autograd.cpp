@@ -1,5 +1,6 @@
 // Autograd semantics: backward from a scalar or with a given gradient,
-// accumulation, zero_grad, detach, no-grad, and the errors PyTorch raises.
+// accumulation, zero_grad, detach, no-grad, and the errors PyTorch raises; and the
+// per-op profile the engine records for bench.
 #include "catch_compat.h"
 
 #include "autograd/autograd.h"
@@ -179,7 +180,7 @@ TEST_CASE("the op profile counts each op's calls and the bytes it moves", "[auto
             CHECK(rows[i - 1].forward_seconds + rows[i - 1].backward_seconds >=
                   rows[i].forward_seconds + rows[i].backward_seconds);
     }
-    // Stopped, it records nothing; started again, it starts from no rows.
+    // Started again, it starts from no rows: what ran since the last start is not kept.
     sum(x * w).backward();
     op_profile_start();
     CHECK(op_profile_stop().empty());
